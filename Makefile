@@ -1,0 +1,30 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both set up everything first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup demo test lint typecheck check schema bench
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	$(VENV)/bin/gateway demo --port $(or $(PORT),8000)
+
+test: setup
+	$(PY) -m pytest
+
+lint:
+	$(VENV)/bin/ruff check gateway tests bench
+	$(VENV)/bin/ruff format --check gateway tests bench
+
+typecheck:
+	$(VENV)/bin/mypy gateway
+
+check: lint typecheck
+
+schema:
+	$(VENV)/bin/gateway export-schema > schema.graphql
+
+bench: setup
+	$(PY) -m bench.run

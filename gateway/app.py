@@ -1,0 +1,94 @@
+"""The ASGI application: GraphQL at /graphql (GraphiQL for browsers), /healthz and /readyz.
+
+``create_app`` takes the settings and, for tests and the demo, optional transports to reach the
+providers in-process.  The long-lived parts (HTTP clients, adapters, snapshot store) are built in the
+lifespan and closed on shutdown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .bootstrap import build_services
+from .config import Settings
+from .core.model import Provider
+from .core.services import Services
+from .http import GraphQLEndpoint, graphiql_routes
+from .schema.context import GatewayContext
+from .schema.schema import get_schema
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("gateway")
+
+
+def _json(payload: object, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status_code=status_code, media_type="application/json")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    constant_contact_transport: httpx.AsyncBaseTransport | None = None,
+    getresponse_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    settings = settings or Settings()
+    holder: dict[str, Services] = {}
+
+    def services() -> Services:
+        return holder["services"]
+
+    async def context_getter(request: Request, request_id: str) -> GatewayContext:
+        return GatewayContext.create(services(), request_id)
+
+    async def healthz(request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        ports = services().ports
+        report = {}
+        for provider in Provider:
+            if provider not in ports:
+                report[provider.name] = {"configured": False}
+                continue
+            health = ports[provider].health()
+            report[provider.name] = {
+                "configured": True,
+                "healthy": health.healthy,
+                "circuit": health.circuit_state,
+                "budgetRemaining": health.budget_remaining,
+            }
+        ready = any(v.get("healthy") for v in report.values())
+        return _json(
+            {"status": "ready" if ready else "unavailable", "providers": report}, 200 if ready else 503
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        holder["services"] = build_services(
+            settings,
+            constant_contact_transport=constant_contact_transport,
+            getresponse_transport=getresponse_transport,
+        )
+        try:
+            yield
+        finally:
+            await holder.pop("services").aclose()
+
+    endpoint = GraphQLEndpoint(get_schema(), context_getter=context_getter)
+    routes = [
+        Route("/graphql", endpoint, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        *graphiql_routes(),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,168 @@
+"""The deleted-contacts filter, with GetResponse's condition semantics, evaluable in the gateway.
+
+Semantics (the same whichever side evaluates them):
+
+- Email text conditions are case-insensitive.  ``EQUALS`` / ``NOT_EQUALS`` compare literally;
+  ``CONTAINS`` / ``NOT_CONTAINS`` are SQL ``LIKE`` patterns (``%`` any run, ``_`` one character), so
+  ``CONTAINS "shop"`` matches only the address ``shop`` and ``CONTAINS "%shop%"`` matches substrings.
+  Several conditions are ANDed.
+- Day ranges are inclusive UTC calendar days: ``from`` <= day <= ``to``; ``on`` means exactly that day.
+- ``reasons`` is a set (OR).  A provider that records no reason has ``UNKNOWN``.
+- Campaign and message conditions exist only at GetResponse; a filter that has any of them matches no
+  Constant Contact contact.  Ids and the name condition are ORed, as at GetResponse.
+- ``providers`` limits which providers are asked (empty means all configured).
+
+Each adapter pushes down what its provider evaluates exactly and leaves the rest to :meth:`matches`.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cached_property
+
+from .model import DeletedContact, Provider, ReasonFilter
+
+__all__ = ["DayRange", "DeletedContactFilter", "TextCondition", "TextOperator", "utc_day"]
+
+
+class TextOperator(enum.Enum):
+    EQUALS = "EQUALS"
+    NOT_EQUALS = "NOT_EQUALS"
+    CONTAINS = "CONTAINS"
+    NOT_CONTAINS = "NOT_CONTAINS"
+
+    @property
+    def negated(self) -> bool:
+        return self in (TextOperator.NOT_EQUALS, TextOperator.NOT_CONTAINS)
+
+
+def _like_to_regex(pattern: str) -> re.Pattern[str]:
+    parts = []
+    for char in pattern:
+        if char == "%":
+            parts.append(".*")
+        elif char == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(char))
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class TextCondition:
+    operator: TextOperator
+    value: str
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str]:
+        if self.operator in (TextOperator.CONTAINS, TextOperator.NOT_CONTAINS):
+            return _like_to_regex(self.value)
+        return re.compile(re.escape(self.value), re.IGNORECASE)
+
+    def matches(self, text: str) -> bool:
+        found = self._pattern.fullmatch(text) is not None
+        return not found if self.operator.negated else found
+
+    @property
+    def is_plain_equality(self) -> bool:
+        return self.operator is TextOperator.EQUALS
+
+
+def utc_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date() if moment.tzinfo else moment.date()
+
+
+@dataclass(frozen=True)
+class DayRange:
+    start: date | None = None
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.start and self.end and self.start > self.end:
+            raise ValueError("the range starts after it ends")
+
+    @classmethod
+    def on(cls, day: date) -> DayRange:
+        return cls(day, day)
+
+    @property
+    def is_open(self) -> bool:
+        return self.start is None and self.end is None
+
+    def contains(self, day: date | None) -> bool:
+        if day is None:
+            return self.is_open
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class DeletedContactFilter:
+    email: tuple[TextCondition, ...] = ()
+    reasons: frozenset[ReasonFilter] = frozenset()
+    created: DayRange = field(default_factory=DayRange)
+    deleted: DayRange = field(default_factory=DayRange)
+    campaign_ids: tuple[str, ...] = ()
+    campaign_name: TextCondition | None = None
+    message_ids: tuple[str, ...] = ()
+    message_name: TextCondition | None = None
+    providers: frozenset[Provider] = frozenset()
+
+    @property
+    def targets_getresponse_only(self) -> bool:
+        """Campaign/message conditions exist only at GetResponse."""
+        return bool(self.campaign_ids or self.campaign_name or self.message_ids or self.message_name)
+
+    def asks(self, provider: Provider) -> bool:
+        if self.providers and provider not in self.providers:
+            return False
+        return not (provider is Provider.CONSTANT_CONTACT and self.targets_getresponse_only)
+
+    @property
+    def has_specific_reasons(self) -> bool:
+        return any(reason.is_specific for reason in self.reasons)
+
+    def matches_reason(self, contact: DeletedContact) -> bool:
+        """General-reason check; a specific sub-reason can only be checked by GetResponse itself."""
+        if not self.reasons:
+            return True
+        return any(
+            r.general is contact.reason if r.is_specific else r.value == contact.reason.value
+            for r in self.reasons
+        )
+
+    def matches(self, contact: DeletedContact) -> bool:
+        """Every condition the gateway can evaluate itself (everything except campaign/message ids,
+        names and specific sub-reasons, which adapters always push down to GetResponse)."""
+        if not self.asks(contact.provider):
+            return False
+        if not all(condition.matches(contact.email) for condition in self.email):
+            return False
+        if not self.created.contains(utc_day(contact.created_at) if contact.created_at else None):
+            return False
+        if not self.deleted.contains(contact.deleted_on):
+            return False
+        return self.matches_reason(contact)
+
+    def cache_key(self) -> str:
+        """A stable text form, so cursors can tell which query they belong to."""
+
+        def text(conditions: Iterable[TextCondition | None]) -> str:
+            return ",".join(f"{c.operator.value}:{c.value}" for c in conditions if c is not None)
+
+        return "|".join(
+            [
+                text(self.email),
+                ",".join(sorted(r.value for r in self.reasons)),
+                f"{self.created.start}..{self.created.end}",
+                f"{self.deleted.start}..{self.deleted.end}",
+                ",".join(self.campaign_ids),
+                text([self.campaign_name]),
+                ",".join(self.message_ids),
+                text([self.message_name]),
+                ",".join(sorted(p.value for p in self.providers)),
+            ]
+        )

@@ -1,0 +1,139 @@
+"""Merged, exactly-once paging of deleted contacts across providers.
+
+``first page``: ask every provider the filter targets, concurrently; keep what each answered (a
+provider that fails is reported in ``sources`` and the others still answer); apply the filter in the
+gateway (so push-down never changes the answer); merge in the one documented order; store the merged
+list as a snapshot and return its head.  ``later pages``: slice the snapshot the cursor points into.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.errors import GatewayError, InvalidCursor, ProviderNotConfigured
+
+from .filters import DeletedContactFilter
+from .model import DeletedContact, Provider
+from .ordering import merge_order
+from .ports import DeletedContactsPort
+from .snapshots import Snapshot as SnapshotMeta
+from .snapshots import SnapshotStore, decode_cursor, encode_cursor
+
+__all__ = ["ListingPage", "SourceStatus", "list_deleted_page"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    provider: Provider
+    ok: bool
+    fetched_at: float
+    count: int = 0
+    error_code: str | None = None
+    message: str | None = None
+    retry_after: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider.value,
+            "ok": self.ok,
+            "fetched_at": self.fetched_at,
+            "count": self.count,
+            "error_code": self.error_code,
+            "message": self.message,
+            "retry_after": self.retry_after,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SourceStatus:
+        return cls(
+            Provider(data["provider"]),
+            data["ok"],
+            data["fetched_at"],
+            data["count"],
+            data["error_code"],
+            data["message"],
+            data["retry_after"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    contacts: list[DeletedContact]
+    offset: int
+    total: int
+    snapshot_id: str
+    snapshot_created_at: float
+    sources: list[SourceStatus]
+
+    def cursor_at(self, index: int) -> str:
+        """The cursor of the ``index``-th contact of this page (``after`` it, paging resumes)."""
+        return encode_cursor(self.snapshot_id, self.offset + index + 1)
+
+    @property
+    def has_next_page(self) -> bool:
+        return self.offset + len(self.contacts) < self.total
+
+    @property
+    def has_previous_page(self) -> bool:
+        return self.offset > 0
+
+
+async def _ask(
+    port: DeletedContactsPort, query: DeletedContactFilter
+) -> tuple[list[DeletedContact], SourceStatus]:
+    started = time.time()
+    try:
+        found = await port.list_deleted(query)
+    except GatewayError as error:
+        return [], SourceStatus(
+            port.provider,
+            ok=False,
+            fetched_at=started,
+            error_code=error.code,
+            message=error.message,
+            retry_after=getattr(error, "retry_after", None),
+        )
+    matching = [contact for contact in found if query.matches(contact)]
+    return matching, SourceStatus(port.provider, ok=True, fetched_at=started, count=len(matching))
+
+
+async def list_deleted_page(
+    ports: Mapping[Provider, DeletedContactsPort],
+    store: SnapshotStore,
+    query: DeletedContactFilter,
+    *,
+    first: int,
+    after: str | None,
+) -> ListingPage:
+    if after is not None:
+        snapshot_id, offset = decode_cursor(after)
+        page = await store.page(snapshot_id, offset, first)
+        if page.snapshot.query_key != query.cache_key():
+            raise InvalidCursor("the cursor belongs to a different filter")
+        contacts = [ports[Provider(p)].from_snapshot_entry(entry) for p, entry in page.entries]
+        return ListingPage(
+            contacts,
+            offset,
+            page.snapshot.total,
+            snapshot_id,
+            page.snapshot.created_at,
+            [SourceStatus.from_json(s) for s in page.snapshot.sources],
+        )
+
+    for provider in query.providers:
+        if provider not in ports:
+            raise ProviderNotConfigured(f"{provider.name} is not configured on this gateway")
+    asked = [port for provider, port in ports.items() if query.asks(provider)]
+    answers = await asyncio.gather(*(_ask(port, query) for port in asked))
+    merged = merge_order(contact for found, _ in answers for contact in found)
+    merged = merged[: store.max_entries]
+    sources = [status for _, status in answers]
+    created_at = min((s.fetched_at for s in sources), default=time.time())
+    entries = [(c.provider.value, ports[c.provider].snapshot_entry(c)) for c in merged]
+    meta = SnapshotMeta(query.cache_key(), created_at, len(merged), [s.to_json() for s in sources])
+    snapshot_id = await store.create(meta, entries)
+    return ListingPage(merged[:first], 0, len(merged), snapshot_id, created_at, sources)

@@ -1,0 +1,126 @@
+"""The provider-neutral model of a deleted contact: what the GraphQL layer knows.
+
+A provider adapter turns its own records into :class:`DeletedContact`; the original record rides
+along in ``source`` (for provider-specific fields) and ``raw`` (the provider's JSON, unchanged).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+__all__ = [
+    "GENERAL_REASONS",
+    "ContactKey",
+    "DeletedContact",
+    "DeletionReason",
+    "Provider",
+    "ReasonFilter",
+]
+
+
+class Provider(enum.Enum):
+    CONSTANT_CONTACT = "constant_contact"
+    GETRESPONSE = "getresponse"
+
+
+class DeletionReason(enum.Enum):
+    """Why a contact was deleted, normalised across providers (GetResponse's general reasons).
+
+    ``UNKNOWN`` is used where the provider records no reason (every Constant Contact deletion).
+    """
+
+    UNSUBSCRIBE = "unsubscribe"
+    USER = "user"
+    SUPPORT = "support"
+    AUTOMATION = "automation"
+    COMPLAINT = "complaint"
+    BLACKLISTED = "blacklisted"
+    API = "api"
+    BOUNCE = "bounce"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def from_provider(cls, value: str | None) -> DeletionReason:
+        if not value:
+            return cls.UNKNOWN
+        general = value.split("::", 1)[0].lower()
+        try:
+            return cls(general)
+        except ValueError:
+            return cls.OTHER
+
+
+GENERAL_REASONS = frozenset(DeletionReason) - {DeletionReason.UNKNOWN}
+
+
+class ReasonFilter(enum.Enum):
+    """A reason to filter on: a general reason, or one of GetResponse's specific sub-reasons.
+
+    Sub-reasons can only be evaluated by GetResponse (its results show the general reason only), so a
+    sub-reason filter is always pushed down and never matches a provider that records no reasons.
+    """
+
+    UNSUBSCRIBE = "unsubscribe"
+    USER = "user"
+    SUPPORT = "support"
+    AUTOMATION = "automation"
+    AUTOMATION_REMOVE_ON_REMOVE = "automation::remove-on-remove"
+    AUTOMATION_REMOVE_ON_SALE = "automation::remove-on-sale"
+    AUTOMATION_REMOVE_ON_SUBSCRIBE = "automation::remove-on-subscribe"
+    COMPLAINT = "complaint"
+    BLACKLISTED = "blacklisted"
+    API = "api"
+    BOUNCE = "bounce"
+    BOUNCE_MAILBOX_FULL = "bounce::mailbox_full"
+    BOUNCE_OTHER_HARD = "bounce::other_hard"
+    BOUNCE_OTHER_SOFT = "bounce::other_soft"
+    BOUNCE_USER_UNKNOWN = "bounce::user_unknown"
+    BOUNCE_USER_RECYCLED = "bounce::user_recycled"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_specific(self) -> bool:
+        return "::" in self.value
+
+    @property
+    def general(self) -> DeletionReason:
+        return DeletionReason(self.value.split("::", 1)[0])
+
+
+@dataclass(frozen=True, slots=True)
+class ContactKey:
+    """Identifies one deleted-contact record across the gateway: provider plus the provider's id."""
+
+    provider: Provider
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedContact:
+    provider: Provider
+    contact_id: str
+    email: str
+    name: str | None
+    created_at: datetime | None
+    deleted_on: date
+    deleted_at: datetime | None
+    reason: DeletionReason
+    restore_blocked_by: str | None
+    """Why a restore needs an explicit consent override (None when it does not)."""
+    raw: Mapping[str, Any]
+    source: Any = field(compare=False, repr=False)
+    """The provider adapter's own record, for provider-specific fields."""
+
+    @property
+    def key(self) -> ContactKey:
+        return ContactKey(self.provider, self.contact_id)
+
+    @property
+    def restorable(self) -> bool:
+        return self.restore_blocked_by is None

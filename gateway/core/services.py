@@ -1,0 +1,31 @@
+"""The gateway's long-lived parts, built once at start-up and shared by every request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .model import Provider
+from .ports import DeletedContactsPort
+from .snapshots import SnapshotStore
+
+__all__ = ["Services"]
+
+
+@dataclass
+class Services:
+    ports: Mapping[Provider, DeletedContactsPort]
+    """The configured providers; a provider without credentials is simply absent."""
+    snapshots: SnapshotStore
+    default_page_size: int = 50
+    max_page_size: int = 500
+    getresponse: Any = None
+    """The GetResponse adapter, for GetResponse-only lookups (campaigns, messages); None if unconfigured."""
+    constant_contact: Any = None
+    """The Constant Contact adapter, for its lists; None if unconfigured."""
+
+    async def aclose(self) -> None:
+        for port in self.ports.values():
+            await port.aclose()
+        await self.snapshots.aclose()

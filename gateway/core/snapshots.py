@@ -1,0 +1,178 @@
+"""Short-lived snapshots that make merged paging exact, and the opaque cursors that point into them.
+
+Neither provider can page in "most recent deletion first" order, so the first page of a query
+fetches every matching record from each provider, merges them (``ordering.merge_order``) and stores
+the merged list as a snapshot.  Later pages read slices of that snapshot, so walking every page yields
+each contact exactly once even if contacts are deleted or restored meanwhile.  Snapshots expire after
+``ttl`` seconds (a cursor into an expired one gets ``CURSOR_EXPIRED``) and are bounded in size.
+
+Two stores: :class:`MemorySnapshotStore` (one process) and :class:`RedisSnapshotStore` (shared by
+every gateway replica, so a cursor works whichever replica serves the next page).
+
+A cursor is ``base64url("v1:<snapshot id>:<offset>")``: opaque to clients, cheap to validate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+
+from gateway.errors import CursorExpired, InvalidCursor
+
+__all__ = [
+    "MemorySnapshotStore",
+    "RedisSnapshotStore",
+    "Snapshot",
+    "SnapshotPage",
+    "SnapshotStore",
+    "decode_cursor",
+    "encode_cursor",
+]
+
+_CURSOR_PREFIX = "v1"
+
+
+def encode_cursor(snapshot_id: str, offset: int) -> str:
+    raw = f"{_CURSOR_PREFIX}:{snapshot_id}:{offset}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        version, snapshot_id, offset = base64.urlsafe_b64decode(padded).decode().split(":")
+        position = int(offset)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCursor("the cursor is malformed") from exc
+    if version != _CURSOR_PREFIX or not snapshot_id.isalnum() or position < 0:
+        raise InvalidCursor("the cursor is malformed")
+    return snapshot_id, position
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a snapshot remembers besides its entries."""
+
+    query_key: str
+    created_at: float
+    """Unix time the providers were read."""
+    total: int
+    sources: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotPage:
+    snapshot_id: str
+    snapshot: Snapshot
+    offset: int
+    entries: list[Any]
+
+
+class SnapshotStore(Protocol):
+    ttl: float
+    max_entries: int
+
+    async def create(self, snapshot: Snapshot, entries: Sequence[Any]) -> str: ...
+
+    async def page(self, snapshot_id: str, offset: int, limit: int) -> SnapshotPage:
+        """Raise CursorExpired when the snapshot is gone."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def _new_id() -> str:
+    return secrets.token_hex(12)
+
+
+class MemorySnapshotStore:
+    def __init__(self, *, ttl: float = 600.0, max_snapshots: int = 1000, max_entries: int = 100_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._max_snapshots = max_snapshots
+        self._items: OrderedDict[str, tuple[float, Snapshot, list[Any]]] = OrderedDict()
+
+    async def create(self, snapshot: Snapshot, entries: Sequence[Any]) -> str:
+        self._evict()
+        snapshot_id = _new_id()
+        self._items[snapshot_id] = (time.monotonic() + self.ttl, snapshot, list(entries))
+        while len(self._items) > self._max_snapshots:
+            self._items.popitem(last=False)
+        return snapshot_id
+
+    async def page(self, snapshot_id: str, offset: int, limit: int) -> SnapshotPage:
+        item = self._items.get(snapshot_id)
+        if item is None or item[0] < time.monotonic():
+            self._items.pop(snapshot_id, None)
+            raise CursorExpired("the cursor has expired; start again without `after`")
+        _, snapshot, entries = item
+        return SnapshotPage(snapshot_id, snapshot, offset, entries[offset : offset + limit])
+
+    def _evict(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, (expires, _, _) in self._items.items() if expires < now]:
+            del self._items[key]
+
+    async def aclose(self) -> None:
+        self._items.clear()
+
+
+class RedisSnapshotStore:
+    """Snapshots in Redis: a JSON metadata key and a list of JSON entries, both with the same TTL."""
+
+    def __init__(
+        self, url: str, *, ttl: float = 600.0, max_entries: int = 100_000, prefix: str = "dcg:snapshot"
+    ) -> None:
+        import redis.asyncio as redis  # imported lazily: only deployments that configure Redis need it
+
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._prefix = prefix
+        self._redis = redis.from_url(url)
+
+    def _keys(self, snapshot_id: str) -> tuple[str, str]:
+        return f"{self._prefix}:{snapshot_id}:meta", f"{self._prefix}:{snapshot_id}:entries"
+
+    async def create(self, snapshot: Snapshot, entries: Sequence[Any]) -> str:
+        snapshot_id = _new_id()
+        meta_key, entries_key = self._keys(snapshot_id)
+        ttl_ms = int(self.ttl * 1000)
+        meta = orjson.dumps(
+            {
+                "query_key": snapshot.query_key,
+                "created_at": snapshot.created_at,
+                "total": snapshot.total,
+                "sources": snapshot.sources,
+            }
+        )
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(meta_key, meta, px=ttl_ms)
+            for start in range(0, len(entries), 1000):
+                pipe.rpush(entries_key, *[orjson.dumps(e) for e in entries[start : start + 1000]])
+            if entries:
+                pipe.pexpire(entries_key, ttl_ms)
+            await pipe.execute()
+        return snapshot_id
+
+    async def page(self, snapshot_id: str, offset: int, limit: int) -> SnapshotPage:
+        meta_key, entries_key = self._keys(snapshot_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(meta_key)
+            pipe.lrange(entries_key, offset, offset + limit - 1)
+            meta_raw, raw_entries = await pipe.execute()
+        if meta_raw is None:
+            raise CursorExpired("the cursor has expired; start again without `after`")
+        meta = orjson.loads(meta_raw)
+        snapshot = Snapshot(meta["query_key"], meta["created_at"], meta["total"], meta["sources"])
+        return SnapshotPage(snapshot_id, snapshot, offset, [orjson.loads(e) for e in raw_entries])
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()

@@ -1,0 +1,82 @@
+"""``get_contacts_deleted``: the removals that match every given condition.
+
+Conditions (all optional, ANDed with each other):
+
+- ``campaigns`` / ``get_campaigns``: the removal's campaign is in the union of both (see ``catalog``);
+- ``messages`` / ``get_messages``: the removal is attributed to one of those messages (removals
+  without a known message never match);
+- ``email``: text operators on the address;
+- ``reason``: one general reason (matches it and all of its sub-reasons) or one specific sub-reason
+  (matches exactly that); anything else is ``Invalid params``;
+- ``created_on`` / ``deleted_on``: time operators on the UTC calendar day.
+
+The store already keeps one removal per campaign and address (the newest), so the query is a single
+pass over at most one entry per contact; parsing compiles every text condition once.  The result is
+an object keyed by ``CONTACT_ID`` in the store's arbitrary order, never sorted, and ``{}`` when nothing
+matches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .catalog import selected_campaigns, selected_messages
+from .errors import invalid_params
+from .model import GENERAL_REASONS, SPECIFIC_REASONS
+from .params import Conditions
+from .store import GetResponseStore
+
+__all__ = ["get_contacts_deleted"]
+
+_CONDITIONS = (
+    "campaigns",
+    "get_campaigns",
+    "messages",
+    "get_messages",
+    "email",
+    "reason",
+    "created_on",
+    "deleted_on",
+)
+
+
+def get_contacts_deleted(store: GetResponseStore, conditions: Conditions) -> dict[str, Any]:
+    conditions.only(*_CONDITIONS)
+    campaigns = selected_campaigns(store, conditions)
+    messages = selected_messages(store, conditions)
+    email = conditions.text("email")
+    reason = _reason(conditions)
+    created_on = conditions.days("created_on")
+    deleted_on = conditions.days("deleted_on")
+
+    found: dict[str, Any] = {}
+    for removal in store.latest_deletions():
+        if campaigns is not None and removal.campaign_id not in campaigns:
+            continue
+        if messages is not None and removal.message_id not in messages:
+            continue
+        if reason is not None and not _has_reason(removal.reason, reason):
+            continue
+        if created_on is not None and not created_on.matches(removal.created_day):
+            continue
+        if deleted_on is not None and not deleted_on.matches(removal.deleted_day):
+            continue
+        if email is not None and not email.matches(removal.email):
+            continue
+        found[removal.contact_id] = removal.api_json
+    return found
+
+
+def _has_reason(stored: str, wanted: str) -> bool:
+    """A general reason covers its sub-reasons; a sub-reason only itself."""
+    return stored == wanted or stored.startswith(f"{wanted}::")
+
+
+def _reason(conditions: Conditions) -> str | None:
+    if "reason" not in conditions.raw:
+        return None
+    reason = conditions.raw["reason"]
+    if reason not in GENERAL_REASONS and reason not in SPECIFIC_REASONS:
+        allowed = ", ".join((*GENERAL_REASONS, *SPECIFIC_REASONS))
+        raise invalid_params(f"reason must be one of: {allowed}")
+    return str(reason)

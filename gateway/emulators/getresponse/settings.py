@@ -1,0 +1,57 @@
+"""How one GetResponse 1.5 emulator instance is built and how it answers the UNCONFIRMED corners.
+
+The data knobs (``seed``, ``contacts``, ``deleted_fraction``, ``campaigns``, ``messages_per_campaign``)
+decide the seeded account.  ``contacts`` counts every contact record ever created: the active ones plus
+the deletion history.  The defaults give about 700 active contacts and 300 deletion records; for the
+"10,000 deleted contacts" data set use ``contacts=30000, deleted_fraction=0.34``.
+
+The behaviour switches exist because the sources leave these points open (see
+``/work/shared/specs/getresponse-1.5.md`` §9) and a client has to cope with either answer:
+
+- ``bad_key_http_status``: 200 (the JSON-RPC error ``-1 API key verification failed``) or 403 (what the
+  2010 Ruby gem expected).  Either way the body is the JSON-RPC error.
+- ``v2_success_includes_null_error``: whether a JSON-RPC 2.0 success reply also carries ``"error": null``.
+- ``get_contact_missing_as_empty``: ``get_contact`` on a missing or deleted id answers ``{}`` instead of
+  the ``Missing contact`` error.
+- ``accept_matches_operator``: the 2012 ``MATCHES`` (regular expression) text operator, dropped from the
+  1.50 operator list but still sent by the Ruby and PHP wrappers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["GetResponseEmulatorSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class GetResponseEmulatorSettings:
+    seed: int = 42
+    contacts: int = 1000
+    deleted_fraction: float = 0.3
+    campaigns: int = 6
+    messages_per_campaign: int = 8
+    api_keys: tuple[str, ...] = ("demo-gr-api-key",)
+    account_login: str = "demo_account"
+    bad_key_http_status: int = 200
+    v2_success_includes_null_error: bool = False
+    get_contact_missing_as_empty: bool = False
+    accept_matches_operator: bool = False
+    confirmation_delay_seconds: float = 30.0
+    callback_timeout_seconds: float = 4.0
+    max_request_bytes: int = 1_048_576
+    gzip_minimum_bytes: int | None = 1024  # None: never gzip
+
+    def __post_init__(self) -> None:
+        if self.contacts < 0:
+            raise ValueError("contacts must not be negative")
+        if not 0.0 <= self.deleted_fraction <= 1.0:
+            raise ValueError("deleted_fraction must be between 0 and 1")
+        if self.campaigns < 1:
+            raise ValueError("at least one campaign is needed")
+        if self.messages_per_campaign < 0:
+            raise ValueError("messages_per_campaign must not be negative")
+        if self.bad_key_http_status not in (200, 403):
+            raise ValueError("bad_key_http_status must be 200 or 403")
+        if self.confirmation_delay_seconds < 0 or self.callback_timeout_seconds <= 0:
+            raise ValueError("delays must not be negative and the callback timeout must be positive")

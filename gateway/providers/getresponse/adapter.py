@@ -1,0 +1,215 @@
+"""GetResponse 1.5 as a ``DeletedContactsPort``.
+
+Everything this adapter needs from one question goes out as ONE JSON-RPC batch (one HTTP request):
+
+- ``get_contacts_deleted`` evaluates campaigns, messages, email operators, reason and day ranges
+  itself, so all of them are pushed down.  Limits of the API: one reason per call (several reasons ->
+  one call per reason in the same batch, when a sub-reason is among them; otherwise the general reasons
+  are filtered in the gateway) and one condition per text operator (the rest are applied locally).
+- A deletion is *superseded* when the same address is active again in the same campaign (it was
+  restored, or re-subscribed): the person is no longer "deleted" there, so such records are not listed.
+  The active contacts come from ``get_contacts`` calls riding in the same batch.
+- Restore has no API of its own: ``add_contact`` to the deletion's campaign (or the one the caller
+  names).  GetResponse queues it (double opt-in may send a confirmation email), so the outcome is
+  PENDING until the contact is confirmed; ``add_contact`` is never retried blindly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from gateway.core.filters import DeletedContactFilter
+from gateway.core.model import DeletedContact, Provider
+from gateway.core.ports import BulkProgress, OperationOutcome, OutcomeStatus, ProviderHealth, RestoreOptions, Target
+from gateway.providers.errors import NotFound, ProviderError
+
+from .client import GetResponseClient, RpcCall
+from .conditions import DayRange, DeletedContactsQuery, TextCondition
+from .mapping import to_deleted_contact
+from .records import Campaign, Contact, Message
+from .records import DeletedContact as DeletedRecord
+
+__all__ = ["GetResponseAdapter"]
+
+
+def _day_range(core_range: Any) -> DayRange | None:
+    if core_range.is_open:
+        return None
+    return DayRange(from_day=core_range.start, to_day=core_range.end)
+
+
+def _text(condition: Any) -> TextCondition | None:
+    return TextCondition(condition.operator.value, condition.value) if condition is not None else None
+
+
+class GetResponseAdapter:
+    provider = Provider.GETRESPONSE
+
+    def __init__(self, client: GetResponseClient) -> None:
+        self.client = client
+
+    # -- building calls ------------------------------------------------------------------------
+
+    @staticmethod
+    def _deleted_queries(query: DeletedContactFilter) -> list[DeletedContactsQuery]:
+        seen_operators: set[str] = set()
+        email: list[TextCondition] = []
+        for condition in query.email:  # one condition per operator fits in one call; the rest stay local
+            if condition.operator.value not in seen_operators:
+                seen_operators.add(condition.operator.value)
+                email.append(TextCondition(condition.operator.value, condition.value))
+        base = DeletedContactsQuery(
+            campaign_ids=query.campaign_ids,
+            campaign_name=_text(query.campaign_name),
+            message_ids=query.message_ids,
+            message_name=_text(query.message_name),
+            email=tuple(email),
+            created_on=_day_range(query.created),
+            deleted_on=_day_range(query.deleted),
+        )
+        reasons = sorted(r.value for r in query.reasons)
+        if len(reasons) == 1 or query.has_specific_reasons:
+            return [replace(base, reason=reason) for reason in reasons]
+        return [base]
+
+    @staticmethod
+    def _active_call(query: DeletedContactsQuery) -> RpcCall:
+        """The active contacts that could supersede the deletions ``query`` finds."""
+        params: dict[str, Any] = {}
+        deleted_params = query.to_params()
+        for key in ("campaigns", "get_campaigns", "email"):
+            if key in deleted_params:
+                params[key] = deleted_params[key]
+        return RpcCall("get_contacts", params)
+
+    async def _deleted_batch(self, queries: Sequence[DeletedContactsQuery]) -> list[list[DeletedContact]]:
+        """Run the queries and the matching active-contact lookups in one batch; drop superseded records."""
+        calls = [RpcCall("get_contacts_deleted", q.to_params()) for q in queries]
+        calls += [self._active_call(q) for q in queries]
+        answers = await self.client.batch(calls)
+        for answer in answers:
+            if isinstance(answer, ProviderError):
+                raise answer
+        count = len(queries)
+        results = []
+        for deleted_raw, active_raw in zip(answers[:count], answers[count:], strict=True):
+            active = {(c.email.lower(), c.campaign_id) for c in Contact.parse_map(active_raw)}
+            results.append([
+                to_deleted_contact(record) for record in DeletedRecord.parse_map(deleted_raw)
+                if (record.email.lower(), record.campaign_id) not in active
+            ])
+        return results
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def list_deleted(self, query: DeletedContactFilter) -> list[DeletedContact]:
+        answers = await self._deleted_batch(self._deleted_queries(query))
+        unique: dict[str, DeletedContact] = {}
+        for answer in answers:
+            for contact in answer:
+                unique.setdefault(contact.contact_id, contact)
+        return list(unique.values())
+
+    async def get_deleted(self, contact_ids: Sequence[str]) -> list[DeletedContact | None]:
+        # get_contacts_deleted cannot filter by contact id: one unfiltered call answers every id.
+        (everything,) = await self._deleted_batch([DeletedContactsQuery()])
+        index = {c.contact_id: c for c in everything}
+        return [index.get(contact_id) for contact_id in contact_ids]
+
+    async def find_deleted_by_email(self, emails: Sequence[str]) -> list[list[DeletedContact]]:
+        queries = [DeletedContactsQuery(email=(TextCondition("EQUALS", email),)) for email in emails]
+        return await self._deleted_batch(queries)
+
+    async def campaigns(self) -> list[Campaign]:
+        return await self.client.get_campaigns()
+
+    async def campaigns_by_ids(self, ids: Sequence[str]) -> dict[str, Campaign]:
+        return await self.client.get_campaigns_by_ids(ids)
+
+    async def messages_by_ids(self, ids: Sequence[str]) -> dict[str, Message]:
+        return await self.client.get_messages_by_ids(ids)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    async def delete(self, targets: Sequence[Target], *, wait: bool = False) -> list[OperationOutcome]:
+        outcomes: list[OperationOutcome] = []
+        resolved = [(t, t.contact_id) for t in targets if t.contact_id is not None]
+        by_email = [t for t in targets if t.contact_id is None]
+        if by_email:
+            lookups = await self.client.batch(
+                [RpcCall("get_contacts", {"email": {"EQUALS": t.email}}) for t in by_email]
+            )
+            for target, answer in zip(by_email, lookups, strict=True):
+                if isinstance(answer, ProviderError):
+                    outcomes.append(_failed(target, answer))
+                    continue
+                active = Contact.parse_map(answer)
+                if not active:
+                    outcomes.append(OperationOutcome(target, OutcomeStatus.SKIPPED, None, target.email,
+                                                     "no active contact with this address", "NOT_FOUND"))
+                resolved.extend((target, c.contact_id) for c in active)
+        if resolved:
+            answers = await self.client.delete_contacts([contact_id for _, contact_id in resolved])
+            for (target, contact_id), answer in zip(resolved, answers, strict=True):
+                if isinstance(answer, ProviderError):
+                    outcomes.append(_failed(target, answer, contact_id))
+                else:
+                    outcomes.append(OperationOutcome(target, OutcomeStatus.DONE, contact_id, target.email))
+        return outcomes
+
+    async def restore(
+        self, contacts: Sequence[tuple[Target, DeletedContact]], options: RestoreOptions
+    ) -> list[OperationOutcome]:
+        calls = []
+        for _, contact in contacts:
+            record: DeletedRecord = contact.source
+            params: dict[str, Any] = {
+                "campaign": options.getresponse_campaign_id or record.campaign_id,
+                "email": contact.email,
+            }
+            if contact.name:
+                params["name"] = contact.name
+            if record.cycle_day is not None:
+                params["cycle_day"] = record.cycle_day
+            calls.append(RpcCall("add_contact", params, idempotent=False))
+        answers = await self.client.batch(calls)
+        outcomes = []
+        for (target, contact), answer in zip(contacts, answers, strict=True):
+            if isinstance(answer, ProviderError):
+                outcomes.append(_failed(target, answer, contact.contact_id, contact))
+            else:
+                outcomes.append(OperationOutcome(
+                    target, OutcomeStatus.PENDING, contact.contact_id, contact.email,
+                    "queued at GetResponse; the contact is active once confirmed (double opt-in may email them)",
+                    contact=contact,
+                ))
+        return outcomes
+
+    async def bulk_progress(self, operation_id: str) -> BulkProgress:
+        raise NotFound("GetResponse has no bulk operations", provider="getresponse")
+
+    # -- health and snapshots ------------------------------------------------------------------
+
+    def health(self) -> ProviderHealth:
+        breaker = self.client.breaker
+        return ProviderHealth(provider=self.provider, configured=True, healthy=breaker.state != "open",
+                              circuit_state=breaker.state)
+
+    def snapshot_entry(self, contact: DeletedContact) -> Any:
+        return [contact.contact_id, contact.raw]
+
+    def from_snapshot_entry(self, entry: Any) -> DeletedContact:
+        contact_id, raw = entry
+        return to_deleted_contact(DeletedRecord.from_entry(contact_id, raw))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _failed(
+    target: Target, error: ProviderError, contact_id: str | None = None, contact: DeletedContact | None = None
+) -> OperationOutcome:
+    return OperationOutcome(target, OutcomeStatus.FAILED, contact_id or target.contact_id, target.email,
+                            error.message, error.code, contact=contact)

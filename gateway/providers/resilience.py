@@ -1,0 +1,319 @@
+"""How provider calls survive the real world: timeouts, retries, circuit breaking, rate limiting.
+
+Every provider client funnels each upstream HTTP exchange through :func:`call_with_retries`:
+
+- the attempt runs under the per-provider total timeout (:class:`Timeouts`);
+- failures of the *request* (timeouts, dropped connections, 5xx, malformed bodies) and ``throttled``
+  429s are retried with capped exponential backoff and full jitter, honouring ``Retry-After``, but only
+  when the caller says the call is idempotent, and only while the per-request retry budget lasts;
+- the provider's :class:`CircuitBreaker` opens after repeated request failures and then fails calls fast
+  with :class:`~gateway.providers.errors.CircuitOpen` until it half-opens and a probe succeeds.
+
+:class:`TokenBucket` spaces calls so the provider's per-second limit is never hit, and
+:class:`DailyBudget` tracks a daily quota so the gateway can report what is left and fail fast when
+it is spent.  Both are shared by every request that uses the same credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal, TypeVar
+
+import httpx
+
+from .errors import (
+    CircuitOpen,
+    ProviderError,
+    ProviderRequestError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
+
+__all__ = [
+    "BreakerState",
+    "CircuitBreaker",
+    "DailyBudget",
+    "RetryPolicy",
+    "RetryStats",
+    "Timeouts",
+    "TokenBucket",
+    "call_with_retries",
+    "is_retryable",
+    "transport_error",
+]
+
+T = TypeVar("T")
+BreakerState = Literal["closed", "open", "half_open"]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Per-provider timeouts in seconds. ``total`` bounds one attempt from first byte out to last byte in."""
+
+    connect: float = 3.0
+    read: float = 10.0
+    total: float = 15.0
+
+    def to_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.read, pool=self.connect)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Capped exponential backoff with full jitter, bounded by attempts and by a time budget.
+
+    ``budget`` is the most time one logical call may spend *sleeping* between attempts; a
+    ``Retry-After`` longer than what is left of it ends the retries at once.
+    """
+
+    max_attempts: int = 3
+    base_delay: float = 0.1
+    max_delay: float = 2.0
+    budget: float = 5.0
+
+    def delay(self, retry_number: int, retry_after: float | None, rng: random.Random) -> float:
+        if retry_after is not None:
+            return max(0.0, retry_after)
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (retry_number - 1)))
+        return rng.uniform(ceiling / 2, ceiling)
+
+
+@dataclass(slots=True)
+class RetryStats:
+    """Counters a client keeps across calls; tests assert on them."""
+
+    attempts: int = 0
+    retries: int = 0
+
+
+class CircuitBreaker:
+    """Consecutive-failure breaker: closed -> open after ``failure_threshold`` request failures,
+    open -> half_open after ``reset_timeout`` seconds, half_open -> closed on one success (or back to
+    open on one failure).  Only one probe runs while half-open; other calls fail fast."""
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        failure_threshold: int = 5,
+        reset_timeout: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.provider = provider
+        self.failure_threshold = failure_threshold
+        self.reset_timeout = reset_timeout
+        self._clock = clock
+        self._state: BreakerState = "closed"
+        self._failures = 0
+        self._opened_at = 0.0
+        self._probe_in_flight = False
+
+    @property
+    def state(self) -> BreakerState:
+        if self._state == "open" and self._clock() - self._opened_at >= self.reset_timeout:
+            return "half_open"
+        return self._state
+
+    @property
+    def consecutive_failures(self) -> int:
+        return self._failures
+
+    def before_call(self) -> None:
+        """Raise :class:`CircuitOpen` unless a call may go out now."""
+        state = self.state
+        if state == "closed":
+            return
+        if state == "half_open" and not self._probe_in_flight:
+            self._state = "half_open"
+            self._probe_in_flight = True
+            return
+        remaining = max(0.0, self.reset_timeout - (self._clock() - self._opened_at))
+        raise CircuitOpen(
+            "circuit open after repeated failures; failing fast",
+            provider=self.provider,
+            retry_after=round(remaining, 3) if state == "open" else None,
+        )
+
+    def record_success(self) -> None:
+        self._state = "closed"
+        self._failures = 0
+        self._probe_in_flight = False
+
+    def record_failure(self) -> None:
+        self._failures += 1
+        if self._state == "half_open" or self._failures >= self.failure_threshold:
+            self._state = "open"
+            self._opened_at = self._clock()
+        self._probe_in_flight = False
+
+    def release_probe(self) -> None:
+        """The probe ended without telling us anything about the provider's health (e.g. a 404)."""
+        if self._state == "half_open":
+            self.record_success()
+
+    def snapshot(self) -> dict[str, object]:
+        return {"state": self.state, "consecutive_failures": self._failures}
+
+
+class TokenBucket:
+    """Async rate limiter: at most ``rate`` acquisitions per second on average, bursts up to ``burst``.
+
+    Callers reserve their slot in arrival order, so concurrent callers are served fairly and the
+    sustained rate is exact (no thundering herd after a sleep).
+    """
+
+    def __init__(self, rate: float, *, burst: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.burst = max(1, burst)
+        self._clock = clock
+        self._interval = 1.0 / rate
+        # The earliest time at which a full bucket would have been drained by reservations so far.
+        self._next_free = clock() - self.burst * self._interval
+
+    def reserve(self) -> float:
+        """Reserve the next slot and return how long to wait for it (seconds, >= 0)."""
+        now = self._clock()
+        earliest = now - (self.burst - 1) * self._interval
+        slot = max(self._next_free + self._interval, earliest)
+        self._next_free = slot
+        return max(0.0, slot - now)
+
+    async def acquire(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+class DailyBudget:
+    """Counts calls against a daily quota that resets at 00:00 UTC (Constant Contact's rule)."""
+
+    def __init__(
+        self, provider: str, limit: int, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self.provider = provider
+        self.limit = limit
+        self._now = now
+        self._day = now().date()
+        self._used = 0
+
+    def _roll(self) -> None:
+        today = self._now().date()
+        if today != self._day:
+            self._day = today
+            self._used = 0
+
+    @property
+    def remaining(self) -> int:
+        self._roll()
+        return max(0, self.limit - self._used)
+
+    @property
+    def reset_at(self) -> datetime:
+        self._roll()
+        return datetime.combine(self._day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+
+    def consume(self) -> None:
+        """Count one call, or raise ``RateLimited(kind="quota_exceeded")`` if none is left."""
+        if self.remaining <= 0:
+            raise self.exhausted_error()
+        self._used += 1
+
+    def mark_exhausted(self) -> None:
+        """The provider said the quota is spent; believe it until the reset."""
+        self._roll()
+        self._used = max(self._used, self.limit)
+
+    def exhausted_error(self) -> RateLimited:
+        reset_at = self.reset_at
+        return RateLimited(
+            "daily request quota exhausted",
+            provider=self.provider,
+            kind="quota_exceeded",
+            retry_after=max(0.0, (reset_at - self._now()).total_seconds()),
+            reset_at=reset_at,
+        )
+
+
+def is_retryable(error: ProviderError) -> bool:
+    """Failures worth another attempt of an idempotent call."""
+    if isinstance(error, CircuitOpen):
+        return False
+    if isinstance(error, RateLimited):
+        return error.kind == "throttled"
+    return isinstance(error, ProviderRequestError)
+
+
+async def call_with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    provider: str,
+    policy: RetryPolicy,
+    breaker: CircuitBreaker,
+    idempotent: bool,
+    total_timeout: float | None = None,
+    stats: RetryStats | None = None,
+    rng: random.Random | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """Run ``attempt`` (one HTTP exchange that raises ``ProviderError`` subclasses) resiliently.
+
+    Non-idempotent calls get exactly one attempt whatever happens: retrying ``add_contact`` or a bulk
+    activity creation after a timeout could do the work twice.
+    """
+    rng = rng or random.Random()
+    slept = 0.0
+    number = 0
+    while True:
+        number += 1
+        breaker.before_call()
+        if stats is not None:
+            stats.attempts += 1
+        try:
+            if total_timeout is None:
+                result = await attempt()
+            else:
+                async with asyncio.timeout(total_timeout):
+                    result = await attempt()
+        except TimeoutError:
+            error: ProviderError = ProviderTimeout(
+                f"no complete answer within {total_timeout:g}s", provider=provider
+            )
+        except ProviderError as exc:
+            error = exc
+        except BaseException:
+            breaker.release_probe()
+            raise
+        else:
+            breaker.record_success()
+            return result
+
+        if isinstance(error, ProviderRequestError) and not isinstance(error, CircuitOpen):
+            breaker.record_failure()
+        elif not isinstance(error, RateLimited):
+            breaker.release_probe()  # a 4xx answer proves the provider is up
+
+        retry_after = getattr(error, "retry_after", None)
+        if not idempotent or not is_retryable(error) or number >= policy.max_attempts:
+            raise error
+        delay = policy.delay(number, retry_after, rng)
+        if slept + delay > policy.budget:
+            raise error
+        slept += delay
+        if stats is not None:
+            stats.retries += 1
+        await sleep(delay)
+
+
+def transport_error(provider: str, exc: httpx.TransportError) -> ProviderRequestError:
+    """Map an httpx transport failure to our hierarchy without echoing URLs or headers."""
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderTimeout(f"upstream timed out ({type(exc).__name__})", provider=provider)
+    return ProviderUnavailable(f"upstream connection failed ({type(exc).__name__})", provider=provider)

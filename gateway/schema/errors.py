@@ -1,0 +1,97 @@
+"""How errors leave the gateway: a typed ``extensions.code`` on every one, and nothing unexpected leaks.
+
+- Parse, validation and variable-coercion errors keep their message and get
+  ``GRAPHQL_PARSE_FAILED`` / ``GRAPHQL_VALIDATION_FAILED`` / ``BAD_USER_INPUT``.
+- Errors the gateway raises on purpose (``gateway.errors.GatewayError`` and the provider subtree) keep
+  their message and carry their ``code``; provider errors also carry ``provider`` and, where known,
+  ``retryAfter`` (seconds).
+- Anything else is masked: "Unexpected error." with ``INTERNAL_SERVER_ERROR`` and the request id, and
+  the original is logged with the same request id and its traceback.
+- Partial failures (one provider failed, the others answered) are collected in the context while
+  resolving and appended here, next to the data.
+
+``GatewaySchema.execute`` applies :func:`shape_errors` to every result, including the ones Strawberry
+produces outside its extension hooks (parse errors, token limits).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from graphql import GraphQLError
+
+from gateway.errors import GatewayError
+from gateway.providers.errors import ProviderError
+
+__all__ = ["error_extensions", "partial_error", "shape_errors"]
+
+logger = logging.getLogger("gateway.errors")
+
+_PROVIDER_ENUM_NAMES = {"constant_contact": "CONSTANT_CONTACT", "getresponse": "GETRESPONSE"}
+
+
+def error_extensions(error: GatewayError) -> dict[str, Any]:
+    extensions: dict[str, Any] = {"code": error.code}
+    if isinstance(error, ProviderError):
+        extensions["provider"] = _PROVIDER_ENUM_NAMES.get(error.provider, error.provider)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        extensions["retryAfter"] = round(float(retry_after), 3)
+    return extensions
+
+
+def partial_error(error: GatewayError, path: Sequence[str | int]) -> GraphQLError:
+    return GraphQLError(
+        error.message if not isinstance(error, ProviderError) else str(error),
+        path=list(path),
+        extensions=error_extensions(error),
+    )
+
+
+def _request_code(message: str) -> str:
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+def shape_errors(errors: Sequence[GraphQLError], context: Any) -> list[GraphQLError]:
+    """The errors of one response, each with a code; unexpected ones masked and logged."""
+    request_id = getattr(context, "request_id", None)
+    collected = [*errors, *getattr(context, "partial_errors", ())]
+    return [_shape(error, request_id) for error in collected]
+
+
+def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    if error.extensions and "code" in error.extensions:
+        return error
+    original = error.original_error
+    # Variable coercion fails before execution (no path) with an original error; its message is
+    # written for the caller ("Variable '$f' has invalid value at .deletedOn.from: ...").
+    is_coercion = error.path is None and error.message.startswith("Variable '$")
+    if original is None or (is_coercion and not isinstance(original, GatewayError)):
+        return _with_extensions(error, error.message, {"code": _request_code(error.message)})
+    if isinstance(original, GatewayError):
+        message = str(original) if isinstance(original, ProviderError) else original.message
+        if isinstance(original, ProviderError):
+            logger.warning("provider error request_id=%s %r", request_id, original)
+        return _with_extensions(error, message, error_extensions(original))
+    logger.error("unexpected error request_id=%s path=%s", request_id, error.path, exc_info=original)
+    return _with_extensions(
+        error, "Unexpected error.", {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+    )
+
+
+def _with_extensions(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={**(error.extensions or {}), **extensions},
+    )

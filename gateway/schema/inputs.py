@@ -1,0 +1,131 @@
+"""GraphQL input types, and their translation into the core model (with typed errors for bad input)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from gateway.core import filters, model
+from gateway.errors import InvalidId, UserInputError
+
+from .ids import PROVIDER_BY_CONTACT_TYPE, decode_global_id
+from . import types as _types  # noqa: F401  (registers the TextOperator enum with Strawberry)
+
+__all__ = [
+    "ConsentOverrideInput",
+    "ContactRefInput",
+    "DayRangeInput",
+    "DeleteContactsInput",
+    "DeletedContactFilterInput",
+    "RestoreContactsInput",
+    "TextConditionInput",
+    "contact_key_from_global_id",
+]
+
+
+@strawberry.input(description="A text condition, GetResponse style.")
+class TextConditionInput:
+    operator: filters.TextOperator
+    value: str
+
+    def to_core(self) -> filters.TextCondition:
+        return filters.TextCondition(self.operator, self.value)
+
+
+@strawberry.input(description="Inclusive UTC calendar days. Give `on` alone, or `from` and/or `to`.")
+class DayRangeInput:
+    from_: date | None = strawberry.field(default=None, name="from")
+    to: date | None = None
+    on: date | None = None
+
+    def to_core(self, field_name: str) -> filters.DayRange:
+        if self.on is not None:
+            if self.from_ is not None or self.to is not None:
+                raise UserInputError(f"{field_name}: give either `on` or `from`/`to`, not both")
+            return filters.DayRange.on(self.on)
+        if self.from_ and self.to and self.from_ > self.to:
+            raise UserInputError(f"{field_name}: `from` ({self.from_}) is after `to` ({self.to})")
+        return filters.DayRange(self.from_, self.to)
+
+
+@strawberry.input(description="Which deleted contacts to list. Every condition is ANDed.")
+class DeletedContactFilterInput:
+    providers: list[model.Provider] | None = strawberry.field(
+        default=None, description="Only these providers (default: every configured one)."
+    )
+    email: list[TextConditionInput] | None = strawberry.field(
+        default=None, description="Conditions on the address, ANDed."
+    )
+    reasons: list[model.ReasonFilter] | None = strawberry.field(
+        default=None, description="Any of these reasons. Sub-reasons are known only to GetResponse."
+    )
+    created_on: DayRangeInput | None = None
+    deleted_on: DayRangeInput | None = None
+    campaign_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="GetResponse campaigns (ORed with campaignName). Implies GetResponse only."
+    )
+    campaign_name: TextConditionInput | None = None
+    message_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="GetResponse messages (ORed with messageName). Implies GetResponse only."
+    )
+    message_name: TextConditionInput | None = None
+
+    def to_core(self) -> filters.DeletedContactFilter:
+        empty = filters.DayRange()
+        return filters.DeletedContactFilter(
+            email=tuple(c.to_core() for c in self.email or ()),
+            reasons=frozenset(self.reasons or ()),
+            created=self.created_on.to_core("createdOn") if self.created_on else empty,
+            deleted=self.deleted_on.to_core("deletedOn") if self.deleted_on else empty,
+            campaign_ids=tuple(str(i) for i in self.campaign_ids or ()),
+            campaign_name=self.campaign_name.to_core() if self.campaign_name else None,
+            message_ids=tuple(str(i) for i in self.message_ids or ()),
+            message_name=self.message_name.to_core() if self.message_name else None,
+            providers=frozenset(self.providers or ()),
+        )
+
+
+def contact_key_from_global_id(global_id: str) -> model.ContactKey:
+    type_name, local_id = decode_global_id(global_id)
+    provider = PROVIDER_BY_CONTACT_TYPE.get(type_name)
+    if provider is None:
+        raise InvalidId(f"{global_id!r} is not the id of a deleted contact")
+    return model.ContactKey(provider, local_id)
+
+
+@strawberry.input(
+    description="One contact: its global `id`, or `provider` with `contactId`, or `provider` with `email`."
+)
+class ContactRefInput:
+    id: strawberry.ID | None = None
+    provider: model.Provider | None = None
+    contact_id: str | None = None
+    email: str | None = None
+
+
+@strawberry.input(description="Why a consent block is being overridden; logged for audit.")
+class ConsentOverrideInput:
+    reason: str = strawberry.field(description="At least 10 characters: who agreed, when, and how.")
+
+
+@strawberry.input
+class DeleteContactsInput:
+    contacts: list[ContactRefInput]
+    wait_for_completion: bool = strawberry.field(
+        default=False, description="Wait (bounded) for Constant Contact bulk activities to finish."
+    )
+
+
+@strawberry.input
+class RestoreContactsInput:
+    contacts: list[ContactRefInput]
+    constant_contact_list_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Lists to put Constant Contact contacts back on (required for them)."
+    )
+    getresponse_campaign_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Campaign to re-add GetResponse contacts to (default: where they were)."
+    )
+    consent_override: ConsentOverrideInput | None = None
+    dry_run: bool = strawberry.field(default=False, description="Check everything, change nothing.")
+    wait_for_completion: bool = False

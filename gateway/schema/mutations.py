@@ -1,0 +1,233 @@
+"""deleteContacts and restoreContacts: resolve what the caller named, gate, act, report per contact.
+
+Problems with the input never fail the whole mutation: each becomes a ``userErrors`` entry (with the
+path of the offending input) and a result with status SKIPPED or FAILED, while the other contacts are
+processed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import strawberry
+
+from gateway.core import actions, model
+from gateway.core.ports import OperationOutcome, OutcomeStatus, RestoreOptions, Target
+from gateway.errors import GatewayError
+
+from .context import Info
+from .inputs import ContactRefInput, DeleteContactsInput, RestoreContactsInput, contact_key_from_global_id
+from .types import BulkOperation, DeletedContact, contact_type
+
+__all__ = ["Mutation"]
+
+MAX_CONTACTS_PER_MUTATION = 1000
+
+
+@strawberry.type(description="A problem with the input or with one contact; the rest was still processed.")
+class UserError:
+    code: str
+    message: str
+    field: list[str] = strawberry.field(description="Path of the input that caused it.")
+    index: int | None = strawberry.field(description="Index in `input.contacts`, where it concerns one.")
+
+
+@strawberry.type
+class ContactMutationResult:
+    index: int = strawberry.field(description="Index in `input.contacts`.")
+    provider: model.Provider
+    contact_id: str | None
+    email: str | None
+    status: OutcomeStatus
+    code: str | None
+    message: str | None
+    bulk_operation: BulkOperation | None
+    contact: DeletedContact | None = strawberry.field(description="The deleted record acted on, if known.")
+
+
+@strawberry.type
+class ContactsMutationPayload:
+    results: list[ContactMutationResult]
+    user_errors: list[UserError]
+    bulk_operations: list[BulkOperation] = strawberry.field(description="Distinct bulk operations started.")
+
+
+def _targets(
+    refs: list[ContactRefInput], configured: set[model.Provider]
+) -> tuple[list[Target], list[UserError]]:
+    targets: list[Target] = []
+    errors: list[UserError] = []
+    for index, ref in enumerate(refs):
+        field = ["input", "contacts", str(index)]
+        try:
+            if ref.id is not None:
+                if ref.contact_id is not None or ref.email is not None:
+                    raise GatewayError("give `id` alone, or `provider` with `contactId` or `email`")
+                key = contact_key_from_global_id(ref.id)
+                target = Target(index, key.provider, contact_id=key.contact_id)
+            elif ref.provider is None:
+                raise GatewayError("`provider` is required with `contactId` or `email`")
+            elif (ref.contact_id is None) == (ref.email is None):
+                raise GatewayError("give exactly one of `contactId` and `email` with `provider`")
+            else:
+                target = Target(index, ref.provider, contact_id=ref.contact_id, email=ref.email)
+        except GatewayError as error:
+            code = error.code if error.code != GatewayError.code else "BAD_USER_INPUT"
+            errors.append(UserError(code=code, message=error.message, field=field, index=index))
+            continue
+        if target.provider not in configured:
+            errors.append(
+                UserError(
+                    code="PROVIDER_NOT_CONFIGURED",
+                    index=index,
+                    field=field,
+                    message=f"{target.provider.name} is not configured on this gateway",
+                )
+            )
+            continue
+        targets.append(target)
+    return targets, errors
+
+
+def _payload(outcomes: list[OperationOutcome], user_errors: list[UserError]) -> ContactsMutationPayload:
+    results: list[ContactMutationResult] = []
+    bulk: dict[str, BulkOperation] = {}
+    for outcome in outcomes:
+        operation = BulkOperation.from_progress(outcome.bulk_operation) if outcome.bulk_operation else None
+        if operation is not None:
+            bulk.setdefault(operation.operation_id, operation)
+        results.append(
+            ContactMutationResult(
+                index=outcome.target.index,
+                provider=outcome.target.provider,
+                contact_id=outcome.contact_id,
+                email=outcome.email,
+                status=outcome.status,
+                code=outcome.code,
+                message=outcome.message,
+                bulk_operation=operation,
+                contact=contact_type(outcome.contact) if outcome.contact else None,
+            )
+        )
+        if outcome.status in (OutcomeStatus.FAILED, OutcomeStatus.SKIPPED) and outcome.code != "DRY_RUN":
+            user_errors.append(
+                UserError(
+                    code=outcome.code or "FAILED",
+                    message=outcome.message or "",
+                    field=["input", "contacts", str(outcome.target.index)],
+                    index=outcome.target.index,
+                )
+            )
+    user_errors.sort(key=lambda e: e.index if e.index is not None else -1)
+    return ContactsMutationPayload(
+        results=results, user_errors=user_errors, bulk_operations=list(bulk.values())
+    )
+
+
+def _too_many(refs: list[ContactRefInput]) -> ContactsMutationPayload | None:
+    if len(refs) <= MAX_CONTACTS_PER_MUTATION:
+        return None
+    return ContactsMutationPayload(
+        results=[],
+        bulk_operations=[],
+        user_errors=[
+            UserError(
+                code="BAD_USER_INPUT",
+                field=["input", "contacts"],
+                index=None,
+                message=f"at most {MAX_CONTACTS_PER_MUTATION} contacts per call",
+            )
+        ],
+    )
+
+
+async def _resolve_deleted(
+    info: Info, targets: list[Target]
+) -> tuple[list[tuple[Target, model.DeletedContact]], list[OperationOutcome]]:
+    """Find the deleted record each target names (by id, or every record of an email at its provider)."""
+    loaders = info.context.loaders
+
+    async def find(target: Target) -> list[model.DeletedContact]:
+        if target.contact_id is not None:
+            found = await loaders.contacts.load(model.ContactKey(target.provider, target.contact_id))
+            return [found] if found is not None else []
+        records = await loaders.by_email.load(target.email or "")
+        return [c for c in records if c.provider is target.provider]
+
+    answers = await asyncio.gather(*(find(t) for t in targets), return_exceptions=True)
+    pairs: list[tuple[Target, model.DeletedContact]] = []
+    missing: list[OperationOutcome] = []
+    for target, answer in zip(targets, answers, strict=True):
+        if isinstance(answer, GatewayError):
+            missing.append(
+                OperationOutcome(
+                    target, OutcomeStatus.FAILED, target.contact_id, target.email, answer.message, answer.code
+                )
+            )
+        elif isinstance(answer, BaseException):
+            raise answer
+        elif not answer:
+            error = loaders.email_errors.get(target.provider) if target.email else None
+            missing.append(
+                OperationOutcome(
+                    target,
+                    OutcomeStatus.FAILED if error else OutcomeStatus.SKIPPED,
+                    target.contact_id,
+                    target.email,
+                    error.message if error else "no deleted contact matches",
+                    error.code if error else "NOT_FOUND",
+                )
+            )
+        else:
+            pairs.extend((target, contact) for contact in answer)
+    return pairs, missing
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Delete contacts; several at one provider go through its bulk path.")
+    async def delete_contacts(self, info: Info, input: DeleteContactsInput) -> ContactsMutationPayload:
+        if (refused := _too_many(input.contacts)) is not None:
+            return refused
+        services = info.context.services
+        targets, user_errors = _targets(input.contacts, set(services.ports))
+        outcomes = await actions.delete_targets(services.ports, targets, wait=input.wait_for_completion)
+        return _payload(outcomes, user_errors)
+
+    @strawberry.mutation(
+        description="Bring deleted contacts back. Constant Contact needs target lists; "
+        "GetResponse re-adds to the campaign of the deletion unless another is given. "
+        "Contacts whose deletion means withdrawn consent are skipped (CONSENT_REQUIRED) "
+        "unless consentOverride states why."
+    )
+    async def restore_contacts(self, info: Info, input: RestoreContactsInput) -> ContactsMutationPayload:
+        if (refused := _too_many(input.contacts)) is not None:
+            return refused
+        services = info.context.services
+        targets, user_errors = _targets(input.contacts, set(services.ports))
+        override = input.consent_override.reason.strip() if input.consent_override else None
+        if override is not None and len(override) < actions.MIN_OVERRIDE_REASON_LENGTH:
+            user_errors.append(
+                UserError(
+                    code="BAD_USER_INPUT",
+                    field=["input", "consentOverride", "reason"],
+                    index=None,
+                    message="the override reason must be at least "
+                    f"{actions.MIN_OVERRIDE_REASON_LENGTH} characters",
+                )
+            )
+            return _payload([], user_errors)
+        pairs, outcomes = await _resolve_deleted(info, targets)
+        gate = actions.consent_gate(pairs, override, request_id=info.context.request_id)
+        options = RestoreOptions(
+            constant_contact_list_ids=tuple(str(i) for i in input.constant_contact_list_ids or ()),
+            getresponse_campaign_id=str(input.getresponse_campaign_id)
+            if input.getresponse_campaign_id
+            else None,
+            dry_run=input.dry_run,
+            wait_for_completion=input.wait_for_completion,
+        )
+        outcomes += gate.blocked
+        outcomes += await actions.restore_targets(services.ports, gate.allowed, options)
+        outcomes.sort(key=lambda o: o.target.index)
+        return _payload(outcomes, user_errors)

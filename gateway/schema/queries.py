@@ -1,0 +1,239 @@
+"""Root query fields. Each is a thin translation: GraphQL arguments -> core call -> GraphQL objects."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import strawberry
+from graphql import GraphQLError
+
+from gateway.core import model
+from gateway.core.listing import ListingPage, SourceStatus, list_deleted_page
+from gateway.core.ordering import merge_order
+from gateway.errors import InvalidId, ProviderNotConfigured, UserInputError
+
+from .context import GatewayContext, Info
+from .errors import partial_error
+from .ids import PROVIDER_BY_CONTACT_TYPE, decode_global_id
+from .inputs import DeletedContactFilterInput, contact_key_from_global_id
+from .types import (
+    BulkOperation,
+    ConstantContactList,
+    DeletedContact,
+    GetResponseCampaign,
+    Node,
+    ProviderStatus,
+    contact_type,
+)
+
+__all__ = ["MAX_EMAILS_PER_LOOKUP", "MAX_NODES_PER_LOOKUP", "Query"]
+
+MAX_EMAILS_PER_LOOKUP = 100
+MAX_NODES_PER_LOOKUP = 200
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="One provider's part in an answer.")
+class SourceInfo:
+    provider: model.Provider
+    ok: bool
+    status: str = strawberry.field(description="OK, or the error code of the provider's failure.")
+    message: str | None
+    count: int = strawberry.field(description="Matching contacts this provider contributed.")
+    fetched_at: datetime = strawberry.field(description="When the provider was read for this query.")
+    age_seconds: float = strawberry.field(description="How old the data is now (later pages reuse it).")
+    retry_after: float | None
+
+    @classmethod
+    def from_status(cls, status: SourceStatus, now: float) -> SourceInfo:
+        return cls(
+            provider=status.provider,
+            ok=status.ok,
+            status="OK" if status.ok else (status.error_code or "ERROR"),
+            message=status.message,
+            count=status.count,
+            fetched_at=datetime.fromtimestamp(status.fetched_at, UTC),
+            age_seconds=round(max(0.0, now - status.fetched_at), 3),
+            retry_after=status.retry_after,
+        )
+
+
+@strawberry.type
+class DeletedContactEdge:
+    cursor: str
+    node: DeletedContact
+
+
+@strawberry.type(description="Deleted contacts from every provider asked, most recent deletion first.")
+class DeletedContactConnection:
+    edges: list[DeletedContactEdge]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="Matching contacts in the whole (snapshotted) result.")
+    sources: list[SourceInfo]
+
+    @classmethod
+    def from_page(cls, page: ListingPage) -> DeletedContactConnection:
+        edges = [
+            DeletedContactEdge(cursor=page.cursor_at(i), node=contact_type(contact))
+            for i, contact in enumerate(page.contacts)
+        ]
+        now = time.time()
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=page.total,
+            sources=[SourceInfo.from_status(s, now) for s in page.sources],
+        )
+
+
+@strawberry.type(description="What the providers know about one email address.")
+class EmailDeletions:
+    email: str
+    deleted_contacts: list[DeletedContact]
+
+
+def _report_source_errors(context: GatewayContext, info: Info, sources: list[SourceStatus]) -> None:
+    path = info.path.as_list()
+    for status in sources:
+        if not status.ok:
+            context.partial_errors.append(
+                GraphQLError(
+                    f"{status.provider.value}: {status.message}",
+                    path=path,
+                    extensions={
+                        "code": status.error_code,
+                        "provider": status.provider.name,
+                        **({"retryAfter": status.retry_after} if status.retry_after is not None else {}),
+                    },
+                )
+            )
+
+
+async def _load_node(info: Info, global_id: str) -> Node | None:
+    type_name, local_id = decode_global_id(global_id)
+    if type_name in PROVIDER_BY_CONTACT_TYPE:
+        found = await info.context.loaders.contacts.load(contact_key_from_global_id(global_id))
+        return contact_type(found) if found is not None else None
+    if type_name == "BulkOperation":
+        provider_name, _, operation_id = local_id.partition(":")
+        try:
+            provider = model.Provider(provider_name)
+        except ValueError:
+            raise InvalidId(f"{global_id!r} is not a valid id") from None
+        port = info.context.services.ports.get(provider)
+        if port is None:
+            raise ProviderNotConfigured(f"{provider.name} is not configured on this gateway")
+        return BulkOperation.from_progress(await port.bulk_progress(operation_id))
+    raise InvalidId(f"{global_id!r} is not a valid id")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Deleted contacts across providers, merged most-recent-deletion first.")
+    async def deleted_contacts(
+        self,
+        info: Info,
+        filter: DeletedContactFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> DeletedContactConnection:
+        services = info.context.services
+        size = services.default_page_size if first is None else first
+        if not 1 <= size <= services.max_page_size:
+            raise UserInputError(f"`first` must be between 1 and {services.max_page_size}")
+        query = filter.to_core() if filter is not None else DeletedContactFilterInput().to_core()
+        page = await list_deleted_page(services.ports, services.snapshots, query, first=size, after=after)
+        _report_source_errors(info.context, info, page.sources)
+        return DeletedContactConnection.from_page(page)
+
+    @strawberry.field(
+        description="One deleted contact by its global id; null if it is not deleted (anymore)."
+    )
+    async def deleted_contact(self, info: Info, id: strawberry.ID) -> DeletedContact | None:
+        found = await info.context.loaders.contacts.load(contact_key_from_global_id(id))
+        return contact_type(found) if found is not None else None
+
+    @strawberry.field
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await _load_node(info, id)
+
+    @strawberry.field(description=f"Up to {MAX_NODES_PER_LOOKUP} nodes, in order; null where not found.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_NODES_PER_LOOKUP:
+            raise UserInputError(f"at most {MAX_NODES_PER_LOOKUP} ids per call")
+        for global_id in ids:
+            decode_global_id(global_id)  # reject malformed ids before any upstream call
+        return list(await asyncio.gather(*(_load_node(info, global_id) for global_id in ids)))
+
+    @strawberry.field(
+        description=f"Everything the providers record as deleted for these addresses (case-insensitive; "
+        f"at most {MAX_EMAILS_PER_LOOKUP})."
+    )
+    async def deleted_contacts_by_email(self, info: Info, emails: list[str]) -> list[EmailDeletions]:
+        if len(emails) > MAX_EMAILS_PER_LOOKUP:
+            raise UserInputError(f"at most {MAX_EMAILS_PER_LOOKUP} addresses per call")
+        loaders = info.context.loaders
+        found = await loaders.by_email.load_many(emails)
+        for error in loaders.email_errors.values():
+            info.context.partial_errors.append(partial_error(error, info.path.as_list()))
+        return [
+            EmailDeletions(email=email, deleted_contacts=[contact_type(c) for c in merge_order(contacts)])
+            for email, contacts in zip(emails, found, strict=True)
+        ]
+
+    @strawberry.field(description="Every provider the gateway knows, configured or not, with its health.")
+    def providers(self, info: Info) -> list[ProviderStatus]:
+        ports = info.context.services.ports
+        return [
+            ProviderStatus.from_health(ports[p].health())
+            if p in ports
+            else ProviderStatus(
+                provider=p, configured=False, healthy=False, circuit_state="closed", rate_budget=None
+            )
+            for p in model.Provider
+        ]
+
+    @strawberry.field(description="Constant Contact lists (targets for restoring Constant Contact contacts).")
+    async def constant_contact_lists(self, info: Info) -> list[ConstantContactList]:
+        adapter = info.context.services.constant_contact
+        if adapter is None:
+            raise ProviderNotConfigured("CONSTANT_CONTACT is not configured on this gateway")
+        return [
+            ConstantContactList(
+                id=strawberry.ID(item.list_id),
+                name=item.name,
+                description=item.description,
+                membership_count=item.membership_count,
+                created_at=item.created_at,
+            )
+            for item in await adapter.contact_lists()
+        ]
+
+    @strawberry.field(description="GetResponse campaigns.")
+    async def get_response_campaigns(self, info: Info) -> list[GetResponseCampaign]:
+        adapter = info.context.services.getresponse
+        if adapter is None:
+            raise ProviderNotConfigured("GETRESPONSE is not configured on this gateway")
+        return [GetResponseCampaign.from_record(c) for c in await adapter.campaigns()]
+
+    @strawberry.field(description="A bulk operation (Constant Contact activity) and its progress.")
+    async def bulk_operation(self, info: Info, id: strawberry.ID) -> BulkOperation | None:
+        type_name, _ = decode_global_id(id)
+        if type_name != "BulkOperation":
+            raise InvalidId(f"{id!r} is not the id of a bulk operation")
+        node = await _load_node(info, id)
+        return node if isinstance(node, BulkOperation) else None

@@ -1,0 +1,96 @@
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.core.filters import DayRange, DeletedContactFilter, TextCondition, TextOperator
+from gateway.core.model import DeletionReason, Provider, ReasonFilter
+
+from .factories import contact
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "text", "expected"),
+    [
+        (TextOperator.EQUALS, "ann@example.com", "ANN@Example.COM", True),
+        (TextOperator.EQUALS, "ann%", "ann@example.com", False),  # EQUALS is literal: % is not a wildcard
+        (TextOperator.EQUALS, "a_n@x.com", "ann@x.com", False),
+        (TextOperator.NOT_EQUALS, "ann@example.com", "bob@example.com", True),
+        (TextOperator.CONTAINS, "example", "ann@example.com", False),  # LIKE: needs % for substrings
+        (TextOperator.CONTAINS, "%example%", "ann@EXAMPLE.com", True),
+        (TextOperator.CONTAINS, "a_n@%", "ann@example.com", True),
+        (TextOperator.CONTAINS, "a_n@%", "an@example.com", False),
+        (TextOperator.CONTAINS, "%+news@%", "ann+news@x.com", True),
+        (TextOperator.CONTAINS, "%.com", "ann@x.com.pl", False),
+        (TextOperator.NOT_CONTAINS, "%@example.com", "ann@example.org", True),
+        (TextOperator.NOT_CONTAINS, "%@example.com", "ann@example.com", False),
+        (TextOperator.CONTAINS, "%(x)[y]%", "a(x)[y]b", True),  # regex metacharacters are literal
+    ],
+)
+def test_text_conditions_follow_getresponse_semantics(
+    operator: TextOperator, value: str, text: str, expected: bool
+) -> None:
+    assert TextCondition(operator, value).matches(text) is expected
+
+
+@given(st.text(min_size=0, max_size=20), st.text(min_size=0, max_size=20))
+def test_not_operators_are_exact_negations(value: str, text: str) -> None:
+    for positive, negative in ((TextOperator.EQUALS, TextOperator.NOT_EQUALS),
+                               (TextOperator.CONTAINS, TextOperator.NOT_CONTAINS)):
+        assert TextCondition(positive, value).matches(text) != TextCondition(negative, value).matches(text)
+
+
+@given(st.text(alphabet="abc@.%_", max_size=12))
+def test_contains_with_surrounding_percent_finds_any_literal_substring(text: str) -> None:
+    needle = text[1:3].replace("%", "").replace("_", "")
+    assert TextCondition(TextOperator.CONTAINS, f"%{needle}%").matches(text)
+
+
+def test_day_ranges_are_inclusive_and_reject_inverted_bounds() -> None:
+    window = DayRange(date(2024, 1, 1), date(2024, 1, 31))
+    assert window.contains(date(2024, 1, 1)) and window.contains(date(2024, 1, 31))
+    assert not window.contains(date(2023, 12, 31)) and not window.contains(date(2024, 2, 1))
+    assert DayRange.on(date(2024, 1, 5)).contains(date(2024, 1, 5))
+    assert not window.contains(None) and DayRange().contains(None)
+    with pytest.raises(ValueError):
+        DayRange(date(2024, 2, 1), date(2024, 1, 1))
+
+
+def test_created_day_is_the_utc_day() -> None:
+    # 23:30 at UTC-05:00 on 1 March is already 2 March in UTC.
+    late = datetime(2024, 3, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
+    query = DeletedContactFilter(created=DayRange.on(date(2024, 3, 2)))
+    assert query.matches(contact(created_at=late))
+    assert not query.matches(contact(created_at=datetime(2024, 3, 1, 12, tzinfo=UTC)))
+
+
+def test_reasons_match_general_reason_and_sub_reasons_match_their_general_reason() -> None:
+    bounce = contact(reason=DeletionReason.BOUNCE)
+    assert DeletedContactFilter(reasons=frozenset({ReasonFilter.BOUNCE})).matches(bounce)
+    assert DeletedContactFilter(reasons=frozenset({ReasonFilter.BOUNCE_MAILBOX_FULL})).matches(bounce)
+    assert not DeletedContactFilter(reasons=frozenset({ReasonFilter.COMPLAINT})).matches(bounce)
+    unknown = contact(provider=Provider.CONSTANT_CONTACT, reason=DeletionReason.UNKNOWN)
+    assert DeletedContactFilter(reasons=frozenset({ReasonFilter.UNKNOWN})).matches(unknown)
+    assert not DeletedContactFilter(reasons=frozenset({ReasonFilter.API})).matches(unknown)
+
+
+def test_campaign_conditions_restrict_to_getresponse() -> None:
+    query = DeletedContactFilter(campaign_ids=("abc",))
+    assert not query.asks(Provider.CONSTANT_CONTACT)
+    assert query.asks(Provider.GETRESPONSE)
+    only_cc = DeletedContactFilter(providers=frozenset({Provider.CONSTANT_CONTACT}))
+    assert not only_cc.asks(Provider.GETRESPONSE)
+
+
+def test_cache_key_distinguishes_filters() -> None:
+    a = DeletedContactFilter(email=(TextCondition(TextOperator.CONTAINS, "%a%"),))
+    b = DeletedContactFilter(email=(TextCondition(TextOperator.CONTAINS, "%b%"),))
+    assert a.cache_key() != b.cache_key()
+    assert a.cache_key() == DeletedContactFilter(email=(TextCondition(TextOperator.CONTAINS, "%a%"),)).cache_key()
+
+
+def test_reason_parsing_from_provider_values() -> None:
+    assert DeletionReason.from_provider("bounce::mailbox_full") is DeletionReason.BOUNCE
+    assert DeletionReason.from_provider(None) is DeletionReason.UNKNOWN
+    assert DeletionReason.from_provider("something-new") is DeletionReason.OTHER

@@ -1,0 +1,46 @@
+from datetime import UTC, date, datetime
+
+from gateway.core.actions import consent_gate
+from gateway.core.consent import restore_block, unsubscribed_block
+from gateway.core.model import DeletionReason, Provider
+from gateway.core.ordering import merge_order
+from gateway.core.ports import OutcomeStatus, Target
+
+from .factories import contact
+
+
+def test_merge_order_is_most_recent_first_with_deterministic_ties() -> None:
+    day = date(2024, 5, 3)
+    items = [
+        contact("b", provider=Provider.GETRESPONSE, deleted_on=day),
+        contact("z", provider=Provider.CONSTANT_CONTACT, deleted_on=day),
+        contact("a", provider=Provider.GETRESPONSE, deleted_on=day),
+        contact("late", deleted_on=day, deleted_at=datetime(2024, 5, 3, 18, tzinfo=UTC)),
+        contact("early", deleted_on=day, deleted_at=datetime(2024, 5, 3, 6, tzinfo=UTC)),
+        contact("newer", deleted_on=date(2025, 1, 1)),
+        contact("older", deleted_on=date(2020, 1, 1)),
+    ]
+    ordered = [c.contact_id for c in merge_order(items)]
+    assert ordered == ["newer", "late", "early", "z", "a", "b", "older"]
+    assert ordered == [c.contact_id for c in merge_order(reversed(items))]
+
+
+def test_consent_policy() -> None:
+    for reason in (DeletionReason.UNSUBSCRIBE, DeletionReason.COMPLAINT, DeletionReason.BLACKLISTED):
+        assert restore_block(reason)
+    for reason in (DeletionReason.API, DeletionReason.BOUNCE, DeletionReason.USER, DeletionReason.UNKNOWN):
+        assert restore_block(reason) is None
+    assert unsubscribed_block("unsubscribed") and unsubscribed_block("implicit") is None
+
+
+def test_consent_gate_blocks_withdrawn_consent_unless_overridden(caplog) -> None:
+    ok = (Target(0, Provider.GETRESPONSE, "ok"), contact("ok"))
+    withdrawn = (Target(1, Provider.GETRESPONSE, "no"), contact("no", blocked="the person unsubscribed"))
+    gate = consent_gate([ok, withdrawn], None, request_id="r1")
+    assert [t.contact_id for t, _ in gate.allowed] == ["ok"]
+    assert [(o.status, o.code) for o in gate.blocked] == [(OutcomeStatus.SKIPPED, "CONSENT_REQUIRED")]
+
+    with caplog.at_level("WARNING", logger="gateway.audit"):
+        overridden = consent_gate([ok, withdrawn], "customer re-subscribed by phone", request_id="r2")
+    assert len(overridden.allowed) == 2 and not overridden.blocked
+    assert "request_id=r2" in caplog.text and "re-subscribed by phone" in caplog.text

@@ -1,0 +1,58 @@
+import asyncio
+import os
+import uuid
+
+import pytest
+
+from gateway.core.snapshots import (
+    MemorySnapshotStore,
+    RedisSnapshotStore,
+    Snapshot,
+    decode_cursor,
+    encode_cursor,
+)
+from gateway.errors import CursorExpired, InvalidCursor
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def test_cursor_round_trip_and_rejection() -> None:
+    cursor = encode_cursor("abc123", 50)
+    assert decode_cursor(cursor) == ("abc123", 50)
+    for bad in ["", "!!!", "bm90IGEgY3Vyc29y", encode_cursor("abc", -1), encode_cursor("a:b", 1)]:
+        with pytest.raises(InvalidCursor):
+            decode_cursor(bad)
+
+
+def _meta(total: int) -> Snapshot:
+    return Snapshot(query_key="q", created_at=1.0, total=total, sources=[{"provider": "getresponse"}])
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest):
+    if request.param == "memory":
+        yield MemorySnapshotStore(ttl=0.5)
+    else:
+        redis_store = RedisSnapshotStore(REDIS_URL, ttl=0.5, prefix=f"test:{uuid.uuid4().hex}")
+        yield redis_store
+        await redis_store.aclose()
+
+
+async def test_pages_slice_the_snapshot_and_expire(store) -> None:
+    entries = [["getresponse", {"n": i}] for i in range(2500)]
+    snapshot_id = await store.create(_meta(len(entries)), entries)
+    first = await store.page(snapshot_id, 0, 3)
+    assert [e[1]["n"] for e in first.entries] == [0, 1, 2]
+    assert first.snapshot.total == 2500 and first.snapshot.sources == [{"provider": "getresponse"}]
+    last = await store.page(snapshot_id, 2498, 10)
+    assert [e[1]["n"] for e in last.entries] == [2498, 2499]
+    await asyncio.sleep(0.7)
+    with pytest.raises(CursorExpired):
+        await store.page(snapshot_id, 0, 3)
+
+
+async def test_empty_snapshot_and_unknown_id(store) -> None:
+    snapshot_id = await store.create(_meta(0), [])
+    assert (await store.page(snapshot_id, 0, 10)).entries == []
+    with pytest.raises(CursorExpired):
+        await store.page("deadbeef", 0, 10)

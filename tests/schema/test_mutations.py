@@ -1,0 +1,74 @@
+"""Mutations over fake ports: input validation, consent gate, per-contact results."""
+
+from __future__ import annotations
+
+from gateway.core.model import Provider
+from gateway.schema.ids import encode_global_id
+
+RESTORE = """
+mutation($input: RestoreContactsInput!) {
+  restoreContacts(input: $input) {
+    results { index provider contactId status code message }
+    userErrors { code message field index }
+  }
+}
+"""
+DELETE = """
+mutation($input: DeleteContactsInput!) {
+  deleteContacts(input: $input) {
+    results { index provider contactId status code }
+    userErrors { code message field index }
+  }
+}
+"""
+
+
+def gr_id(n: int) -> str:
+    return encode_global_id("GetResponseDeletedContact", f"ge{n:04d}")
+
+
+async def test_consent_gate_and_override(run, ports) -> None:
+    refs = [{"id": gr_id(1)}, {"id": gr_id(99)}]
+    blocked = (await run(RESTORE, {"input": {"contacts": refs}})).data["restoreContacts"]
+    assert [(r["index"], r["status"], r["code"]) for r in blocked["results"]] == [
+        (0, "DONE", None), (1, "SKIPPED", "CONSENT_REQUIRED")]
+    assert [e["code"] for e in blocked["userErrors"]] == ["CONSENT_REQUIRED"]
+    assert ports[Provider.GETRESPONSE].restored == ["ge0001"]
+
+    short = await run(RESTORE, {"input": {"contacts": refs, "consentOverride": {"reason": "ok"}}})
+    assert short.data["restoreContacts"]["userErrors"][0]["field"] == ["input", "consentOverride", "reason"]
+
+    allowed = await run(RESTORE, {"input": {"contacts": refs,
+                                            "consentOverride": {"reason": "signed consent form 2026-11-02"}}})
+    assert [r["status"] for r in allowed.data["restoreContacts"]["results"]] == ["DONE", "DONE"]
+
+
+async def test_dry_run_changes_nothing(run, ports) -> None:
+    result = await run(RESTORE, {"input": {"contacts": [{"id": gr_id(1)}], "dryRun": True}})
+    assert result.data["restoreContacts"]["results"][0]["code"] == "DRY_RUN"
+    assert result.data["restoreContacts"]["userErrors"] == []
+    assert ports[Provider.GETRESPONSE].restored == []
+
+
+async def test_bad_references_become_user_errors_while_the_rest_proceeds(run) -> None:
+    refs = [
+        {"id": "garbage"},
+        {"provider": "GETRESPONSE"},
+        {"contactId": "x"},
+        {"provider": "GETRESPONSE", "contactId": "ge0003", "email": "a@b.c"},
+        {"provider": "GETRESPONSE", "contactId": "ge0003"},
+        {"provider": "GETRESPONSE", "contactId": "does-not-exist"},
+    ]
+    payload = (await run(RESTORE, {"input": {"contacts": refs}})).data["restoreContacts"]
+    codes = {e["index"]: e["code"] for e in payload["userErrors"]}
+    assert codes == {0: "INVALID_ID", 1: "BAD_USER_INPUT", 2: "BAD_USER_INPUT", 3: "BAD_USER_INPUT",
+                     5: "NOT_FOUND"}
+    assert [(r["index"], r["status"]) for r in payload["results"]] == [(4, "DONE"), (5, "SKIPPED")]
+
+
+async def test_delete_by_email_and_id(run, ports) -> None:
+    refs = [{"provider": "CONSTANT_CONTACT", "email": "someone@example.com"}, {"id": gr_id(5)}]
+    payload = (await run(DELETE, {"input": {"contacts": refs}})).data["deleteContacts"]
+    assert [(r["index"], r["provider"], r["status"]) for r in payload["results"]] == [
+        (0, "CONSTANT_CONTACT", "DONE"), (1, "GETRESPONSE", "DONE")]
+    assert ports[Provider.CONSTANT_CONTACT].calls == ["delete"]
