@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from gateway.errors import GatewayError
 
+from .consent import suppression_block
 from .model import DeletedContact, Provider
 from .ports import DeletedContactsPort, OperationOutcome, OutcomeStatus, RestoreOptions, Target
 
@@ -55,25 +56,55 @@ class GateResult:
     blocked: list[OperationOutcome]
 
 
-def consent_gate(
-    pairs: Sequence[tuple[Target, DeletedContact]], override_reason: str | None, *, request_id: str
-) -> GateResult:
-    """Hold back contacts whose deletion means withdrawn consent, unless an override reason is given.
+def _block(
+    contact: DeletedContact,
+    evidence: Mapping[str, Sequence[DeletedContact]],
+    unverified: Mapping[Provider, GatewayError],
+) -> tuple[str, str] | None:
+    """(code, why) when restoring ``contact`` needs a consent override, else None."""
+    if contact.restore_blocked_by is not None:
+        return "CONSENT_REQUIRED", contact.restore_blocked_by
+    suppressed = suppression_block(contact, evidence.get(contact.email.lower(), ()))
+    if suppressed is not None:
+        return "CONSENT_REQUIRED", suppressed
+    if unverified:
+        # Fail closed: a complaint we could not read is still a complaint.
+        failed = ", ".join(f"{p.name} ({e.code})" for p, e in unverified.items())
+        return "CONSENT_UNVERIFIED", f"the suppression list could not be checked at {failed}"
+    return None
 
-    Every override is written to the ``gateway.audit`` log with the request id, contact and reason.
+
+def consent_gate(
+    pairs: Sequence[tuple[Target, DeletedContact]],
+    override_reason: str | None,
+    *,
+    request_id: str,
+    evidence: Mapping[str, Sequence[DeletedContact]] | None = None,
+    unverified: Mapping[Provider, GatewayError] | None = None,
+) -> GateResult:
+    """Hold back contacts whose restore needs consent, unless an override reason is given.
+
+    A restore is held back when the record itself says the person withdrew consent, when ``evidence``
+    (every deleted record of the address at every provider, keyed by lower-cased email) holds a
+    complaint or blacklisting of the same address anywhere, or when a provider could not be asked for
+    that evidence (``unverified``).  Every override is written to the ``gateway.audit`` log with the
+    request id, contact and reason.
     """
     allowed: list[tuple[Target, DeletedContact]] = []
     blocked: list[OperationOutcome] = []
     for target, contact in pairs:
-        if contact.restorable:
+        block = _block(contact, evidence or {}, unverified or {})
+        if block is None:
             allowed.append((target, contact))
-        elif override_reason is not None:
+            continue
+        code, why = block
+        if override_reason is not None:
             audit.warning(
                 "consent override request_id=%s provider=%s contact_id=%s blocked_by=%r reason=%r",
                 request_id,
                 contact.provider.value,
                 contact.contact_id,
-                contact.restore_blocked_by,
+                why,
                 override_reason,
             )
             allowed.append((target, contact))
@@ -84,9 +115,8 @@ def consent_gate(
                     OutcomeStatus.SKIPPED,
                     contact.contact_id,
                     contact.email,
-                    f"not restored: {contact.restore_blocked_by}; "
-                    "pass consentOverride with a reason to proceed",
-                    "CONSENT_REQUIRED",
+                    f"not restored: {why}; pass consentOverride with a reason to proceed",
+                    code,
                     contact=contact,
                 )
             )

@@ -7,7 +7,9 @@ Semantics (the same whichever side evaluates them):
   ``CONTAINS "shop"`` matches only the address ``shop`` and ``CONTAINS "%shop%"`` matches substrings.
   Several conditions are ANDed.
 - Day ranges are inclusive UTC calendar days: ``from`` <= day <= ``to``; ``on`` means exactly that day.
-- ``reasons`` is a set (OR).  A provider that records no reason has ``UNKNOWN``.
+- ``reasons`` is a set (OR).  A provider that records no reason has ``UNKNOWN``, so it is asked only
+  when ``UNKNOWN`` is among the reasons, and a provider that records reasons is not asked for
+  ``UNKNOWN`` alone.
 - Campaign and message conditions exist only at GetResponse; a filter that has any of them matches no
   Constant Contact contact.  Ids and the name condition are ORed, as at GetResponse.
 - ``providers`` limits which providers are asked (empty means all configured).
@@ -117,9 +119,15 @@ class DeletedContactFilter:
         return bool(self.campaign_ids or self.campaign_name or self.message_ids or self.message_name)
 
     def asks(self, provider: Provider) -> bool:
+        """Whether ``provider`` can hold any match (if not, it is not even called)."""
         if self.providers and provider not in self.providers:
             return False
-        return not (provider is Provider.CONSTANT_CONTACT and self.targets_getresponse_only)
+        if provider is Provider.CONSTANT_CONTACT and self.targets_getresponse_only:
+            return False
+        if self.reasons:
+            unknown_wanted = ReasonFilter.UNKNOWN in self.reasons
+            return len(self.reasons) > unknown_wanted if provider.records_reasons else unknown_wanted
+        return True
 
     @property
     def has_specific_reasons(self) -> bool:

@@ -26,6 +26,11 @@ class Provider(enum.Enum):
     CONSTANT_CONTACT = "constant_contact"
     GETRESPONSE = "getresponse"
 
+    @property
+    def records_reasons(self) -> bool:
+        """Whether the provider records why a contact was deleted (Constant Contact does not)."""
+        return self is Provider.GETRESPONSE
+
 
 class DeletionReason(enum.Enum):
     """Why a contact was deleted, normalised across providers (GetResponse's general reasons).

@@ -74,9 +74,23 @@ class ProviderError(GatewayError):
 
 
 class ProviderRequestError(ProviderError):
-    """The request did not produce a usable answer (network, timeout, 5xx, garbage)."""
+    """The request did not produce a usable answer (network, timeout, 5xx, garbage).
+
+    ``retry_after`` is the provider's ``Retry-After`` hint (seconds) when it sent one.
+    """
 
     code = "PROVIDER_UNAVAILABLE"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider, status_code=status_code)
+        self.retry_after = retry_after
 
 
 class ProviderTimeout(ProviderRequestError):
@@ -91,8 +105,7 @@ class CircuitOpen(ProviderUnavailable):
     """The circuit breaker is open; ``retry_after`` is the time until it half-opens."""
 
     def __init__(self, message: str, *, provider: str, retry_after: float | None = None) -> None:
-        super().__init__(message, provider=provider)
-        self.retry_after = retry_after
+        super().__init__(message, provider=provider, retry_after=retry_after)
 
 
 class InvalidUpstreamResponse(ProviderRequestError):

@@ -9,8 +9,8 @@ import strawberry
 from gateway.core import filters, model
 from gateway.errors import InvalidId, UserInputError
 
-from .ids import PROVIDER_BY_CONTACT_TYPE, decode_global_id
 from . import types as _types  # noqa: F401  (registers the TextOperator enum with Strawberry)
+from .ids import PROVIDER_BY_CONTACT_TYPE, decode_global_id
 
 __all__ = [
     "ConsentOverrideInput",

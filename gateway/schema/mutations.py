@@ -183,6 +183,18 @@ async def _resolve_deleted(
     return pairs, missing
 
 
+async def _suppression_evidence(
+    info: Info, contacts: list[model.DeletedContact]
+) -> tuple[dict[str, list[model.DeletedContact]], dict[model.Provider, GatewayError]]:
+    """Every deleted record of each address at every provider (one batched lookup per provider)."""
+    if not contacts:
+        return {}, {}
+    loaders = info.context.loaders
+    emails = list(dict.fromkeys(c.email.lower() for c in contacts))
+    found = await loaders.by_email.load_many(emails)
+    return dict(zip(emails, found, strict=True)), dict(loaders.email_errors)
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Delete contacts; several at one provider go through its bulk path.")
@@ -197,8 +209,9 @@ class Mutation:
     @strawberry.mutation(
         description="Bring deleted contacts back. Constant Contact needs target lists; "
         "GetResponse re-adds to the campaign of the deletion unless another is given. "
-        "Contacts whose deletion means withdrawn consent are skipped (CONSENT_REQUIRED) "
-        "unless consentOverride states why."
+        "Contacts whose deletion means withdrawn consent, or whose address complained or was "
+        "blacklisted at any provider, are skipped (CONSENT_REQUIRED; CONSENT_UNVERIFIED when a "
+        "provider could not be checked) unless consentOverride states why."
     )
     async def restore_contacts(self, info: Info, input: RestoreContactsInput) -> ContactsMutationPayload:
         if (refused := _too_many(input.contacts)) is not None:
@@ -218,7 +231,10 @@ class Mutation:
             )
             return _payload([], user_errors)
         pairs, outcomes = await _resolve_deleted(info, targets)
-        gate = actions.consent_gate(pairs, override, request_id=info.context.request_id)
+        evidence, unverified = await _suppression_evidence(info, [c for _, c in pairs])
+        gate = actions.consent_gate(
+            pairs, override, request_id=info.context.request_id, evidence=evidence, unverified=unverified
+        )
         options = RestoreOptions(
             constant_contact_list_ids=tuple(str(i) for i in input.constant_contact_list_ids or ()),
             getresponse_campaign_id=str(input.getresponse_campaign_id)

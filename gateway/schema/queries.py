@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError
 
 from gateway.core import model
+from gateway.core.consent import address_suppression
 from gateway.core.listing import ListingPage, SourceStatus, list_deleted_page
 from gateway.core.ordering import merge_order
 from gateway.errors import InvalidId, ProviderNotConfigured, UserInputError
@@ -103,7 +104,13 @@ class DeletedContactConnection:
 @strawberry.type(description="What the providers know about one email address.")
 class EmailDeletions:
     email: str
-    deleted_contacts: list[DeletedContact]
+    deleted_contacts: list[DeletedContact] = strawberry.field(
+        description="Every deleted record of the address, most recent deletion first."
+    )
+    suppressed_by: str | None = strawberry.field(
+        description="Why the address must not be mailed from any provider (a complaint or blacklisting "
+        "anywhere); null when nothing suppresses it."
+    )
 
 
 def _report_source_errors(context: GatewayContext, info: Info, sources: list[SourceStatus]) -> None:
@@ -191,7 +198,11 @@ class Query:
         for error in loaders.email_errors.values():
             info.context.partial_errors.append(partial_error(error, info.path.as_list()))
         return [
-            EmailDeletions(email=email, deleted_contacts=[contact_type(c) for c in merge_order(contacts)])
+            EmailDeletions(
+                email=email,
+                deleted_contacts=[contact_type(c) for c in merge_order(contacts)],
+                suppressed_by=address_suppression(contacts),
+            )
             for email, contacts in zip(emails, found, strict=True)
         ]
 

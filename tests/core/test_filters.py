@@ -94,3 +94,12 @@ def test_reason_parsing_from_provider_values() -> None:
     assert DeletionReason.from_provider("bounce::mailbox_full") is DeletionReason.BOUNCE
     assert DeletionReason.from_provider(None) is DeletionReason.UNKNOWN
     assert DeletionReason.from_provider("something-new") is DeletionReason.OTHER
+
+
+def test_reasons_decide_which_providers_are_asked() -> None:
+    unknown_only = DeletedContactFilter(reasons=frozenset({ReasonFilter.UNKNOWN}))
+    assert unknown_only.asks(Provider.CONSTANT_CONTACT) and not unknown_only.asks(Provider.GETRESPONSE)
+    complaint = DeletedContactFilter(reasons=frozenset({ReasonFilter.COMPLAINT}))
+    assert complaint.asks(Provider.GETRESPONSE) and not complaint.asks(Provider.CONSTANT_CONTACT)
+    both = DeletedContactFilter(reasons=frozenset({ReasonFilter.UNKNOWN, ReasonFilter.BOUNCE_MAILBOX_FULL}))
+    assert both.asks(Provider.GETRESPONSE) and both.asks(Provider.CONSTANT_CONTACT)

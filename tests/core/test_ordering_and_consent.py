@@ -44,3 +44,33 @@ def test_consent_gate_blocks_withdrawn_consent_unless_overridden(caplog) -> None
         overridden = consent_gate([ok, withdrawn], "customer re-subscribed by phone", request_id="r2")
     assert len(overridden.allowed) == 2 and not overridden.blocked
     assert "request_id=r2" in caplog.text and "re-subscribed by phone" in caplog.text
+
+
+def test_a_complaint_at_one_provider_blocks_restores_everywhere() -> None:
+    cc = contact("cc1", provider=Provider.CONSTANT_CONTACT)
+    complaint = contact("gr1", provider=Provider.GETRESPONSE, reason=DeletionReason.COMPLAINT,
+                        blocked="the person reported a spam complaint")
+    unsubscribe = contact("gr2", provider=Provider.GETRESPONSE, reason=DeletionReason.UNSUBSCRIBE,
+                          blocked="the person unsubscribed")
+    target = Target(0, Provider.CONSTANT_CONTACT, "cc1")
+
+    gate = consent_gate([(target, cc)], None, request_id="r", evidence={cc.email.lower(): [cc, complaint]})
+    (outcome,) = gate.blocked
+    assert outcome.code == "CONSENT_REQUIRED" and "GETRESPONSE" in (outcome.message or "")
+
+    # An unsubscribe is local to the list it was given for; it does not suppress other providers.
+    gate = consent_gate([(target, cc)], None, request_id="r", evidence={cc.email.lower(): [cc, unsubscribe]})
+    assert gate.allowed and not gate.blocked
+
+
+def test_consent_gate_fails_closed_when_a_provider_cannot_be_checked() -> None:
+    from gateway.providers.errors import ProviderTimeout
+
+    cc = contact("cc1", provider=Provider.CONSTANT_CONTACT)
+    unverified = {Provider.GETRESPONSE: ProviderTimeout("slow", provider="getresponse")}
+    gate = consent_gate([(Target(0, Provider.CONSTANT_CONTACT, "cc1"), cc)], None, request_id="r",
+                        unverified=unverified)
+    assert [o.code for o in gate.blocked] == ["CONSENT_UNVERIFIED"]
+    gate = consent_gate([(Target(0, Provider.CONSTANT_CONTACT, "cc1"), cc)], "customer confirmed by phone",
+                        request_id="r", unverified=unverified)
+    assert gate.allowed

@@ -3,6 +3,9 @@
 ``stack`` runs everything in process (ASGI transports, no sockets): fast, for most behaviour.
 ``live_stack`` runs each part under its own uvicorn server on an ephemeral port and talks real HTTP.
 Both give the same ``Stack`` interface, so a test can take either.
+
+Constant Contact's limit of 4 requests per second would make every test wait, so the stacks here run
+the emulator and the gateway's limiter at 100/s; the tests of the limit itself set it back to 4.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from gateway.emulators.getresponse import GetResponseEmulatorSettings
 from gateway.emulators.getresponse import create_app as create_gr
 from gateway.serving import BackgroundServer
 
+FAST_RATE = 100.0
 CC_TOKEN = "demo-cc-access-token"
 GR_KEY = "demo-gr-api-key"
 
@@ -39,6 +43,7 @@ def gateway_settings(cc_url: str, gr_url: str, **overrides: Any) -> Settings:
         "provider_read_timeout": 2.0,
         "retry_budget_seconds": 1.0,
         "breaker_failure_threshold": 50,
+        "constant_contact_rate_per_second": FAST_RATE,
         **overrides,
     }
     return Settings(**values)
@@ -78,14 +83,17 @@ class Stack:
 
 
 def emulator_apps(**cc_overrides: Any) -> tuple[Starlette, Starlette]:
-    cc = create_cc(ConstantContactEmulatorSettings(seed=7, contacts=600, **cc_overrides))
+    cc_settings: dict[str, Any] = {"requests_per_second": FAST_RATE, **cc_overrides}
+    cc = create_cc(ConstantContactEmulatorSettings(seed=7, contacts=600, **cc_settings))
     gr = create_gr(GetResponseEmulatorSettings(seed=7, contacts=600))
     return cc, gr
 
 
 @contextlib.asynccontextmanager
-async def in_process_stack(**settings_overrides: Any) -> AsyncIterator[Stack]:
-    cc_app, gr_app = emulator_apps()
+async def in_process_stack(
+    cc_overrides: dict[str, Any] | None = None, **settings_overrides: Any
+) -> AsyncIterator[Stack]:
+    cc_app, gr_app = emulator_apps(**(cc_overrides or {}))
     app = create_app(
         gateway_settings("http://cc.emulator", "http://gr.emulator/", **settings_overrides),
         constant_contact_transport=httpx.ASGITransport(cc_app),
@@ -107,8 +115,10 @@ async def stack() -> AsyncIterator[Stack]:
 
 
 @contextlib.contextmanager
-def live_servers(**settings_overrides: Any) -> Iterator[tuple[BackgroundServer, BackgroundServer, BackgroundServer]]:
-    cc_app, gr_app = emulator_apps()
+def live_servers(
+    cc_overrides: dict[str, Any] | None = None, **settings_overrides: Any
+) -> Iterator[tuple[BackgroundServer, BackgroundServer, BackgroundServer]]:
+    cc_app, gr_app = emulator_apps(**(cc_overrides or {}))
     with BackgroundServer(cc_app) as cc, BackgroundServer(gr_app) as gr:
         app = create_app(gateway_settings(cc.url, f"{gr.url}/", **settings_overrides))
         with BackgroundServer(app) as gateway:

@@ -72,3 +72,34 @@ async def test_delete_by_email_and_id(run, ports) -> None:
     assert [(r["index"], r["provider"], r["status"]) for r in payload["results"]] == [
         (0, "CONSTANT_CONTACT", "DONE"), (1, "GETRESPONSE", "DONE")]
     assert ports[Provider.CONSTANT_CONTACT].calls == ["delete"]
+
+
+async def test_a_complaint_at_getresponse_blocks_the_same_address_at_constant_contact(run, ports) -> None:
+    from dataclasses import replace
+
+    complaint = ports[Provider.GETRESPONSE].contacts["ge0099"]
+    cc = ports[Provider.CONSTANT_CONTACT].contacts["co0002"]
+    ports[Provider.CONSTANT_CONTACT].contacts["co0002"] = replace(cc, email=complaint.email.upper())
+    cc_id = encode_global_id("ConstantContactDeletedContact", "co0002")
+    payload = (await run(RESTORE, {"input": {"contacts": [{"id": cc_id}], "constantContactListIds": ["l1"]}})
+               ).data["restoreContacts"]
+    (result,) = payload["results"]
+    assert (result["status"], result["code"]) == ("SKIPPED", "CONSENT_REQUIRED")
+    assert "GETRESPONSE" in result["message"] and "complaint" in result["message"]
+    assert ports[Provider.CONSTANT_CONTACT].restored == []
+
+    lookup = await run('query($e: [String!]!) { deletedContactsByEmail(emails: $e) { suppressedBy '
+                       'deletedContacts { provider } } }', {"e": [complaint.email]})
+    (entry,) = lookup.data["deletedContactsByEmail"]
+    assert "complaint" in entry["suppressedBy"]
+    assert sorted(c["provider"] for c in entry["deletedContacts"]) == ["CONSTANT_CONTACT", "GETRESPONSE"]
+
+
+async def test_restore_fails_closed_when_the_other_provider_cannot_be_checked(run, ports) -> None:
+    from gateway.providers.errors import ProviderUnavailable
+
+    ports[Provider.CONSTANT_CONTACT].failure = ProviderUnavailable("down", provider="constant_contact")
+    payload = (await run(RESTORE, {"input": {"contacts": [{"id": gr_id(1)}]}})).data["restoreContacts"]
+    (result,) = payload["results"]
+    assert (result["status"], result["code"]) == ("SKIPPED", "CONSENT_UNVERIFIED")
+    assert ports[Provider.GETRESPONSE].restored == []

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from gateway.core.filters import DeletedContactFilter
-from gateway.core.model import DeletedContact, Provider
+from gateway.core.model import DeletedContact, Provider, ReasonFilter
 from gateway.core.ports import BulkProgress, OperationOutcome, OutcomeStatus, ProviderHealth, RestoreOptions, Target
 from gateway.providers.errors import NotFound, ProviderError
 
@@ -69,7 +69,8 @@ class GetResponseAdapter:
             created_on=_day_range(query.created),
             deleted_on=_day_range(query.deleted),
         )
-        reasons = sorted(r.value for r in query.reasons)
+        # UNKNOWN is never recorded by GetResponse (and is not a reason it accepts).
+        reasons = sorted(r.value for r in query.reasons if r is not ReasonFilter.UNKNOWN)
         if len(reasons) == 1 or query.has_specific_reasons:
             return [replace(base, reason=reason) for reason in reasons]
         return [base]

@@ -1,0 +1,118 @@
+"""What every section shares: the run's settings, one HTTP client, progress output, the load generator.
+
+A section is ``async def run(context, ...) -> SectionResult``: Markdown for the report plus the verdicts
+on the targets it checks (the summary at the top of the report collects them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.profiles import Profile
+from bench.stats import LatencySummary, summarize
+
+__all__ = ["Context", "LoadResult", "SectionResult", "Verdict", "fmt", "table"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    target: str
+    met: bool
+    detail: str
+
+
+@dataclass
+class SectionResult:
+    key: str
+    title: str
+    body: str
+    verdicts: list[Verdict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    label: str
+    concurrency: int
+    completed: int
+    errors: int
+    error_samples: list[str]
+    latency: LatencySummary
+    bytes: int
+    wall_s: float
+    throughput_rps: float
+    cpu_s: dict[str, float]
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> LoadResult:
+        return cls(
+            label=raw["label"],
+            concurrency=raw["concurrency"],
+            completed=raw["completed"],
+            errors=raw["errors"],
+            error_samples=raw["error_samples"],
+            latency=summarize(raw["latencies_ms"]),
+            bytes=raw["bytes"],
+            wall_s=raw["wall_s"],
+            throughput_rps=raw["throughput_rps"],
+            cpu_s=raw["cpu_s"],
+        )
+
+    def cores(self, process: str) -> float:
+        """Average CPU cores ``process`` used during the measured window."""
+        return self.cpu_s.get(process, math.nan) / self.wall_s if self.wall_s > 0 else math.nan
+
+
+class Context:
+    def __init__(self, profile: Profile, client: httpx.AsyncClient, work_dir: Path) -> None:
+        self.profile = profile
+        self.client = client
+        self.work_dir = work_dir
+        self.started = time.monotonic()
+        self._spec_numbers = itertools.count(1)
+
+    def progress(self, message: str) -> None:
+        elapsed = time.monotonic() - self.started
+        print(f"[bench {elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    async def load(
+        self, runs: Sequence[dict[str, Any]], *, watch: dict[str, int], direct: dict[str, Any] | None = None
+    ) -> list[LoadResult]:
+        """Run ``runs`` in a fresh load-generator process (``bench.load``) and return their results."""
+        number = next(self._spec_numbers)
+        spec_path = self.work_dir / f"load-{number}.json"
+        result_path = self.work_dir / f"load-{number}.result.json"
+        log_path = self.work_dir / f"load-{number}.log"
+        spec_path.write_text(json.dumps({"runs": list(runs), "watch": watch, "direct": direct or {}}))
+        with open(log_path, "wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.load", str(spec_path), str(result_path), cwd=ROOT, stderr=log
+            )
+            code = await process.wait()
+        if code != 0:
+            raise RuntimeError(f"load generator failed ({code}):\n{log_path.read_text()[-3000:]}")
+        return [LoadResult.from_json(raw) for raw in json.loads(result_path.read_text())]
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)

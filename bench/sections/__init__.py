@@ -1,0 +1,3 @@
+"""One module per report section; each exposes ``async def run(context, stack, ...) -> SectionResult``."""
+
+__all__: list[str] = []

@@ -1,0 +1,209 @@
+"""The records a Constant Contact account holds, the documented vocabulary, and their JSON.
+
+A contact is never removed: DELETE only sets ``deleted_on`` (shown as the date-only ``deleted_at``) and
+clears its list memberships.  ``seq`` is the contact's place in creation order; it never changes, which
+is what keeps cursor paging exact while contacts are deleted and restored between pages.
+
+Timestamps are UTC ``datetime`` objects inside the emulator.  On the wire the contact's own
+``created_at``/``updated_at`` (and opt-in/opt-out dates) use the ``2016-01-23T13:48:44.108Z`` form and
+the ``email_address`` timestamps the ``2016-03-03T10:53:04-05:00`` form, as in CC's own examples, so
+clients meet both.  A field without a value is left out of the JSON rather than sent as ``null``:
+the Swagger types are plain strings and integers, and CC's examples omit absent fields.
+
+Each contact caches its core JSON (``core_cache``) and its serialized forms per ``include``
+(``fragments``); the store clears both on every change, so a 500-contact page is mostly a join of
+cached bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+
+__all__ = [
+    "CATEGORIES",
+    "CONFIRM_STATUSES",
+    "CONTACT_STATUSES",
+    "INCLUDES",
+    "PERMISSIONS",
+    "SOURCES",
+    "Contact",
+    "ContactList",
+    "EmailAddress",
+    "category_of",
+    "contact_fragment",
+    "contact_json",
+    "eastern_timestamp",
+    "utc_timestamp",
+]
+
+PERMISSIONS = ("explicit", "implicit", "not_set", "pending_confirmation", "temp_hold", "unsubscribed")
+CONFIRM_STATUSES = ("pending", "confirmed", "off")
+SOURCES = ("Contact", "Account")
+INCLUDES = ("custom_fields", "list_memberships", "phone_numbers", "street_addresses", "taggings", "notes")
+CONTACT_STATUSES = (
+    "all",
+    "active",
+    "deleted",
+    "not_set",
+    "pending_confirmation",
+    "temp_hold",
+    "unsubscribed",
+)
+# Every contact is in exactly one category; ``status=all`` means all of them.
+CATEGORIES = ("active", "deleted", "not_set", "pending_confirmation", "temp_hold", "unsubscribed")
+_MAILABLE = frozenset({"explicit", "implicit"})  # status=active: UNCONFIRMED which permissions count
+_EASTERN = timezone(timedelta(hours=-5))
+
+
+def utc_timestamp(moment: datetime) -> str:
+    utc = moment.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+def eastern_timestamp(moment: datetime) -> str:
+    return moment.astimezone(_EASTERN).isoformat(timespec="seconds")
+
+
+@dataclass(slots=True, eq=False)
+class EmailAddress:
+    address: str
+    permission_to_send: str
+    created_at: datetime
+    updated_at: datetime
+    confirm_status: str = "off"
+    opt_in_source: str | None = None
+    opt_in_date: datetime | None = None
+    opt_out_source: str | None = None
+    opt_out_date: datetime | None = None
+    opt_out_reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "address": self.address,
+            "permission_to_send": self.permission_to_send,
+            "created_at": eastern_timestamp(self.created_at),
+            "updated_at": eastern_timestamp(self.updated_at),
+        }
+        if self.opt_in_source is not None:
+            payload["opt_in_source"] = self.opt_in_source
+        if self.opt_in_date is not None:
+            payload["opt_in_date"] = utc_timestamp(self.opt_in_date)
+        if self.opt_out_source is not None:
+            payload["opt_out_source"] = self.opt_out_source
+        if self.opt_out_date is not None:
+            payload["opt_out_date"] = utc_timestamp(self.opt_out_date)
+        if self.opt_out_reason is not None:
+            payload["opt_out_reason"] = self.opt_out_reason
+        payload["confirm_status"] = self.confirm_status
+        return payload
+
+
+@dataclass(slots=True, eq=False)
+class Contact:
+    contact_id: str
+    seq: int
+    email: EmailAddress | None
+    create_source: str
+    update_source: str
+    created_at: datetime
+    updated_at: datetime
+    first_name: str | None = None
+    last_name: str | None = None
+    job_title: str | None = None
+    company_name: str | None = None
+    birthday_month: int | None = None
+    birthday_day: int | None = None
+    anniversary: str | None = None
+    deleted_on: date | None = None
+    list_memberships: list[str] = field(default_factory=list)
+    custom_fields: list[dict[str, Any]] = field(default_factory=list)
+    phone_numbers: list[dict[str, Any]] = field(default_factory=list)
+    street_addresses: list[dict[str, Any]] = field(default_factory=list)
+    taggings: list[str] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    category: str = ""
+    core_cache: dict[str, Any] | None = None
+    fragments: dict[tuple[str, ...], orjson.Fragment] = field(default_factory=dict)
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_on is not None
+
+    def core_json(self) -> dict[str, Any]:
+        """The core properties (shared between responses: callers copy before adding to it)."""
+        if self.core_cache is None:
+            payload: dict[str, Any] = {"contact_id": self.contact_id}
+            if self.email is not None:
+                payload["email_address"] = self.email.to_json()
+            for name in ("first_name", "last_name", "job_title", "company_name"):
+                value = getattr(self, name)
+                if value is not None:
+                    payload[name] = value
+            if self.birthday_month is not None and self.birthday_day is not None:
+                payload["birthday_month"] = self.birthday_month
+                payload["birthday_day"] = self.birthday_day
+            if self.anniversary is not None:
+                payload["anniversary"] = self.anniversary
+            payload["update_source"] = self.update_source
+            payload["create_source"] = self.create_source
+            payload["created_at"] = utc_timestamp(self.created_at)
+            payload["updated_at"] = utc_timestamp(self.updated_at)
+            if self.deleted_on is not None:
+                payload["deleted_at"] = self.deleted_on.isoformat()
+            self.core_cache = payload
+        return self.core_cache
+
+
+def category_of(contact: Contact) -> str:
+    if contact.deleted_on is not None:
+        return "deleted"
+    permission = contact.email.permission_to_send if contact.email is not None else "not_set"
+    return "active" if permission in _MAILABLE else permission
+
+
+def contact_fragment(contact: Contact, include: tuple[str, ...]) -> orjson.Fragment:
+    """``contact_json`` already serialized (cached per ``include``), for pages built with orjson."""
+    fragment = contact.fragments.get(include)
+    if fragment is None:
+        fragment = contact.fragments[include] = orjson.Fragment(orjson.dumps(contact_json(contact, include)))
+    return fragment
+
+
+def contact_json(contact: Contact, include: tuple[str, ...]) -> dict[str, Any]:
+    """The ``ContactResource`` with the subresources named in ``include``."""
+    core = contact.core_json()
+    if not include:
+        return core
+    payload = dict(core)
+    for name in include:
+        payload[name] = list(getattr(contact, name))
+    return payload
+
+
+@dataclass(slots=True, eq=False)
+class ContactList:
+    list_id: str
+    seq: int
+    name: str
+    description: str | None
+    favorite: bool
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+    def to_json(self, membership_count: int | None = None) -> dict[str, Any]:
+        payload: dict[str, Any] = {"list_id": self.list_id, "name": self.name}
+        if self.description is not None:
+            payload["description"] = self.description
+        payload["favorite"] = self.favorite
+        payload["created_at"] = utc_timestamp(self.created_at)
+        payload["updated_at"] = utc_timestamp(self.updated_at)
+        if self.deleted_at is not None:
+            payload["deleted_at"] = utc_timestamp(self.deleted_at)
+        if membership_count is not None:
+            payload["membership_count"] = membership_count
+        return payload

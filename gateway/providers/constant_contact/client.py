@@ -1,0 +1,611 @@
+"""The async Constant Contact v3 client: the endpoints the deleted-contacts gateway needs, and nothing else.
+
+One long-lived ``httpx.AsyncClient`` (connection pooling, keep-alive) carries every call; tests and the
+composition root may hand in any ``httpx.AsyncBaseTransport`` (an ASGI emulator, a mock).
+
+Every upstream exchange goes through the same path:
+
+1. the daily budget (:class:`~gateway.providers.resilience.DailyBudget`, 10,000/day by default) is
+   charged, or the call fails fast with ``RateLimited(kind="quota_exceeded")`` and the reset time;
+2. the per-token :class:`~gateway.providers.resilience.TokenBucket` (4/s by default, no burst) spaces
+   the request, so that the gateway never provokes a 429 in normal use however many calls are
+   concurrent.  This wait happens *outside* the per-attempt timeout: queueing behind our own limiter is
+   not the provider being slow;
+3. the request runs under the total timeout; a 401 triggers one OAuth refresh (see ``auth``) and one
+   resend;
+4. the answer is parsed (both error shapes CC uses: an array of ``{error_key, error_message}`` and a
+   single object) into the typed hierarchy of ``gateway.providers.errors``, or into typed records.
+
+:func:`~gateway.providers.resilience.call_with_retries` wraps those steps: GET, PUT and DELETE are
+idempotent and are retried on timeouts, dropped connections, 5xx, malformed bodies and ``throttled``
+429s, with capped, jittered backoff; the circuit breaker sees every failure.  POSTs that create bulk
+activities are never retried blindly (a retry after a timeout could queue the work twice); only a
+``throttled`` 429, a definite "not done", is retried for them.
+
+Secrets never leave this module in readable form: the token travels only in the ``Authorization``
+header of each request (never in the client's default headers, URLs or logs), provider error texts are
+scrubbed of every secret before they become exception messages, and reprs show none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from gateway.providers.errors import (
+    AuthenticationFailed,
+    Conflict,
+    ErrorDetail,
+    Forbidden,
+    InvalidUpstreamResponse,
+    NotFound,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    ValidationFailed,
+)
+from gateway.providers.resilience import (
+    CircuitBreaker,
+    DailyBudget,
+    RetryPolicy,
+    RetryStats,
+    Timeouts,
+    TokenBucket,
+    call_with_retries,
+    transport_error,
+)
+
+from .auth import BearerCredentials, OAuthRefresh
+from .records import PROVIDER, Activity, Contact, ContactList, ContactListsPage, ContactsPage
+
+__all__ = [
+    "BULK_CHUNK",
+    "CONTACT_INCLUDES",
+    "CONTACT_STATUSES",
+    "MAX_PAGE_SIZE",
+    "ConstantContactClient",
+    "error_details",
+    "error_for_response",
+    "restore_body",
+]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 500
+BULK_CHUNK = 500
+MAX_LISTS_PER_CONTACT = 50
+CONTACT_STATUSES = frozenset(
+    {"all", "active", "deleted", "not_set", "pending_confirmation", "temp_hold", "unsubscribed"}
+)
+CONTACT_INCLUDES = frozenset(
+    {"custom_fields", "list_memberships", "phone_numbers", "street_addresses", "taggings", "notes"}
+)
+_EXISTING_CONTACT = re.compile(
+    r"contact\s+([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.IGNORECASE
+)
+_MAX_MESSAGE = 500
+_REDACTED = "[redacted]"
+
+Timestamp = datetime | date | str
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+def error_details(content: bytes) -> list[ErrorDetail]:
+    """Every ``{error_key, error_message}`` of an error body, whichever shape CC used.
+
+    Documented: an array of objects (``APIErrorSchema``) and a single object (``AuthorizationErrorSchema``,
+    and every 429 seen in the wild).  OAuth-style ``{error, error_description}`` is read too; anything
+    else (HTML from a proxy, an empty body) yields no details.
+    """
+    try:
+        payload: Any = orjson.loads(content) if content else None
+    except orjson.JSONDecodeError:
+        return []
+    items = payload if isinstance(payload, list) else [payload]
+    details = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        key = item.get("error_key", item.get("error"))
+        message = item.get("error_message", item.get("error_description", item.get("message")))
+        if isinstance(key, str) or isinstance(message, str):
+            details.append(
+                ErrorDetail(
+                    key=key if isinstance(key, str) else "",
+                    message=(message if isinstance(message, str) else "")[:_MAX_MESSAGE],
+                )
+            )
+    return details
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def error_for_response(
+    response: httpx.Response,
+    *,
+    budget: DailyBudget | None = None,
+    scrub: Callable[[str], str] = lambda text: text,
+) -> ProviderError:
+    """The typed error for a non-2xx answer.  ``budget`` learns about a spent daily quota."""
+    status = response.status_code
+    details = [ErrorDetail(d.key, scrub(d.message)) for d in error_details(response.content)]
+    message = "; ".join(d.message for d in details if d.message) or f"HTTP {status}"
+    keys = {d.key for d in details}
+    if status == 401:
+        return AuthenticationFailed(message, provider=PROVIDER, status_code=status)
+    if status == 403:
+        return Forbidden(message, provider=PROVIDER, status_code=status)
+    if status == 404:
+        return NotFound(message, provider=PROVIDER, status_code=status)
+    if status == 409:
+        match = next(filter(None, (_EXISTING_CONTACT.search(d.message) for d in details)), None)
+        return Conflict(message, provider=PROVIDER, existing_id=match.group(1).lower() if match else None)
+    if status == 429:
+        retry_after = _retry_after(response)
+        if "quota_exceeded" in keys:
+            reset_at = None
+            if budget is not None:
+                budget.mark_exhausted()
+                reset_at = budget.reset_at
+                if retry_after is None:
+                    retry_after = max(0.0, (reset_at - datetime.now(UTC)).total_seconds())
+            return RateLimited(
+                message, provider=PROVIDER, kind="quota_exceeded", retry_after=retry_after, reset_at=reset_at
+            )
+        # "throttled", the bulk-activity queue limit, or an unlabelled 429: all are worth a later retry.
+        return RateLimited(message, provider=PROVIDER, kind="throttled", retry_after=retry_after)
+    if status >= 500:
+        return ProviderUnavailable(message, provider=PROVIDER, status_code=status)
+    if 400 <= status < 500:
+        return ValidationFailed(message, provider=PROVIDER, details=details, status_code=status)
+    return InvalidUpstreamResponse(f"unexpected HTTP {status}", provider=PROVIDER, status_code=status)
+
+
+# -- request building ------------------------------------------------------------------------------
+
+
+def _timestamp(value: Timestamp) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return f"{value.isoformat()}T00:00:00Z"
+
+
+def _csv(values: Sequence[str], allowed: frozenset[str] | None, name: str) -> str:
+    if isinstance(values, str):
+        values = (values,)
+    unknown = sorted(set(values) - allowed) if allowed is not None else []
+    if unknown:
+        raise ValueError(f"unknown {name} value(s): {unknown}")
+    return ",".join(values)
+
+
+def _chunks(items: Sequence[str], size: int) -> list[list[str]]:
+    return [list(items[start : start + size]) for start in range(0, len(items), size)]
+
+
+def _list_ids(list_ids: Sequence[str]) -> list[str]:
+    unique = list(dict.fromkeys(list_ids))
+    if not unique:
+        raise ValueError("at least one list id is required")
+    if len(unique) > MAX_LISTS_PER_CONTACT:
+        raise ValueError(f"at most {MAX_LISTS_PER_CONTACT} list ids are allowed")
+    return unique
+
+
+def restore_body(contact: Contact, list_ids: Sequence[str]) -> dict[str, Any]:
+    """The ``PUT`` that revives ``contact`` onto ``list_ids`` without losing anything.
+
+    A PUT nulls every core field it leaves out, so every core field the contact has goes back as it
+    was; ``update_source: "Account"`` is what CC requires to revive a deleted contact.  Subresources
+    (custom fields, phones, addresses, ...) survive a PUT that omits them, so they are not sent.
+    """
+    body: dict[str, Any] = {"update_source": "Account", "list_memberships": _list_ids(list_ids)}
+    address = contact.email_address
+    if address is not None:
+        email: dict[str, Any] = {"address": address.address}
+        if address.permission_to_send:
+            email["permission_to_send"] = address.permission_to_send
+        if address.opt_out_reason:
+            email["opt_out_reason"] = address.opt_out_reason
+        body["email_address"] = email
+    for name in ("first_name", "last_name", "job_title", "company_name", "anniversary"):
+        value = getattr(contact, name)
+        if value is not None:
+            body[name] = value
+    if contact.birthday_month is not None and contact.birthday_day is not None:
+        body["birthday_month"] = contact.birthday_month
+        body["birthday_day"] = contact.birthday_day
+    return body
+
+
+def _origin(base_url: str) -> str:
+    """Scheme and host: next-page links are host-relative (``/v3/...``), so paths carry ``/v3``."""
+    origin = base_url.rstrip("/")
+    if origin.endswith("/v3"):
+        origin = origin[: -len("/v3")]
+    if not origin.startswith(("http://", "https://")):
+        raise ValueError("base_url must be an http(s) URL such as https://api.cc.email")
+    return origin
+
+
+def _no_body(payload: Any) -> None:
+    return None
+
+
+# -- the client ------------------------------------------------------------------------------------
+
+
+class ConstantContactClient:
+    """Async Constant Contact v3 client.  One instance per access token; close it with :meth:`aclose`.
+
+    ``limiter`` and ``budget`` belong to the token: share the client, not the token, between tasks.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        access_token: str,
+        refresh: OAuthRefresh | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeouts: Timeouts = Timeouts(),
+        retry: RetryPolicy = RetryPolicy(),
+        breaker: CircuitBreaker | None = None,
+        rate_per_second: float = 4.0,
+        daily_quota: int = 10_000,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._origin = _origin(base_url)
+        self._credentials = BearerCredentials(access_token, refresh)
+        self._timeouts = timeouts
+        self._retry = retry
+        self._rng = rng or random.Random()
+        self.breaker = breaker or CircuitBreaker(PROVIDER)
+        self.budget = DailyBudget(PROVIDER, daily_quota)
+        self.limiter = TokenBucket(rate_per_second, burst=1)
+        self.stats = RetryStats()
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeouts.to_httpx(),
+            follow_redirects=False,
+            headers={"Accept": "application/json", "Cache-Control": "no-cache"},
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ConstantContactClient(base_url={self._origin!r}, rate_per_second={self.limiter.rate:g}, "
+            f"breaker={self.breaker.state!r})"
+        )
+
+    @property
+    def token_refreshes(self) -> int:
+        """How many times the access token was refreshed (tests prove concurrent 401s refresh once)."""
+        return self._credentials.refreshes
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> ConstantContactClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    # -- the exchange ------------------------------------------------------------------------------
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._credentials.secrets():
+            text = text.replace(secret, _REDACTED)
+        return text
+
+    async def _send(
+        self, method: str, url: str, params: Mapping[str, str] | None, body: bytes | None
+    ) -> tuple[int, httpx.Response]:
+        """One HTTP exchange under the daily budget, the limiter and the total timeout.
+
+        Returns the answer and the generation of the token it was sent with (see ``auth``).
+        """
+        self.budget.consume()
+        await self.limiter.acquire()
+        generation, authorization = self._credentials.authorization()
+        headers = {"Authorization": authorization}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            async with asyncio.timeout(self._timeouts.total):
+                response = await self._http.request(method, url, params=params, content=body, headers=headers)
+        except TimeoutError:
+            raise ProviderTimeout(
+                f"no complete answer within {self._timeouts.total:g}s", provider=PROVIDER
+            ) from None
+        except httpx.TransportError as exc:
+            raise transport_error(PROVIDER, exc) from None
+        logger.debug("constant contact %s %s -> %s", method, httpx.URL(url).path, response.status_code)
+        return generation, response
+
+    async def _exchange(
+        self, method: str, url: str, params: Mapping[str, str] | None, body: bytes | None
+    ) -> Any:
+        """Send, refresh-and-resend once on a 401, and return the decoded JSON (None for no content)."""
+        generation, response = await self._send(method, url, params, body)
+        if response.status_code == 401 and self._credentials.can_refresh:
+            try:
+                async with asyncio.timeout(self._timeouts.total):
+                    await self._credentials.refresh_after(generation, self._http)
+            except TimeoutError:
+                raise ProviderTimeout("token refresh timed out", provider=PROVIDER) from None
+            _, response = await self._send(method, url, params, body)
+        if not response.is_success:
+            raise error_for_response(response, budget=self.budget, scrub=self._scrub)
+        if not response.content:
+            return None
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise InvalidUpstreamResponse(
+                f"HTTP {response.status_code} with a body that is not JSON", provider=PROVIDER
+            ) from None
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[Any], T],
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        idempotent: bool = True,
+    ) -> T:
+        url = self._origin + path
+        body = None if json is None else orjson.dumps(json)
+
+        async def attempt() -> T:
+            # Parsing inside the attempt: a body of the wrong shape is retried and counted by the breaker.
+            return parse(await self._exchange(method, url, params, body))
+
+        def run() -> Awaitable[T]:
+            return call_with_retries(
+                attempt,
+                provider=PROVIDER,
+                policy=self._retry,
+                breaker=self.breaker,
+                idempotent=idempotent,
+                stats=self.stats,
+                rng=self._rng,
+            )
+
+        return await (run() if idempotent else self._retry_throttled(run))
+
+    async def _retry_throttled(self, run: Callable[[], Awaitable[T]]) -> T:
+        """A non-idempotent call is repeated only after a ``throttled`` 429: CC did not do the work."""
+        policy = self._retry
+        slept = 0.0
+        number = 0
+        while True:
+            number += 1
+            try:
+                return await run()
+            except RateLimited as error:
+                delay = policy.delay(number, error.retry_after, self._rng)
+                if (
+                    error.kind != "throttled"
+                    or number >= policy.max_attempts
+                    or slept + delay > policy.budget
+                ):
+                    raise
+            slept += delay
+            self.stats.retries += 1
+            await asyncio.sleep(delay)
+
+    def _follow(self, href: str, seen: set[str]) -> str:
+        """The path of a ``_links.next.href``, used verbatim; links off the API host are refused."""
+        if href.startswith(self._origin + "/"):
+            href = href[len(self._origin) :]
+        if not href.startswith("/v3/"):
+            raise InvalidUpstreamResponse(
+                "next-page link is not a /v3/ path on the API host", provider=PROVIDER
+            )
+        if href in seen:
+            raise InvalidUpstreamResponse("next-page link repeats an earlier page", provider=PROVIDER)
+        seen.add(href)
+        return href
+
+    # -- contacts ----------------------------------------------------------------------------------
+
+    async def iter_contact_pages(
+        self,
+        *,
+        status: Sequence[str] = (),
+        limit: int = MAX_PAGE_SIZE,
+        email: str | None = None,
+        lists: Sequence[str] = (),
+        created_after: Timestamp | None = None,
+        created_before: Timestamp | None = None,
+        updated_after: Timestamp | None = None,
+        updated_before: Timestamp | None = None,
+        optout_after: Timestamp | None = None,
+        optout_before: Timestamp | None = None,
+        include: Sequence[str] = (),
+        include_count: bool = False,
+    ) -> AsyncIterator[ContactsPage]:
+        """Every page of ``GET /v3/contacts`` for these filters, following ``_links.next.href`` exactly.
+
+        Without ``status`` CC returns every contact that is *not* deleted; ask for ``("deleted",)`` or
+        ``("all",)`` to see deleted ones.
+        """
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        if len(lists) > 25:
+            raise ValueError("at most 25 list ids may be filtered on")
+        params: dict[str, str] = {"limit": str(limit)}
+        if status:
+            params["status"] = _csv(status, CONTACT_STATUSES, "status")
+        if email is not None:
+            params["email"] = email
+        if lists:
+            params["lists"] = _csv(lists, None, "lists")
+        for name, value in (
+            ("created_after", created_after),
+            ("created_before", created_before),
+            ("updated_after", updated_after),
+            ("updated_before", updated_before),
+            ("optout_after", optout_after),
+            ("optout_before", optout_before),
+        ):
+            if value is not None:
+                params[name] = _timestamp(value)
+        if include:
+            params["include"] = _csv(include, CONTACT_INCLUDES, "include")
+        if include_count:
+            params["include_count"] = "true"
+
+        page = await self._call("GET", "/v3/contacts", ContactsPage.from_json, params=params)
+        seen: set[str] = set()
+        while True:
+            yield page
+            if page.next_href is None:
+                return
+            path = self._follow(page.next_href, seen)
+            page = await self._call("GET", path, ContactsPage.from_json)
+
+    async def get_contact(self, contact_id: str, include: Sequence[str] = ()) -> Contact:
+        """``GET /v3/contacts/{id}``; deleted contacts come back too (with ``deleted_at``)."""
+        params = {"include": _csv(include, CONTACT_INCLUDES, "include")} if include else None
+        return await self._call(
+            "GET", f"/v3/contacts/{quote(contact_id, safe='')}", Contact.from_json, params=params
+        )
+
+    async def find_contacts_by_email(
+        self, email: str, status: Sequence[str] = ("all",), include: Sequence[str] = ()
+    ) -> list[Contact]:
+        """The contacts that hold ``email`` (CC matches the whole address; ``all`` includes deleted)."""
+        found: list[Contact] = []
+        async for page in self.iter_contact_pages(status=status, email=email, include=include):
+            found.extend(page.contacts)
+        return found
+
+    async def delete_contact(self, contact_id: str) -> None:
+        """Soft-delete one contact (``DELETE /v3/contacts/{id}``, 204)."""
+        await self._call("DELETE", f"/v3/contacts/{quote(contact_id, safe='')}", _no_body)
+
+    async def restore_contact(self, contact_id: str, list_ids: Sequence[str]) -> Contact:
+        """Revive a deleted contact onto ``list_ids``: read it, then PUT every core field back."""
+        body_lists = _list_ids(list_ids)
+        current = await self.get_contact(contact_id)
+        return await self._call(
+            "PUT",
+            f"/v3/contacts/{quote(contact_id, safe='')}",
+            Contact.from_json,
+            json=restore_body(current, body_lists),
+        )
+
+    # -- bulk activities ---------------------------------------------------------------------------
+
+    async def start_bulk_delete(self, contact_ids: Sequence[str]) -> list[Activity]:
+        """One ``contact_delete`` activity per 500 ids, in order (id ``i`` is in activity ``i // 500``)."""
+        return [
+            await self._call(
+                "POST",
+                "/v3/activities/contact_delete",
+                Activity.from_json,
+                json={"contact_ids": chunk},
+                idempotent=False,
+            )
+            for chunk in _chunks(contact_ids, BULK_CHUNK)
+        ]
+
+    async def start_bulk_restore(self, contact_ids: Sequence[str], list_ids: Sequence[str]) -> list[Activity]:
+        """One ``add_list_memberships`` activity per 500 ids: CC's documented bulk restore."""
+        targets = _list_ids(list_ids)
+        return [
+            await self._call(
+                "POST",
+                "/v3/activities/add_list_memberships",
+                Activity.from_json,
+                json={"source": {"contact_ids": chunk}, "list_ids": targets},
+                idempotent=False,
+            )
+            for chunk in _chunks(contact_ids, BULK_CHUNK)
+        ]
+
+    async def get_activity(self, activity_id: str) -> Activity:
+        return await self._call("GET", f"/v3/activities/{quote(activity_id, safe='')}", Activity.from_json)
+
+    async def wait_for_activities(
+        self,
+        activity_ids: Sequence[str],
+        *,
+        timeout: float,
+        first_interval: float = 0.2,
+        max_interval: float = 2.0,
+    ) -> list[Activity]:
+        """Poll until every activity is done or ``timeout`` passes; return the latest state of each.
+
+        Running out of time is not an error: the caller reports the unfinished ones as pending.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        latest: dict[str, Activity] = {}
+        pending = list(dict.fromkeys(activity_ids))
+        interval = first_interval
+        while True:
+            answers = await asyncio.gather(*(self.get_activity(i) for i in pending))
+            latest.update(zip(pending, answers, strict=True))
+            pending = [i for i in pending if not latest[i].done]
+            remaining = deadline - loop.time()
+            if not pending or remaining <= 0:
+                return [latest[i] for i in activity_ids]
+            await asyncio.sleep(min(interval, remaining))
+            interval = min(interval * 2, max_interval)
+
+    # -- lists -------------------------------------------------------------------------------------
+
+    async def list_contact_lists(self, *, include_membership_count: str | None = "all") -> list[ContactList]:
+        """Every contact list of the account (all pages)."""
+        params = {"limit": str(MAX_PAGE_SIZE)}
+        if include_membership_count:
+            params["include_membership_count"] = include_membership_count
+        page = await self._call("GET", "/v3/contact_lists", ContactListsPage.from_json, params=params)
+        found = list(page.lists)
+        seen: set[str] = set()
+        while page.next_href is not None:
+            path = self._follow(page.next_href, seen)
+            page = await self._call("GET", path, ContactListsPage.from_json)
+            found.extend(page.lists)
+        return found

@@ -1,0 +1,314 @@
+"""Typed records of the Constant Contact v3 JSON the gateway reads, parsed defensively.
+
+The API is documented by a Swagger file that is looser than the traffic (fields go missing, ``null``
+stands in for absent, timestamps come with ``Z`` or with offsets, ``deleted_at`` is a bare date).  The
+parsers here accept every documented variant and turn anything else into
+:class:`~gateway.providers.errors.InvalidUpstreamResponse`, so a surprising body surfaces as one typed,
+retryable error instead of a ``KeyError`` deep inside the gateway.  Each record keeps the JSON it came
+from in ``raw``: snapshots and the GraphQL ``raw`` field need the provider's own words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from gateway.providers.errors import InvalidUpstreamResponse
+
+__all__ = [
+    "PROVIDER",
+    "TERMINAL_ACTIVITY_STATES",
+    "Activity",
+    "Contact",
+    "ContactList",
+    "ContactListsPage",
+    "ContactsPage",
+    "EmailAddress",
+    "next_href",
+]
+
+PROVIDER = "constant_contact"
+TERMINAL_ACTIVITY_STATES = frozenset({"completed", "cancelled", "failed", "timed_out"})
+
+
+def _invalid(what: str) -> InvalidUpstreamResponse:
+    return InvalidUpstreamResponse(f"unexpected response shape: {what}", provider=PROVIDER)
+
+
+def _object(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _invalid(f"{what} is not an object")
+    return value
+
+
+def _required_str(payload: Mapping[str, Any], key: str, what: str) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not value:
+        raise _invalid(f"{what}.{key} is missing or not a string")
+    return value
+
+
+def _str(payload: Mapping[str, Any], key: str, what: str) -> str | None:
+    value = payload.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _invalid(f"{what}.{key} is not a string")
+
+
+def _int(payload: Mapping[str, Any], key: str, what: str) -> int | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid(f"{what}.{key} is not an integer")
+    return value
+
+
+def _bool(payload: Mapping[str, Any], key: str, what: str) -> bool | None:
+    value = payload.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise _invalid(f"{what}.{key} is not a boolean")
+
+
+def _datetime(payload: Mapping[str, Any], key: str, what: str) -> datetime | None:
+    value = _str(payload, key, what)
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _invalid(f"{what}.{key} is not an ISO-8601 date-time") from None
+    # An offset-less timestamp has never been seen; reading it as UTC beats comparing naive to aware.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _date(payload: Mapping[str, Any], key: str, what: str) -> date | None:
+    """``deleted_at`` is documented as a date; a full date-time is tolerated and cut to its day."""
+    value = _str(payload, key, what)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value).date()
+    except ValueError:
+        raise _invalid(f"{what}.{key} is not an ISO-8601 date") from None
+
+
+def _strings(payload: Mapping[str, Any], key: str, what: str) -> tuple[str, ...]:
+    value = payload.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _invalid(f"{what}.{key} is not a list of strings")
+    return tuple(value)
+
+
+def _items(payload: Mapping[str, Any], key: str, what: str) -> list[Any]:
+    value = payload.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _invalid(f"{what}.{key} is not a list")
+    return value
+
+
+def next_href(payload: Mapping[str, Any], what: str) -> str | None:
+    """``_links.next.href`` of a collection page, or None on the last page."""
+    links = payload.get("_links")
+    if links is None:
+        return None
+    nxt = _object(links, f"{what}._links").get("next")
+    if nxt is None:
+        return None
+    return _str(_object(nxt, f"{what}._links.next"), "href", f"{what}._links.next") or None
+
+
+@dataclass(frozen=True, slots=True)
+class EmailAddress:
+    address: str
+    permission_to_send: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    opt_in_source: str | None = None
+    opt_in_date: datetime | None = None
+    opt_out_source: str | None = None
+    opt_out_date: datetime | None = None
+    opt_out_reason: str | None = None
+    confirm_status: str | None = None
+
+    @classmethod
+    def from_json(cls, payload: Any) -> EmailAddress:
+        what = "contact.email_address"
+        data = _object(payload, what)
+        return cls(
+            address=_required_str(data, "address", what),
+            permission_to_send=_str(data, "permission_to_send", what),
+            created_at=_datetime(data, "created_at", what),
+            updated_at=_datetime(data, "updated_at", what),
+            opt_in_source=_str(data, "opt_in_source", what),
+            opt_in_date=_datetime(data, "opt_in_date", what),
+            opt_out_source=_str(data, "opt_out_source", what),
+            opt_out_date=_datetime(data, "opt_out_date", what),
+            opt_out_reason=_str(data, "opt_out_reason", what),
+            confirm_status=_str(data, "confirm_status", what),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A ``ContactResource``.  ``deleted_at`` is set only on deleted contacts (a date, not a time)."""
+
+    contact_id: str
+    email_address: EmailAddress | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    job_title: str | None = None
+    company_name: str | None = None
+    birthday_month: int | None = None
+    birthday_day: int | None = None
+    anniversary: str | None = None
+    create_source: str | None = None
+    update_source: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    deleted_at: date | None = None
+    list_memberships: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, payload: Any) -> Contact:
+        what = "contact"
+        data = _object(payload, what)
+        email = data.get("email_address")
+        return cls(
+            contact_id=_required_str(data, "contact_id", what),
+            email_address=None if email is None else EmailAddress.from_json(email),
+            first_name=_str(data, "first_name", what),
+            last_name=_str(data, "last_name", what),
+            job_title=_str(data, "job_title", what),
+            company_name=_str(data, "company_name", what),
+            birthday_month=_int(data, "birthday_month", what),
+            birthday_day=_int(data, "birthday_day", what),
+            anniversary=_str(data, "anniversary", what),
+            create_source=_str(data, "create_source", what),
+            update_source=_str(data, "update_source", what),
+            created_at=_datetime(data, "created_at", what),
+            updated_at=_datetime(data, "updated_at", what),
+            deleted_at=_date(data, "deleted_at", what),
+            list_memberships=_strings(data, "list_memberships", what),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContactsPage:
+    """One page of ``GET /v3/contacts``; ``next_href`` is ``_links.next.href`` verbatim."""
+
+    contacts: list[Contact]
+    contacts_count: int | None = None
+    next_href: str | None = None
+
+    @classmethod
+    def from_json(cls, payload: Any) -> ContactsPage:
+        what = "contacts page"
+        data = _object(payload, what)
+        if "contacts" not in data:
+            raise _invalid(f"{what} has no contacts")
+        return cls(
+            contacts=[Contact.from_json(item) for item in _items(data, "contacts", what)],
+            contacts_count=_int(data, "contacts_count", what),
+            next_href=next_href(data, what),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """A bulk activity (``contact_delete``, ``add_list_memberships``) and its progress."""
+
+    activity_id: str
+    state: str
+    percent_done: int | None = None
+    items_total_count: int | None = None
+    items_completed_count: int | None = None
+    activity_errors: tuple[str, ...] = ()
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+    completed_at: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def done(self) -> bool:
+        return self.state in TERMINAL_ACTIVITY_STATES
+
+    @classmethod
+    def from_json(cls, payload: Any) -> Activity:
+        what = "activity"
+        data = _object(payload, what)
+        status = data.get("status")
+        counts = {} if status is None else _object(status, f"{what}.status")
+        return cls(
+            activity_id=_required_str(data, "activity_id", what),
+            state=_required_str(data, "state", what),
+            percent_done=_int(data, "percent_done", what),
+            items_total_count=_int(counts, "items_total_count", f"{what}.status"),
+            items_completed_count=_int(counts, "items_completed_count", f"{what}.status"),
+            activity_errors=_strings(data, "activity_errors", what),
+            created_at=_datetime(data, "created_at", what),
+            started_at=_datetime(data, "started_at", what),
+            updated_at=_datetime(data, "updated_at", what),
+            completed_at=_datetime(data, "completed_at", what),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContactList:
+    """A contact list: restore targets.  ``membership_count`` comes only when it was asked for."""
+
+    list_id: str
+    name: str
+    description: str | None = None
+    favorite: bool | None = None
+    membership_count: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    deleted_at: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, payload: Any) -> ContactList:
+        what = "contact list"
+        data = _object(payload, what)
+        return cls(
+            list_id=_required_str(data, "list_id", what),
+            name=_required_str(data, "name", what),
+            description=_str(data, "description", what),
+            favorite=_bool(data, "favorite", what),
+            membership_count=_int(data, "membership_count", what),
+            created_at=_datetime(data, "created_at", what),
+            updated_at=_datetime(data, "updated_at", what),
+            deleted_at=_datetime(data, "deleted_at", what),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContactListsPage:
+    lists: list[ContactList]
+    lists_count: int | None = None
+    next_href: str | None = None
+
+    @classmethod
+    def from_json(cls, payload: Any) -> ContactListsPage:
+        what = "contact lists page"
+        data = _object(payload, what)
+        if "lists" not in data:
+            raise _invalid(f"{what} has no lists")
+        return cls(
+            lists=[ContactList.from_json(item) for item in _items(data, "lists", what)],
+            lists_count=_int(data, "lists_count", what),
+            next_href=next_href(data, what),
+        )

@@ -1,0 +1,286 @@
+"""Typed records of the GetResponse 1.5 results the gateway reads, parsed defensively.
+
+GetResponse answers with objects keyed by id (``{"CONTACT_ID": {...}, ...}``), unordered, with
+timestamps as ``"YYYY-MM-DD HH:MM:SS"`` (no zone is documented; they are read as UTC, as v3 and the
+emulator use) and ``null`` where there is no value.  The parsers accept every documented variant and
+two undocumented but harmless ones:
+
+- an empty result written ``[]`` instead of ``{}`` (what a PHP server's ``json_encode`` of an empty
+  hash produces);
+- numeric fields as digit strings (``cycle_day`` was a string before 1.8.8).
+
+Anything else is :class:`~gateway.providers.errors.InvalidUpstreamResponse`, never a ``KeyError`` or
+``TypeError`` deep inside the gateway.  Each record keeps the provider's entry unchanged in ``raw``
+(snapshots and the GraphQL ``raw`` field need GetResponse's own words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from gateway.providers.errors import InvalidUpstreamResponse
+
+__all__ = [
+    "PROVIDER",
+    "AccountCallbacks",
+    "Campaign",
+    "Contact",
+    "DeletedContact",
+    "Message",
+    "parse_timestamp",
+]
+
+PROVIDER = "getresponse"
+
+
+def _invalid(what: str) -> InvalidUpstreamResponse:
+    return InvalidUpstreamResponse(f"unexpected result shape: {what}", provider=PROVIDER)
+
+
+def _id_map(result: Any, what: str) -> list[tuple[str, Mapping[str, Any]]]:
+    if isinstance(result, list) and not result:
+        return []
+    if not isinstance(result, Mapping):
+        raise _invalid(f"{what} is not an object keyed by id")
+    entries = []
+    for key, entry in result.items():
+        if not isinstance(key, str) or not key:
+            raise _invalid(f"{what} has an empty id")
+        if not isinstance(entry, Mapping):
+            raise _invalid(f"{what}[{key[:40]!r}] is not an object")
+        entries.append((key, entry))
+    return entries
+
+
+class _Fields:
+    """Typed access to one entry; every complaint names the entry and the field."""
+
+    def __init__(self, entry: Any, what: str) -> None:
+        if not isinstance(entry, Mapping):
+            raise _invalid(f"{what} is not an object")
+        self.entry: Mapping[str, Any] = entry
+        self.what = what
+
+    def _complain(self, key: str, expected: str) -> InvalidUpstreamResponse:
+        return _invalid(f"{self.what}.{key} is missing or not {expected}")
+
+    def text(self, key: str) -> str:
+        value = self.entry.get(key)
+        if not isinstance(value, str):
+            raise self._complain(key, "a string")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        value = self.entry.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        raise self._complain(key, "a string or null")
+
+    def optional_int(self, key: str) -> int | None:
+        value = self.entry.get(key)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        raise self._complain(key, "a number or null")
+
+    def timestamp(self, key: str) -> datetime:
+        moment = self.optional_timestamp(key)
+        if moment is None:
+            raise self._complain(key, "a timestamp")
+        return moment
+
+    def optional_timestamp(self, key: str) -> datetime | None:
+        value = self.entry.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self._complain(key, "a timestamp")
+        try:
+            return parse_timestamp(value)
+        except (ValueError, OverflowError):
+            raise self._complain(key, '"YYYY-MM-DD HH:MM:SS"') from None
+
+    def yes_no(self, key: str) -> bool:
+        value = self.entry.get(key)
+        if value in ("yes", True):
+            return True
+        if value in ("no", False, None):
+            return False
+        raise self._complain(key, '"yes" or "no"')
+
+
+def parse_timestamp(value: str) -> datetime:
+    """``"YYYY-MM-DD HH:MM:SS"`` (taken as UTC), or any ISO 8601 form; always an aware UTC datetime."""
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedContact:
+    """One ``get_contacts_deleted`` entry.  ``reason`` is the general reason, as GetResponse returns it."""
+
+    contact_id: str
+    email: str
+    name: str | None
+    campaign_id: str
+    message_id: str | None
+    origin: str | None
+    ip: str | None
+    cycle_day: int | None
+    reason: str
+    created_on: datetime
+    deleted_on: datetime
+    raw: dict[str, Any] = field(hash=False, repr=False)
+
+    @classmethod
+    def from_entry(cls, contact_id: str, raw: Any) -> Self:
+        if not isinstance(contact_id, str) or not contact_id:
+            raise _invalid("a deleted contact has no id")
+        fields = _Fields(raw, f"deleted contact {contact_id[:40]!r}")
+        return cls(
+            contact_id=contact_id,
+            email=fields.text("email"),
+            name=fields.optional_text("name"),
+            campaign_id=fields.text("campaign"),
+            message_id=fields.optional_text("message"),
+            origin=fields.optional_text("origin"),
+            ip=fields.optional_text("ip"),
+            cycle_day=fields.optional_int("cycle_day"),
+            reason=fields.text("reason"),
+            created_on=fields.timestamp("created_on"),
+            deleted_on=fields.timestamp("deleted_on"),
+            raw=dict(fields.entry),
+        )
+
+    @classmethod
+    def parse_map(cls, result: Any) -> list[Self]:
+        return [cls.from_entry(key, entry) for key, entry in _id_map(result, "get_contacts_deleted result")]
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One active contact (``get_contacts`` / ``get_contact``): one address in one campaign."""
+
+    contact_id: str
+    email: str
+    name: str | None
+    campaign_id: str
+    origin: str | None
+    ip: str | None
+    cycle_day: int | None
+    created_on: datetime
+    changed_on: datetime | None
+    raw: dict[str, Any] = field(hash=False, repr=False)
+
+    @classmethod
+    def from_entry(cls, contact_id: str, raw: Any) -> Self:
+        fields = _Fields(raw, f"contact {contact_id[:40]!r}")
+        return cls(
+            contact_id=contact_id,
+            email=fields.text("email"),
+            name=fields.optional_text("name"),
+            campaign_id=fields.text("campaign"),
+            origin=fields.optional_text("origin"),
+            ip=fields.optional_text("ip"),
+            cycle_day=fields.optional_int("cycle_day"),
+            created_on=fields.timestamp("created_on"),
+            changed_on=fields.optional_timestamp("changed_on"),
+            raw=dict(fields.entry),
+        )
+
+    @classmethod
+    def parse_map(cls, result: Any) -> list[Self]:
+        return [cls.from_entry(key, entry) for key, entry in _id_map(result, "get_contacts result")]
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A campaign (GetResponse's list of contacts); names are unique per account."""
+
+    campaign_id: str
+    name: str
+    description: str | None
+    is_default: bool
+    optin: str | None
+    from_name: str | None
+    from_email: str | None
+    reply_to_email: str | None
+    created_on: datetime | None
+    raw: dict[str, Any] = field(hash=False, repr=False)
+
+    @classmethod
+    def from_entry(cls, campaign_id: str, raw: Any) -> Self:
+        fields = _Fields(raw, f"campaign {campaign_id[:40]!r}")
+        return cls(
+            campaign_id=campaign_id,
+            name=fields.text("name"),
+            description=fields.optional_text("description"),
+            is_default=fields.yes_no("is_default"),
+            optin=fields.optional_text("optin"),
+            from_name=fields.optional_text("from_name"),
+            from_email=fields.optional_text("from_email"),
+            reply_to_email=fields.optional_text("reply_to_email"),
+            created_on=fields.optional_timestamp("created_on"),
+            raw=dict(fields.entry),
+        )
+
+    @classmethod
+    def parse_map(cls, result: Any) -> list[Self]:
+        return [cls.from_entry(key, entry) for key, entry in _id_map(result, "campaigns result")]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message of a campaign (newsletter, autoresponder, A/B test, draft)."""
+
+    message_id: str
+    campaign_id: str
+    type: str
+    subject: str | None
+    name: str | None
+    created_on: datetime | None
+    send_on: datetime | None
+    raw: dict[str, Any] = field(hash=False, repr=False)
+
+    @classmethod
+    def from_entry(cls, message_id: str, raw: Any) -> Self:
+        fields = _Fields(raw, f"message {message_id[:40]!r}")
+        return cls(
+            message_id=message_id,
+            campaign_id=fields.text("campaign"),
+            type=fields.text("type"),
+            subject=fields.optional_text("subject"),
+            name=fields.optional_text("name"),
+            created_on=fields.optional_timestamp("created_on"),
+            send_on=fields.optional_timestamp("send_on"),
+            raw=dict(fields.entry),
+        )
+
+    @classmethod
+    def parse_map(cls, result: Any) -> list[Self]:
+        return [cls.from_entry(key, entry) for key, entry in _id_map(result, "messages result")]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCallbacks:
+    """Where GetResponse calls back and for which actions (one configuration per account)."""
+
+    uri: str
+    actions: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, result: Any) -> Self | None:
+        """``None`` when nothing is configured (an empty result)."""
+        if isinstance(result, list | Mapping) and not result:
+            return None
+        fields = _Fields(result, "account callbacks")
+        actions = fields.entry.get("actions")
+        if not isinstance(actions, list) or not all(isinstance(action, str) for action in actions):
+            raise _invalid("account callbacks.actions is missing or not a list of strings")
+        return cls(uri=fields.text("uri"), actions=tuple(actions))

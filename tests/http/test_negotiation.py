@@ -1,0 +1,82 @@
+"""Accept negotiation and request ids, as plain functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.http.negotiation import MediaType, accepts_html, negotiate
+from gateway.http.request_id import request_id_from
+
+NEW, LEGACY = MediaType.GRAPHQL_RESPONSE_JSON, MediaType.JSON
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, LEGACY),
+        ("", LEGACY),
+        ("  ", LEGACY),
+        ("application/graphql-response+json", NEW),
+        ("application/json", LEGACY),
+        ("*/*", LEGACY),
+        ("application/*", LEGACY),
+        ("application/*, */*;q=0.5", LEGACY),
+        ("application/graphql-response+json, application/json", NEW),
+        ("application/json, application/graphql-response+json", NEW),
+        ("application/json;q=0.9, application/graphql-response+json", NEW),
+        ("application/graphql-response+json;q=0.8, application/json", LEGACY),
+        ("application/graphql-response+json;q=0, */*", LEGACY),
+        ("application/json;q=0, */*", NEW),
+        ("application/graphql-response+json, application/json;q=0.9, multipart/mixed", NEW),
+        ("APPLICATION/GRAPHQL-RESPONSE+JSON", NEW),
+        ('application/graphql-response+json; charset="UTF-8"', NEW),
+        ("application/graphql-response+json;charset=iso-8859-1, application/json", LEGACY),
+        ("application/json;q=abc, application/graphql-response+json;q=0.1", NEW),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", LEGACY),
+        ("garbage", LEGACY),
+        ("text/plain", None),
+        ("application/xml, text/*", None),
+        ("application/json;q=0", None),
+        ("application/json;q=0, application/graphql-response+json;q=0", None),
+    ],
+)
+def test_negotiate(accept: str | None, expected: MediaType | None) -> None:
+    assert negotiate(accept) is expected
+
+
+def test_content_types_name_utf8() -> None:
+    assert NEW.content_type == "application/graphql-response+json; charset=utf-8"
+    assert LEGACY.content_type == "application/json; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),  # Chromium/Firefox
+        ("TEXT/HTML", True),
+        ("text/html;q=0", False),
+        ("*/*", False),
+        ("text/*", False),
+        ("application/json", False),
+        (None, False),
+    ],
+)
+def test_accepts_html_only_when_named(accept: str | None, expected: bool) -> None:
+    assert accepts_html(accept) is expected
+
+
+@pytest.mark.parametrize(
+    "incoming", ["abc", "0f3e9c2a-7d1b-4e55-9f00-6f1b2b9a1c11", "svc:req/42", "a=b+c", "A" * 128]
+)
+def test_request_ids_that_are_kept(incoming: str) -> None:
+    assert request_id_from(incoming) == incoming
+
+
+@pytest.mark.parametrize(
+    "incoming", [None, "", " ", "A" * 129, "-x", ".x", "a b", "line\nbreak", "a\x00", "ümlaut", "a;b", 'a"b']
+)
+def test_request_ids_that_are_replaced(incoming: str | None) -> None:
+    generated = request_id_from(incoming)
+    assert generated != incoming
+    assert len(generated) == 32 and int(generated, 16) >= 0
+    assert request_id_from(incoming) != generated  # fresh every time

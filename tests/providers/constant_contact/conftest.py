@@ -1,0 +1,159 @@
+"""Fixtures for the Constant Contact client tests.
+
+``make_client`` builds clients on any transport (``httpx.MockTransport`` for shapes the emulator never
+produces) with fast retries and a high rate, and closes them at the end of the test.
+
+``cc`` is the Constant Contact emulator once in process (``httpx.ASGITransport``) and once over real
+HTTP (``BackgroundServer``): every test that takes it runs both ways.  Override ``cc_settings`` with
+``@pytest.mark.parametrize("cc_settings", [...], indirect=True)`` to change the emulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from gateway.emulators.constant_contact import ConstantContactEmulatorSettings, create_app
+from gateway.providers.constant_contact import ConstantContactClient, OAuthRefresh
+from gateway.providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
+from gateway.serving import BackgroundServer
+
+BASE_URL = "https://api.cc.email"
+ACCESS_TOKEN = "demo-cc-access-token"
+CLIENT_ID = "demo-cc-client"
+CLIENT_SECRET = "demo-cc-secret"
+REFRESH_TOKEN = "demo-cc-refresh-token"
+FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.005, budget=1.0)
+FAST_TIMEOUTS = Timeouts(connect=1.0, read=1.0, total=1.0)
+# Emulators that do not test limits run at a rate no test reaches; the client matches it.
+FAST_EMULATOR = ConstantContactEmulatorSettings(seed=5, contacts=400, requests_per_second=1000.0)
+
+ClientFactory = Callable[..., ConstantContactClient]
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[ClientFactory]:
+    made: list[ConstantContactClient] = []
+
+    def build(transport: httpx.AsyncBaseTransport | None = None, **overrides: Any) -> ConstantContactClient:
+        options: dict[str, Any] = {
+            "base_url": BASE_URL,
+            "access_token": ACCESS_TOKEN,
+            "transport": transport,
+            "timeouts": FAST_TIMEOUTS,
+            "retry": FAST_RETRY,
+            "breaker": CircuitBreaker("constant_contact", failure_threshold=50, reset_timeout=30.0),
+            "rate_per_second": 1000.0,
+            **overrides,
+        }
+        client = ConstantContactClient(**options)
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        await client.aclose()
+
+
+def oauth(token_url: str, refresh_token: str = REFRESH_TOKEN) -> OAuthRefresh:
+    return OAuthRefresh(
+        token_url=token_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, refresh_token=refresh_token
+    )
+
+
+# -- the emulator ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Emulator:
+    """A test's handle on one emulator: its URL and transport for clients, and the control plane."""
+
+    control: httpx.AsyncClient
+    app: Starlette
+    transport_name: str
+    base_url: str
+    server: BackgroundServer | None
+
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        """What a client under test should use: the app itself in process, real sockets otherwise."""
+        return httpx.ASGITransport(self.app) if self.server is None else None
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.base_url}/oauth2/default/v1/token"
+
+    async def counts(self) -> dict[str, Any]:
+        counts: dict[str, Any] = (await self.control.get("/_emulator/requests")).json()
+        return counts
+
+    async def operations(self) -> dict[str, int]:
+        operations: dict[str, int] = (await self.counts())["operations"]
+        return operations
+
+    async def faults(self, **settings: Any) -> None:
+        response = await self.control.put("/_emulator/faults", json=settings)
+        assert response.status_code == 200, response.text
+
+    async def ground_truth(self) -> Any:
+        return (await self.control.get("/_emulator/ground-truth")).json()
+
+    async def advance_clock(self, seconds: float) -> None:
+        response = await self.control.post("/_emulator/clock", json={"advance_seconds": seconds})
+        assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+def cc_settings(request: pytest.FixtureRequest) -> ConstantContactEmulatorSettings:
+    settings: ConstantContactEmulatorSettings = getattr(request, "param", FAST_EMULATOR)
+    return settings
+
+
+@pytest.fixture(params=["in_process", "real_http"])
+def transport_name(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+class _Servers:
+    """One real-HTTP emulator per settings, shared by the session: starting uvicorn costs ~0.3 s."""
+
+    def __init__(self) -> None:
+        self._running: dict[ConstantContactEmulatorSettings, BackgroundServer] = {}
+
+    def get(self, settings: ConstantContactEmulatorSettings) -> BackgroundServer:
+        if settings not in self._running:
+            self._running[settings] = BackgroundServer(create_app(settings)).start()
+        return self._running[settings]
+
+    def stop_all(self) -> None:
+        for server in self._running.values():
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def _cc_servers() -> Iterator[_Servers]:
+    servers = _Servers()
+    yield servers
+    servers.stop_all()
+
+
+@pytest.fixture
+async def cc(
+    cc_settings: ConstantContactEmulatorSettings, transport_name: str, _cc_servers: _Servers
+) -> AsyncIterator[Emulator]:
+    if transport_name == "in_process":
+        app = create_app(cc_settings)
+        base_url = "http://cc.emulator"
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=base_url) as control:
+            yield Emulator(control, app, transport_name, base_url, None)
+    else:
+        server = _cc_servers.get(cc_settings)
+        async with httpx.AsyncClient(base_url=server.url) as control:
+            # A shared server starts every test from the seeded state, like a fresh one.
+            assert (await control.post("/_emulator/reset")).status_code == 200
+            yield Emulator(control, server.app, transport_name, server.url, server)  # type: ignore[arg-type]

@@ -1,0 +1,58 @@
+"""The adapter on top of this client, end to end against the emulator: the interface it calls holds.
+
+A smoke test of the seam, not of the adapter's rules: each adapter entry point runs once, and the
+number of HTTP requests shows the batching the adapter relies on.
+"""
+
+from __future__ import annotations
+
+from gateway.core.filters import DeletedContactFilter
+from gateway.core.model import Provider
+from gateway.core.ports import OutcomeStatus, RestoreOptions, Target
+from gateway.providers.getresponse.adapter import GetResponseAdapter
+
+from .conftest import Emulator
+
+
+async def test_reading_through_the_adapter_is_one_request_per_question(emulator: Emulator) -> None:
+    adapter = GetResponseAdapter(emulator.client())
+    await emulator.reset_requests()
+
+    listed = await adapter.list_deleted(DeletedContactFilter())
+    assert await emulator.http_requests() == 1
+    assert listed and all(contact.provider is Provider.GETRESPONSE for contact in listed)
+
+    found = await adapter.find_deleted_by_email([listed[0].email, "nobody@example.com"])
+    assert [contact.contact_id for contact in found[0]] == [listed[0].contact_id] and found[1] == []
+    (again,) = await adapter.get_deleted([listed[0].contact_id])
+    assert again == listed[0]
+    assert await emulator.http_requests() == 3
+
+    record = listed[0].source
+    campaigns = await adapter.campaigns_by_ids([record.campaign_id])
+    assert list(campaigns) == [record.campaign_id]
+    assert len(await adapter.campaigns()) == len((await emulator.ground_truth())["campaigns"])
+    assert adapter.health().circuit_state == "closed"
+    assert adapter.from_snapshot_entry(adapter.snapshot_entry(listed[0])) == listed[0]
+
+
+async def test_deleting_and_restoring_through_the_adapter(emulator: Emulator) -> None:
+    adapter = GetResponseAdapter(emulator.client())
+    contact_id, contact = next(iter((await emulator.ground_truth())["contacts"].items()))
+
+    deleted = await adapter.delete(
+        [
+            Target(0, Provider.GETRESPONSE, contact_id=contact_id),
+            Target(1, Provider.GETRESPONSE, contact_id="nope0"),
+        ]
+    )
+    assert [outcome.status for outcome in deleted] == [OutcomeStatus.DONE, OutcomeStatus.FAILED]
+    assert deleted[1].code == "NOT_FOUND"
+
+    (record,) = await adapter.get_deleted([contact_id])
+    assert record is not None and record.email == contact["email"]
+    (restored,) = await adapter.restore([(Target(0, Provider.GETRESPONSE, contact_id=contact_id), record)],
+                                        RestoreOptions())  # fmt: skip
+    assert restored.status is OutcomeStatus.PENDING
+    queued = (await emulator.ground_truth())["queued"]
+    assert [(q["email"], q["campaign"]) for q in queued] == [(contact["email"], contact["campaign"])]
