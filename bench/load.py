@@ -4,12 +4,13 @@ It never shares an interpreter with what it measures.  A spec holds several runs
 fixed number of concurrent workers (closed loop: a worker sends its next request when the previous
 answer is in):
 
-- ``kind: "http"`` posts GraphQL bodies to the gateway (``url``; or, with ``method: "GET"``, gets it)
-  with one ``httpx.AsyncClient`` whose pool has one connection per worker (keep-alive, like a client
-  library).  ``bodies`` are cycled; with
-  ``distinct`` every request gets its own operation name (``query Q123 {...}``), a text neither the
-  parse cache nor the validation cache has seen.  An answer counts as an error unless it is HTTP 200
-  without an ``errors`` member (``expect: "graphql"``) or just HTTP 200 (``expect: "status"``).
+- ``kind: "http"`` posts GraphQL bodies to the gateway (``url``; or, with ``method: "GET"``, gets it),
+  each worker on a keep-alive connection of its own (``bench.rawhttp``: httpx costs more CPU per
+  request than the gateway's small queries, and the load generator shares the server's cores).
+  ``bodies`` are cycled; with ``distinct`` every request gets its own operation name (``query Q123
+  {...}``), a text neither the parse cache nor the validation cache has seen.  An answer counts as an
+  error unless it is HTTP 200 without an ``errors`` member (``expect: "graphql"``) or just HTTP 200
+  (``expect: "status"``).
 - ``kind: "direct"`` does the gateway's upstream work for ``deletedContacts`` without the gateway: the
   provider clients the gateway uses list every deleted Constant Contact contact (pages of 500) and send
   GetResponse the same JSON-RPC batch the adapter sends, concurrently.
@@ -33,11 +34,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import orjson
 
 from bench.procfs import cpu_seconds
+from bench.rawhttp import RawConnection
 
 __all__ = ["main", "renamed", "run_spec"]
 
@@ -86,27 +88,34 @@ def _body_factory(run: dict[str, Any]) -> Callable[[int], bytes]:
     return distinct
 
 
-def http_operation(run: dict[str, Any], client: httpx.AsyncClient) -> Operation:
-    url = run["url"]
+def http_operations(run: dict[str, Any], connections: list[RawConnection]) -> Callable[[], Operation]:
+    """Each worker's operation, on a connection of its own (kept in ``connections`` for closing)."""
+    url = urlsplit(run["url"])
+    host, port, path = url.hostname or "127.0.0.1", url.port or 80, url.path or "/"
     expect = run.get("expect", "graphql")
     body_for = _body_factory(run) if run.get("method", "POST") == "POST" else None
 
-    async def send(index: int) -> Outcome:
-        try:
-            if body_for is None:
-                response = await client.get(url)
-            else:
-                response = await client.post(url, content=body_for(index), headers=GRAPHQL_HEADERS)
-        except httpx.HTTPError as exc:
-            return Outcome(False, 0, type(exc).__name__)
-        content = response.content
-        if response.status_code != 200:
-            return Outcome(False, len(content), f"HTTP {response.status_code}: {content[:200]!r}")
-        if expect == "graphql" and b'"errors"' in content:
-            return Outcome(False, len(content), content[:300].decode(errors="replace"))
-        return Outcome(True, len(content))
+    def for_worker() -> Operation:
+        connection = RawConnection(host, port)
+        connections.append(connection)
 
-    return send
+        async def send(index: int) -> Outcome:
+            try:
+                if body_for is None:
+                    status, content = await connection.request("GET", path)
+                else:
+                    status, content = await connection.request("POST", path, body_for(index), GRAPHQL_HEADERS)
+            except OSError as exc:
+                return Outcome(False, 0, str(exc))
+            if status != 200:
+                return Outcome(False, len(content), f"HTTP {status}: {content[:200]!r}")
+            if expect == "graphql" and b'"errors"' in content:
+                return Outcome(False, len(content), content[:300].decode(errors="replace"))
+            return Outcome(True, len(content))
+
+        return send
+
+    return for_worker
 
 
 async def direct_operation(direct: dict[str, Any]) -> tuple[Operation, Callable[[], Awaitable[None]]]:
@@ -162,7 +171,9 @@ def _cpu(watch: dict[str, int]) -> dict[str, float]:
     return found
 
 
-async def drive(operation: Operation, run: dict[str, Any], watch: dict[str, int]) -> dict[str, Any]:
+async def drive(
+    operation_for_worker: Callable[[], Operation], run: dict[str, Any], watch: dict[str, int]
+) -> dict[str, Any]:
     concurrency = int(run["concurrency"])
     latencies: list[float] = []
     errors: Counter[str] = Counter()
@@ -186,6 +197,7 @@ async def drive(operation: Operation, run: dict[str, Any], watch: dict[str, int]
             errors[outcome.detail[:300]] += 1
 
     async def worker() -> None:
+        operation = operation_for_worker()
         while True:
             index = next(counter)
             if count is not None and index >= count:
@@ -234,15 +246,16 @@ async def run_spec(spec: dict[str, Any]) -> list[dict[str, Any]]:
     for run in spec["runs"]:
         if run["kind"] == "direct":
             operation, close = await direct_operation(spec["direct"])
-            try:
-                results.append(await drive(operation, run, watch))
+            try:  # the workers share the two clients, as the gateway's requests do
+                results.append(await drive(lambda shared=operation: shared, run, watch))
             finally:
                 await close()
             continue
-        concurrency = int(run["concurrency"])
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120.0)) as client:
-            results.append(await drive(http_operation(run, client), run, watch))
+        connections: list[RawConnection] = []
+        try:
+            results.append(await drive(http_operations(run, connections), run, watch))
+        finally:
+            await asyncio.gather(*(c.close() for c in connections))
     return results
 
 

@@ -18,14 +18,19 @@ DEMO_CC_CLIENT_SECRET = "demo-cc-secret"
 DEMO_GR_API_KEY = "demo-gr-api-key"
 
 
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every upstream request at INFO: per-call noise that belongs at DEBUG.
+    debug = level.upper() == "DEBUG"
+    logging.getLogger("httpx").setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .config import Settings
 
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    _configure_logging(settings.log_level)
     uvicorn.run(
         create_app(settings),
         host=args.host,
@@ -47,7 +52,7 @@ def _demo(args: argparse.Namespace) -> int:
     from .emulators.getresponse import create_app as create_gr
     from .serving import BackgroundServer
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _configure_logging("INFO")
     cc = BackgroundServer(create_cc(ConstantContactEmulatorSettings(seed=args.seed))).start()
     gr = BackgroundServer(create_gr(GetResponseEmulatorSettings(seed=args.seed))).start()
     settings = Settings(
@@ -78,7 +83,14 @@ def _emulate(args: argparse.Namespace) -> int:
 
         tokens = tuple(args.access_token or [DEMO_CC_ACCESS_TOKEN])
         app = create_cc(
-            ConstantContactEmulatorSettings(seed=args.seed, contacts=args.contacts, access_tokens=tokens)
+            ConstantContactEmulatorSettings(
+                seed=args.seed,
+                contacts=args.contacts,
+                deleted_fraction=args.deleted_fraction,
+                access_tokens=tokens,
+                requests_per_second=args.requests_per_second,
+                daily_quota=args.daily_quota,
+            )
         )
         print(f"Constant Contact v3 emulator on http://{args.host}:{args.port}/v3 (tokens: {len(tokens)})")
     else:
@@ -86,7 +98,11 @@ def _emulate(args: argparse.Namespace) -> int:
         from .emulators.getresponse import create_app as create_gr
 
         keys = tuple(args.api_key or [DEMO_GR_API_KEY])
-        app = create_gr(GetResponseEmulatorSettings(seed=args.seed, contacts=args.contacts, api_keys=keys))
+        app = create_gr(
+            GetResponseEmulatorSettings(
+                seed=args.seed, contacts=args.contacts, deleted_fraction=args.deleted_fraction, api_keys=keys
+            )
+        )
         print(f"GetResponse 1.5 emulator on http://{args.host}:{args.port}/ (api keys: {len(keys)})")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
@@ -122,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     emulate.add_argument("--port", type=int, default=8001)
     emulate.add_argument("--seed", type=int, default=42)
     emulate.add_argument("--contacts", type=int, default=1000, help="seeded contacts (active + deleted)")
+    emulate.add_argument("--deleted-fraction", type=float, default=0.3, help="share of them deleted")
+    emulate.add_argument(
+        "--requests-per-second", type=float, default=4.0, help="Constant Contact: limit per token (429 above)"
+    )
+    emulate.add_argument("--daily-quota", type=int, default=10_000, help="Constant Contact: requests per day")
     emulate.add_argument(
         "--access-token",
         action="append",

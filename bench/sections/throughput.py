@@ -95,8 +95,8 @@ async def run(context: Context, stack: Stack) -> SectionResult:
     notes = [
         f"Query: `{PROVIDERS}` at concurrency {profile.throughput_concurrency}, "
         f"{profile.throughput_warmup:g} s warm-up then {profile.throughput_duration:g} s measured, one "
-        "uvicorn worker. The load generator (Python, httpx) runs on the same cores: its CPU column "
-        "shows how much of the box it took.",
+        "uvicorn worker. The load generator (Python, one raw keep-alive HTTP/1.1 connection per "
+        "worker) runs on the same cores: its CPU column shows how much of the box it took.",
         table(
             ["variant", "req/s", "p50 ms", "p99 ms", "errors", "gateway CPU (cores)", "load gen CPU (cores)"],
             rows,

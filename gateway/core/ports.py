@@ -101,6 +101,13 @@ class DeletedContactsPort(Protocol):
         """Every deleted contact that may match (a superset is fine)."""
         ...
 
+    def listing_cost(self) -> int:
+        """HTTP requests an unfiltered :meth:`list_deleted` costs, as far as the adapter knows.
+
+        Loaders read the whole listing instead of asking id by id when it is no more expensive.
+        """
+        ...
+
     async def get_deleted(self, contact_ids: Sequence[str]) -> list[DeletedContact | None]:
         """The deleted contacts with these ids, in order; None where the id is not a deleted contact."""
         ...

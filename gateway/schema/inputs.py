@@ -123,7 +123,7 @@ class RestoreContactsInput:
     constant_contact_list_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Lists to put Constant Contact contacts back on (required for them)."
     )
-    getresponse_campaign_id: strawberry.ID | None = strawberry.field(
+    get_response_campaign_id: strawberry.ID | None = strawberry.field(
         default=None, description="Campaign to re-add GetResponse contacts to (default: where they were)."
     )
     consent_override: ConsentOverrideInput | None = None

@@ -1,23 +1,38 @@
 """Per-request DataLoaders: every nested or by-key lookup is batched and de-duplicated through these.
 
 One loader per (provider, entity).  Keys collected in one event-loop tick become one upstream batch:
-contact keys are grouped per provider (one adapter call each), emails go to every provider at once
-(GetResponse answers them in one JSON-RPC batch), campaigns and messages in one request each.
+
+- ``contacts`` (by :class:`ContactKey`): one adapter call per provider.  When the provider's listing
+  costs no more requests than there are ids (GetResponse always: it cannot fetch a deleted contact by
+  id), the loader reads the listing once and also primes ``emails`` with every record of the found
+  addresses, so a later by-address question about them (a restore's suppression check) costs nothing.
+- ``emails`` (per provider, by lower-cased address): one ``find_deleted_by_email`` per provider (one
+  JSON-RPC batch at GetResponse).  :meth:`Loaders.load_by_email` asks every provider at once; a provider
+  that fails is remembered in ``email_errors`` so the others still answer.
+- ``getresponse_campaigns`` / ``getresponse_messages``: one request each per tick.
+
+Loaders are built per request (inside its event loop: aiodataloader binds to the loop it is created
+in), so no cached answer outlives the request or crosses between callers.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from aiodataloader import DataLoader
 
+from gateway.core.filters import DeletedContactFilter
 from gateway.core.model import ContactKey, DeletedContact, Provider
 from gateway.core.services import Services
 from gateway.errors import GatewayError
 
 __all__ = ["Loaders"]
+
+_EVERYTHING = DeletedContactFilter()
 
 
 class Loaders:
@@ -25,57 +40,84 @@ class Loaders:
         self._services = services
         # A GatewayError in a batch result rejects just that key's load() (aiodataloader semantics).
         self.contacts: DataLoader[ContactKey, Any] = DataLoader(self._load_contacts)
-        self.by_email: DataLoader[str, list[DeletedContact]] = DataLoader(
-            self._load_by_email, get_cache_key=str.lower
-        )
+        self.emails: dict[Provider, DataLoader[str, Any]] = {
+            provider: DataLoader(partial(self._load_emails, provider), get_cache_key=str.lower)
+            for provider in services.ports
+        }
         self.getresponse_campaigns: DataLoader[str, Any] = DataLoader(self._load_campaigns)
         self.getresponse_messages: DataLoader[str, Any] = DataLoader(self._load_messages)
         self.email_errors: dict[Provider, GatewayError] = {}
 
+    # -- by address, at every provider ---------------------------------------------------------
+
+    async def load_by_email(self, emails: Sequence[str]) -> list[list[DeletedContact]]:
+        """Every deleted record of each address at every configured provider (failures: ``email_errors``)."""
+        # Every load() is issued before the first await, so all of them land in this tick's batches.
+        pending = {provider: loader.load_many(list(emails)) for provider, loader in self.emails.items()}
+        merged: list[list[DeletedContact]] = [[] for _ in emails]
+        for provider, future in pending.items():
+            try:
+                answer = await future
+            except GatewayError as error:
+                self.email_errors[provider] = error
+                continue
+            for index, records in enumerate(answer):
+                merged[index].extend(records)
+        return merged
+
+    async def _load_emails(self, provider: Provider, emails: list[str]) -> list[Any]:
+        port = self._services.ports[provider]
+        try:
+            return list(await port.find_deleted_by_email(emails))
+        except GatewayError as error:
+            return [error] * len(emails)
+
+    # -- by id ---------------------------------------------------------------------------------
+
     async def _load_contacts(self, keys: list[ContactKey]) -> list[DeletedContact | GatewayError | None]:
         by_provider: dict[Provider, list[str]] = defaultdict(list)
         for key in keys:
-            by_provider[key.provider].append(key.contact_id)
+            if key.contact_id not in by_provider[key.provider]:
+                by_provider[key.provider].append(key.contact_id)
         providers = list(by_provider)
-
-        async def fetch(provider: Provider) -> list[DeletedContact | None] | GatewayError:
-            port = self._services.ports.get(provider)
-            if port is None:
-                return [None] * len(by_provider[provider])
-            try:
-                return await port.get_deleted(list(dict.fromkeys(by_provider[provider])))
-            except GatewayError as error:
-                return error
-
-        answers = await asyncio.gather(*(fetch(p) for p in providers))
+        answers = await asyncio.gather(*(self._fetch_ids(p, by_provider[p]) for p in providers))
         found: dict[ContactKey, DeletedContact | GatewayError | None] = {}
         for provider, answer in zip(providers, answers, strict=True):
-            ids = list(dict.fromkeys(by_provider[provider]))
-            for index, contact_id in enumerate(ids):
+            for index, contact_id in enumerate(by_provider[provider]):
                 key = ContactKey(provider, contact_id)
                 found[key] = answer if isinstance(answer, GatewayError) else answer[index]
         return [found[key] for key in keys]
 
-    async def _load_by_email(self, emails: list[str]) -> list[list[DeletedContact]]:
-        """Every deleted record of each address at every configured provider.
+    async def _fetch_ids(self, provider: Provider, ids: list[str]) -> list[DeletedContact | None] | GatewayError:
+        port = self._services.ports.get(provider)
+        if port is None:
+            return [None] * len(ids)
+        try:
+            if len(ids) < port.listing_cost():
+                return list(await port.get_deleted(ids))
+            everything = await port.list_deleted(_EVERYTHING)
+        except GatewayError as error:
+            return error
+        by_id = {contact.contact_id: contact for contact in everything}
+        wanted = [by_id.get(contact_id) for contact_id in ids]
+        self._prime_addresses(provider, everything, wanted)
+        return wanted
 
-        A provider that fails is remembered in ``email_errors`` (reported next to the data) and
-        contributes nothing, so one provider's outage does not hide the other's answer.
-        """
-        ports = list(self._services.ports.values())
-        answers = await asyncio.gather(
-            *(port.find_deleted_by_email(list(emails)) for port in ports), return_exceptions=True
-        )
-        merged: list[list[DeletedContact]] = [[] for _ in emails]
-        for port, answer in zip(ports, answers, strict=True):
-            if isinstance(answer, GatewayError):
-                self.email_errors[port.provider] = answer
-                continue
-            if isinstance(answer, BaseException):
-                raise answer
-            for index, contacts in enumerate(answer):
-                merged[index].extend(contacts)
-        return merged
+    def _prime_addresses(
+        self, provider: Provider, everything: list[DeletedContact], found: list[DeletedContact | None]
+    ) -> None:
+        """The listing holds every record of each found address: remember them for by-address loads."""
+        addresses = {contact.email.lower() for contact in found if contact is not None}
+        records: dict[str, list[DeletedContact]] = {address: [] for address in addresses}
+        for contact in everything:
+            address = contact.email.lower()
+            if address in records:
+                records[address].append(contact)
+        loader = self.emails[provider]
+        for address, held in records.items():
+            loader.prime(address, held)
+
+    # -- GetResponse campaigns and messages ----------------------------------------------------
 
     async def _load_campaigns(self, ids: list[str]) -> list[Any]:
         adapter = self._services.getresponse

@@ -151,8 +151,8 @@ async def _resolve_deleted(
         if target.contact_id is not None:
             found = await loaders.contacts.load(model.ContactKey(target.provider, target.contact_id))
             return [found] if found is not None else []
-        records = await loaders.by_email.load(target.email or "")
-        return [c for c in records if c.provider is target.provider]
+        records: list[model.DeletedContact] = await loaders.emails[target.provider].load(target.email or "")
+        return records
 
     answers = await asyncio.gather(*(find(t) for t in targets), return_exceptions=True)
     pairs: list[tuple[Target, model.DeletedContact]] = []
@@ -167,15 +167,14 @@ async def _resolve_deleted(
         elif isinstance(answer, BaseException):
             raise answer
         elif not answer:
-            error = loaders.email_errors.get(target.provider) if target.email else None
             missing.append(
                 OperationOutcome(
                     target,
-                    OutcomeStatus.FAILED if error else OutcomeStatus.SKIPPED,
+                    OutcomeStatus.SKIPPED,
                     target.contact_id,
                     target.email,
-                    error.message if error else "no deleted contact matches",
-                    error.code if error else "NOT_FOUND",
+                    "no deleted contact matches",
+                    "NOT_FOUND",
                 )
             )
         else:
@@ -191,7 +190,7 @@ async def _suppression_evidence(
         return {}, {}
     loaders = info.context.loaders
     emails = list(dict.fromkeys(c.email.lower() for c in contacts))
-    found = await loaders.by_email.load_many(emails)
+    found = await loaders.load_by_email(emails)
     return dict(zip(emails, found, strict=True)), dict(loaders.email_errors)
 
 
@@ -237,8 +236,8 @@ class Mutation:
         )
         options = RestoreOptions(
             constant_contact_list_ids=tuple(str(i) for i in input.constant_contact_list_ids or ()),
-            getresponse_campaign_id=str(input.getresponse_campaign_id)
-            if input.getresponse_campaign_id
+            getresponse_campaign_id=str(input.get_response_campaign_id)
+            if input.get_response_campaign_id
             else None,
             dry_run=input.dry_run,
             wait_for_completion=input.wait_for_completion,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -155,8 +156,15 @@ class Query:
         self,
         info: Info,
         filter: DeletedContactFilterInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size: default 50, at most 500 (settable).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="An endCursor of the same query; later pages read the first page's snapshot."
+            ),
+        ] = None,
     ) -> DeletedContactConnection:
         services = info.context.services
         size = services.default_page_size if first is None else first
@@ -194,7 +202,7 @@ class Query:
         if len(emails) > MAX_EMAILS_PER_LOOKUP:
             raise UserInputError(f"at most {MAX_EMAILS_PER_LOOKUP} addresses per call")
         loaders = info.context.loaders
-        found = await loaders.by_email.load_many(emails)
+        found = await loaders.load_by_email(emails)
         for error in loaders.email_errors.values():
             info.context.partial_errors.append(partial_error(error, info.path.as_list()))
         return [

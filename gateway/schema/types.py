@@ -54,7 +54,13 @@ TextOperator = strawberry.enum(
     description="EQUALS/NOT_EQUALS compare literally; CONTAINS/NOT_CONTAINS are LIKE patterns "
     "(% any run, _ one character). All are case-insensitive.",
 )
-MutationStatus = strawberry.enum(OutcomeStatus, name="MutationStatus")
+MutationStatus = strawberry.enum(
+    OutcomeStatus,
+    name="MutationStatus",
+    description="DONE: applied. PENDING: accepted, completes later (a Constant Contact bulk activity, a "
+    "GetResponse addition awaiting confirmation). FAILED: the provider refused or failed. SKIPPED: not "
+    "attempted (consent, not found, dry run).",
+)
 
 
 @strawberry.interface(description="An object with a globally unique, opaque id.")
@@ -75,8 +81,9 @@ class DeletedContact(Node):
     )
     reason: model.DeletionReason
     restorable: bool = strawberry.field(
-        description="False when the deletion means the person withdrew consent; a restore then needs "
-        "an explicit consentOverride."
+        description="False when this deletion means the person withdrew consent (an unsubscribe, "
+        "complaint or blacklisting); a restore then needs an explicit consentOverride. restoreContacts "
+        "also checks the address at every other provider (a complaint anywhere blocks it)."
     )
     restore_blocked_by: str | None = strawberry.field(description="Why `restorable` is false.")
     raw: JSON = strawberry.field(description="The provider's record, unchanged.")

@@ -21,7 +21,15 @@ def contact(
     raw: dict[str, Any] | None = None,
 ) -> DeletedContact:
     return DeletedContact(
-        provider=provider, contact_id=contact_id, email=email, name="Ann Smith", created_at=created_at,
-        deleted_on=deleted_on, deleted_at=deleted_at, reason=reason, restore_blocked_by=blocked,
-        raw=raw or {"id": contact_id}, source=None,
+        provider=provider,
+        contact_id=contact_id,
+        email=email,
+        name="Ann Smith",
+        created_at=created_at,
+        deleted_on=deleted_on,
+        deleted_at=deleted_at,
+        reason=reason,
+        restore_blocked_by=blocked,
+        raw=raw or {"id": contact_id},
+        source=None,
     )

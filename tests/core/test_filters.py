@@ -36,8 +36,10 @@ def test_text_conditions_follow_getresponse_semantics(
 
 @given(st.text(min_size=0, max_size=20), st.text(min_size=0, max_size=20))
 def test_not_operators_are_exact_negations(value: str, text: str) -> None:
-    for positive, negative in ((TextOperator.EQUALS, TextOperator.NOT_EQUALS),
-                               (TextOperator.CONTAINS, TextOperator.NOT_CONTAINS)):
+    for positive, negative in (
+        (TextOperator.EQUALS, TextOperator.NOT_EQUALS),
+        (TextOperator.CONTAINS, TextOperator.NOT_CONTAINS),
+    ):
         assert TextCondition(positive, value).matches(text) != TextCondition(negative, value).matches(text)
 
 
@@ -87,7 +89,10 @@ def test_cache_key_distinguishes_filters() -> None:
     a = DeletedContactFilter(email=(TextCondition(TextOperator.CONTAINS, "%a%"),))
     b = DeletedContactFilter(email=(TextCondition(TextOperator.CONTAINS, "%b%"),))
     assert a.cache_key() != b.cache_key()
-    assert a.cache_key() == DeletedContactFilter(email=(TextCondition(TextOperator.CONTAINS, "%a%"),)).cache_key()
+    assert (
+        a.cache_key()
+        == DeletedContactFilter(email=(TextCondition(TextOperator.CONTAINS, "%a%"),)).cache_key()
+    )
 
 
 def test_reason_parsing_from_provider_values() -> None:

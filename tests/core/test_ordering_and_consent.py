@@ -48,10 +48,18 @@ def test_consent_gate_blocks_withdrawn_consent_unless_overridden(caplog) -> None
 
 def test_a_complaint_at_one_provider_blocks_restores_everywhere() -> None:
     cc = contact("cc1", provider=Provider.CONSTANT_CONTACT)
-    complaint = contact("gr1", provider=Provider.GETRESPONSE, reason=DeletionReason.COMPLAINT,
-                        blocked="the person reported a spam complaint")
-    unsubscribe = contact("gr2", provider=Provider.GETRESPONSE, reason=DeletionReason.UNSUBSCRIBE,
-                          blocked="the person unsubscribed")
+    complaint = contact(
+        "gr1",
+        provider=Provider.GETRESPONSE,
+        reason=DeletionReason.COMPLAINT,
+        blocked="the person reported a spam complaint",
+    )
+    unsubscribe = contact(
+        "gr2",
+        provider=Provider.GETRESPONSE,
+        reason=DeletionReason.UNSUBSCRIBE,
+        blocked="the person unsubscribed",
+    )
     target = Target(0, Provider.CONSTANT_CONTACT, "cc1")
 
     gate = consent_gate([(target, cc)], None, request_id="r", evidence={cc.email.lower(): [cc, complaint]})
@@ -68,9 +76,14 @@ def test_consent_gate_fails_closed_when_a_provider_cannot_be_checked() -> None:
 
     cc = contact("cc1", provider=Provider.CONSTANT_CONTACT)
     unverified = {Provider.GETRESPONSE: ProviderTimeout("slow", provider="getresponse")}
-    gate = consent_gate([(Target(0, Provider.CONSTANT_CONTACT, "cc1"), cc)], None, request_id="r",
-                        unverified=unverified)
+    gate = consent_gate(
+        [(Target(0, Provider.CONSTANT_CONTACT, "cc1"), cc)], None, request_id="r", unverified=unverified
+    )
     assert [o.code for o in gate.blocked] == ["CONSENT_UNVERIFIED"]
-    gate = consent_gate([(Target(0, Provider.CONSTANT_CONTACT, "cc1"), cc)], "customer confirmed by phone",
-                        request_id="r", unverified=unverified)
+    gate = consent_gate(
+        [(Target(0, Provider.CONSTANT_CONTACT, "cc1"), cc)],
+        "customer confirmed by phone",
+        request_id="r",
+        unverified=unverified,
+    )
     assert gate.allowed

@@ -58,23 +58,30 @@ class Stack:
     gr_app: Starlette
 
     async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self.gateway.post("/graphql", json={"query": query, "variables": variables or {}},
-                                           headers={"accept": "application/graphql-response+json"})
+        response = await self.gateway.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"accept": "application/graphql-response+json"},
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
 
     async def counts(self) -> dict[str, dict[str, Any]]:
-        return {"cc": (await self.cc.get("/_emulator/requests")).json(),
-                "gr": (await self.gr.get("/_emulator/requests")).json()}
+        return {
+            "cc": (await self.cc.get("/_emulator/requests")).json(),
+            "gr": (await self.gr.get("/_emulator/requests")).json(),
+        }
 
     async def reset_counts(self) -> None:
         await self.cc.post("/_emulator/requests/reset")
         await self.gr.post("/_emulator/requests/reset")
 
     async def ground_truth(self) -> dict[str, Any]:
-        return {"cc": (await self.cc.get("/_emulator/ground-truth")).json(),
-                "gr": (await self.gr.get("/_emulator/ground-truth")).json()}
+        return {
+            "cc": (await self.cc.get("/_emulator/ground-truth")).json(),
+            "gr": (await self.gr.get("/_emulator/ground-truth")).json(),
+        }
 
     async def faults(self, which: str, **settings: Any) -> None:
         client = self.cc if which == "cc" else self.gr
@@ -99,13 +106,13 @@ async def in_process_stack(
         constant_contact_transport=httpx.ASGITransport(cc_app),
         getresponse_transport=httpx.ASGITransport(gr_app),
     )
-    async with app.router.lifespan_context(app):
-        async with (
-            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway") as gateway,
-            httpx.AsyncClient(transport=httpx.ASGITransport(cc_app), base_url="http://cc.emulator") as cc,
-            httpx.AsyncClient(transport=httpx.ASGITransport(gr_app), base_url="http://gr.emulator") as gr,
-        ):
-            yield Stack(gateway, cc, gr, cc_app, gr_app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway") as gateway,
+        httpx.AsyncClient(transport=httpx.ASGITransport(cc_app), base_url="http://cc.emulator") as cc,
+        httpx.AsyncClient(transport=httpx.ASGITransport(gr_app), base_url="http://gr.emulator") as gr,
+    ):
+        yield Stack(gateway, cc, gr, cc_app, gr_app)
 
 
 @pytest.fixture

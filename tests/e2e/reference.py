@@ -155,7 +155,9 @@ class ReferenceFilter:
         chosen = set(self.campaign_ids)
         if self.campaign_name is not None:
             op, value = self.campaign_name
-            chosen |= {cid for cid, c in self.gr_truth["campaigns"].items() if text_matches(op, value, c["name"])}
+            chosen |= {
+                cid for cid, c in self.gr_truth["campaigns"].items() if text_matches(op, value, c["name"])
+            }
         return chosen
 
     def _messages(self) -> set[str] | None:

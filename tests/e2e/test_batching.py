@@ -41,7 +41,9 @@ async def test_a_page_of_100_with_campaign_and_message_costs_at_most_three_reque
 async def test_fifty_emails_cost_one_getresponse_request_and_no_throttling(stack: Stack) -> None:
     truth = await stack.ground_truth()
     gr_emails = [d["email"] for d in truth["gr"]["deleted"]][:30]
-    cc_emails = [c["email_address"]["address"] for c in truth["cc"]["contacts"].values() if c.get("deleted_at")][:20]
+    cc_emails = [
+        c["email_address"]["address"] for c in truth["cc"]["contacts"].values() if c.get("deleted_at")
+    ][:20]
     emails = gr_emails + cc_emails
     assert len(set(map(str.lower, emails))) == 50
     repeated = [*emails, *(e.upper() for e in emails[:10])]  # the same keys again, other case

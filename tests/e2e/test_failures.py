@@ -38,8 +38,12 @@ async def test_getresponse_down_answers_with_constant_contact(stack: Stack) -> N
     assert error["extensions"]["code"] == "PROVIDER_UNAVAILABLE"
     assert error["extensions"]["provider"] == "GETRESPONSE"
     assert _providers(body) == {"CONSTANT_CONTACT"}
-    assert _source(body, "GETRESPONSE") == {"provider": "GETRESPONSE", "ok": False,
-                                             "status": "PROVIDER_UNAVAILABLE", "retryAfter": None}
+    assert _source(body, "GETRESPONSE") == {
+        "provider": "GETRESPONSE",
+        "ok": False,
+        "status": "PROVIDER_UNAVAILABLE",
+        "retryAfter": None,
+    }
     assert _source(body, "CONSTANT_CONTACT")["status"] == "OK"
 
 

@@ -30,7 +30,17 @@ query($filter: DeletedContactFilterInput, $after: String) {
   }
 }
 """
-GENERAL = ("UNSUBSCRIBE", "USER", "SUPPORT", "AUTOMATION", "COMPLAINT", "BLACKLISTED", "API", "BOUNCE", "OTHER")
+GENERAL = (
+    "UNSUBSCRIBE",
+    "USER",
+    "SUPPORT",
+    "AUTOMATION",
+    "COMPLAINT",
+    "BLACKLISTED",
+    "API",
+    "BOUNCE",
+    "OTHER",
+)
 REASONS = (*GENERAL, *SPECIFIC_REASONS, "UNKNOWN")
 OPERATORS = ("EQUALS", "NOT_EQUALS", "CONTAINS", "NOT_CONTAINS")
 
@@ -45,8 +55,9 @@ class LiveGateway:
         nodes: list[dict[str, Any]] = []
         after = None
         while True:
-            response = self.client.post("/graphql", json={"query": QUERY, "variables": {
-                "filter": filter_input, "after": after}})
+            response = self.client.post(
+                "/graphql", json={"query": QUERY, "variables": {"filter": filter_input, "after": after}}
+            )
             assert response.status_code == 200, response.text
             body = response.json()
             assert "errors" not in body, body["errors"]
@@ -78,16 +89,20 @@ def email_conditions(draw: st.DrawFn, records: list[Expected]) -> tuple[str, str
     local, _, domain = email.partition("@")
     if operator in ("EQUALS", "NOT_EQUALS"):
         return operator, _flip_case(email, draw)
-    pattern = draw(st.sampled_from([
-        f"%@{domain}",
-        f"%{local[1:4]}%",
-        f"{local[:2]}%",
-        f"%{domain[-3:]}",
-        f"{local[:1]}_{local[2:3]}%",
-        "%+%",
-        "%",
-        email,
-    ]))
+    pattern = draw(
+        st.sampled_from(
+            [
+                f"%@{domain}",
+                f"%{local[1:4]}%",
+                f"{local[:2]}%",
+                f"%{domain[-3:]}",
+                f"{local[:1]}_{local[2:3]}%",
+                "%+%",
+                "%",
+                email,
+            ]
+        )
+    )
     return operator, _flip_case(pattern, draw)
 
 
@@ -110,18 +125,24 @@ def filters(draw: st.DrawFn, live: LiveGateway) -> ReferenceFilter:
     messages = sorted(live.gr_truth["messages"])
     gr_only = draw(st.integers(0, 9)) == 0
     return ReferenceFilter(
-        providers=draw(st.sampled_from([(), ("CONSTANT_CONTACT",), ("GETRESPONSE",),
-                                        ("CONSTANT_CONTACT", "GETRESPONSE")])),
+        providers=draw(
+            st.sampled_from(
+                [(), ("CONSTANT_CONTACT",), ("GETRESPONSE",), ("CONSTANT_CONTACT", "GETRESPONSE")]
+            )
+        ),
         email=tuple(draw(st.lists(email_conditions(records), max_size=2))),
         reasons=tuple(draw(st.lists(st.sampled_from(REASONS), max_size=3, unique=True))),
         created=draw(day_ranges(created_days)) if draw(st.booleans()) else (None, None),
         deleted=draw(day_ranges(deleted_days)) if draw(st.booleans()) else (None, None),
         campaign_ids=tuple(draw(st.lists(st.sampled_from([*campaigns, "zzzz"]), max_size=2, unique=True)))
-        if gr_only else (),
+        if gr_only
+        else (),
         campaign_name=(draw(st.sampled_from(OPERATORS)), f"%{draw(st.sampled_from(campaign_names))[:4]}%")
-        if gr_only and draw(st.booleans()) else None,
+        if gr_only and draw(st.booleans())
+        else None,
         message_ids=tuple(draw(st.lists(st.sampled_from(messages), max_size=3, unique=True)))
-        if gr_only and draw(st.booleans()) else (),
+        if gr_only and draw(st.booleans())
+        else (),
         gr_truth=live.gr_truth,
     )
 

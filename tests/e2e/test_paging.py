@@ -34,13 +34,21 @@ async def test_every_contact_once_while_contacts_are_deleted_and_restored(stack:
     # Change both providers between pages: new deletions, and a restore of a listed contact.
     active_cc = [c for c in truth["cc"]["contacts"].values() if not c.get("deleted_at")][:3]
     for contact in active_cc:
-        response = await stack.cc.delete(f"/v3/contacts/{contact['contact_id']}",
-                                         headers={"authorization": "Bearer demo-cc-access-token"})
+        response = await stack.cc.delete(
+            f"/v3/contacts/{contact['contact_id']}", headers={"authorization": "Bearer demo-cc-access-token"}
+        )
         assert response.status_code == 204
     active_gr = list(truth["gr"]["contacts"])[:3]
     for contact_id in active_gr:
-        reply = await stack.gr.post("/", json={"jsonrpc": "2.0", "id": 1, "method": "delete_contact",
-                                               "params": ["demo-gr-api-key", {"contact": contact_id}]})
+        reply = await stack.gr.post(
+            "/",
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "delete_contact",
+                "params": ["demo-gr-api-key", {"contact": contact_id}],
+            },
+        )
         assert reply.json()["result"] == {"deleted": 1}
 
     after = first["pageInfo"]["endCursor"]

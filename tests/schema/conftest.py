@@ -17,16 +17,28 @@ from .fakes import FakePort, make_contact
 def ports() -> dict[Provider, FakePort]:
     cc = [make_contact(Provider.CONSTANT_CONTACT, n, reason=DeletionReason.UNKNOWN) for n in range(0, 60, 2)]
     gr = [make_contact(Provider.GETRESPONSE, n) for n in range(1, 60, 2)]
-    gr.append(make_contact(Provider.GETRESPONSE, 99, reason=DeletionReason.COMPLAINT,
-                           blocked="the person reported a spam complaint"))
-    return {Provider.CONSTANT_CONTACT: FakePort(Provider.CONSTANT_CONTACT, cc),
-            Provider.GETRESPONSE: FakePort(Provider.GETRESPONSE, gr)}
+    gr.append(
+        make_contact(
+            Provider.GETRESPONSE,
+            99,
+            reason=DeletionReason.COMPLAINT,
+            blocked="the person reported a spam complaint",
+        )
+    )
+    return {
+        Provider.CONSTANT_CONTACT: FakePort(Provider.CONSTANT_CONTACT, cc),
+        Provider.GETRESPONSE: FakePort(Provider.GETRESPONSE, gr),
+    }
 
 
 @pytest.fixture
 def services(ports: dict[Provider, FakePort]) -> Services:
-    return Services(ports=ports, snapshots=MemorySnapshotStore(), max_page_size=100,
-                    getresponse=ports[Provider.GETRESPONSE])
+    return Services(
+        ports=ports,
+        snapshots=MemorySnapshotStore(),
+        max_page_size=100,
+        getresponse=ports[Provider.GETRESPONSE],
+    )
 
 
 @pytest.fixture

@@ -9,28 +9,57 @@ from typing import Any
 
 from gateway.core.filters import DeletedContactFilter
 from gateway.core.model import DeletedContact, DeletionReason, Provider
-from gateway.core.ports import BulkProgress, OperationOutcome, OutcomeStatus, ProviderHealth, RestoreOptions, Target
+from gateway.core.ports import (
+    BulkProgress,
+    OperationOutcome,
+    OutcomeStatus,
+    ProviderHealth,
+    RestoreOptions,
+    Target,
+)
 from gateway.errors import GatewayError
 
 
-def make_contact(provider: Provider, n: int, *, reason: DeletionReason = DeletionReason.API,
-                 blocked: str | None = None) -> DeletedContact:
+def make_contact(
+    provider: Provider, n: int, *, reason: DeletionReason = DeletionReason.API, blocked: str | None = None
+) -> DeletedContact:
     day = date(2024, 1, 1 + n % 28)
     if provider is Provider.GETRESPONSE:
-        source = SimpleNamespace(campaign_id="camp1", message_id=None if n % 3 == 0 else "msg1", origin="api",
-                                 ip="1.1.1.1", cycle_day=n)
+        source = SimpleNamespace(
+            campaign_id="camp1",
+            message_id=None if n % 3 == 0 else "msg1",
+            origin="api",
+            ip="1.1.1.1",
+            cycle_day=n,
+        )
         deleted_at: datetime | None = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
     else:
-        address = SimpleNamespace(permission_to_send="implicit", opt_in_source="Account", opt_in_date=None,
-                                  confirm_status="off")
-        source = SimpleNamespace(email_address=address, first_name="Ann", last_name=f"N{n}", job_title=None,
-                                 company_name=None, create_source="Account", update_source="Account",
-                                 updated_at=None)
+        address = SimpleNamespace(
+            permission_to_send="implicit", opt_in_source="Account", opt_in_date=None, confirm_status="off"
+        )
+        source = SimpleNamespace(
+            email_address=address,
+            first_name="Ann",
+            last_name=f"N{n}",
+            job_title=None,
+            company_name=None,
+            create_source="Account",
+            update_source="Account",
+            updated_at=None,
+        )
         deleted_at = None
     return DeletedContact(
-        provider=provider, contact_id=f"{provider.value[:2]}{n:04d}", email=f"person{n}@example.com",
-        name=f"Person {n}", created_at=datetime(2020, 1, 1, tzinfo=UTC), deleted_on=day, deleted_at=deleted_at,
-        reason=reason, restore_blocked_by=blocked, raw={"n": n}, source=source,
+        provider=provider,
+        contact_id=f"{provider.value[:2]}{n:04d}",
+        email=f"person{n}@example.com",
+        name=f"Person {n}",
+        created_at=datetime(2020, 1, 1, tzinfo=UTC),
+        deleted_on=day,
+        deleted_at=deleted_at,
+        reason=reason,
+        restore_blocked_by=blocked,
+        raw={"n": n},
+        source=source,
     )
 
 
@@ -42,6 +71,7 @@ class FakePort:
         self.crash: Exception | None = None
         self.calls: list[str] = []
         self.restored: list[str] = []
+        self.cost = 5
 
     def _check(self, name: str) -> None:
         self.calls.append(name)
@@ -53,6 +83,9 @@ class FakePort:
     async def list_deleted(self, query: DeletedContactFilter) -> list[DeletedContact]:
         self._check("list_deleted")
         return list(self.contacts.values())
+
+    def listing_cost(self) -> int:
+        return self.cost
 
     async def get_deleted(self, contact_ids: Sequence[str]) -> list[DeletedContact | None]:
         self._check("get_deleted")
@@ -66,15 +99,20 @@ class FakePort:
         self._check("delete")
         return [OperationOutcome(t, OutcomeStatus.DONE, t.contact_id, t.email) for t in targets]
 
-    async def restore(self, contacts: Sequence[tuple[Target, DeletedContact]], options: RestoreOptions
-                      ) -> list[OperationOutcome]:
+    async def restore(
+        self, contacts: Sequence[tuple[Target, DeletedContact]], options: RestoreOptions
+    ) -> list[OperationOutcome]:
         self._check("restore")
         self.restored += [c.contact_id for _, c in contacts]
-        return [OperationOutcome(t, OutcomeStatus.DONE, c.contact_id, c.email, contact=c) for t, c in contacts]
+        return [
+            OperationOutcome(t, OutcomeStatus.DONE, c.contact_id, c.email, contact=c) for t, c in contacts
+        ]
 
     async def bulk_progress(self, operation_id: str) -> BulkProgress:
         self._check("bulk_progress")
-        return BulkProgress(operation_id, self.provider, "contact_delete", "completed", 100, 2, 2, (), None, None)
+        return BulkProgress(
+            operation_id, self.provider, "contact_delete", "completed", 100, 2, 2, (), None, None
+        )
 
     def health(self) -> ProviderHealth:
         return ProviderHealth(self.provider, configured=True, healthy=True, circuit_state="closed")
@@ -87,13 +125,32 @@ class FakePort:
 
     async def campaigns_by_ids(self, ids: Sequence[str]) -> dict[str, Any]:
         self.calls.append("campaigns_by_ids")
-        return {i: SimpleNamespace(campaign_id=i, name=f"campaign {i}", description=None, is_default=False,
-                                   optin="double", from_email=None, created_on=None) for i in ids}
+        return {
+            i: SimpleNamespace(
+                campaign_id=i,
+                name=f"campaign {i}",
+                description=None,
+                is_default=False,
+                optin="double",
+                from_email=None,
+                created_on=None,
+            )
+            for i in ids
+        }
 
     async def messages_by_ids(self, ids: Sequence[str]) -> dict[str, Any]:
         self.calls.append("messages_by_ids")
-        return {i: SimpleNamespace(message_id=i, campaign_id="camp1", type="newsletter", subject=f"about {i}",
-                                   name=None, created_on=None) for i in ids}
+        return {
+            i: SimpleNamespace(
+                message_id=i,
+                campaign_id="camp1",
+                type="newsletter",
+                subject=f"about {i}",
+                name=None,
+                created_on=None,
+            )
+            for i in ids
+        }
 
     async def aclose(self) -> None:
         pass

@@ -31,15 +31,19 @@ async def test_consent_gate_and_override(run, ports) -> None:
     refs = [{"id": gr_id(1)}, {"id": gr_id(99)}]
     blocked = (await run(RESTORE, {"input": {"contacts": refs}})).data["restoreContacts"]
     assert [(r["index"], r["status"], r["code"]) for r in blocked["results"]] == [
-        (0, "DONE", None), (1, "SKIPPED", "CONSENT_REQUIRED")]
+        (0, "DONE", None),
+        (1, "SKIPPED", "CONSENT_REQUIRED"),
+    ]
     assert [e["code"] for e in blocked["userErrors"]] == ["CONSENT_REQUIRED"]
     assert ports[Provider.GETRESPONSE].restored == ["ge0001"]
 
     short = await run(RESTORE, {"input": {"contacts": refs, "consentOverride": {"reason": "ok"}}})
     assert short.data["restoreContacts"]["userErrors"][0]["field"] == ["input", "consentOverride", "reason"]
 
-    allowed = await run(RESTORE, {"input": {"contacts": refs,
-                                            "consentOverride": {"reason": "signed consent form 2026-11-02"}}})
+    allowed = await run(
+        RESTORE,
+        {"input": {"contacts": refs, "consentOverride": {"reason": "signed consent form 2026-11-02"}}},
+    )
     assert [r["status"] for r in allowed.data["restoreContacts"]["results"]] == ["DONE", "DONE"]
 
 
@@ -61,8 +65,13 @@ async def test_bad_references_become_user_errors_while_the_rest_proceeds(run) ->
     ]
     payload = (await run(RESTORE, {"input": {"contacts": refs}})).data["restoreContacts"]
     codes = {e["index"]: e["code"] for e in payload["userErrors"]}
-    assert codes == {0: "INVALID_ID", 1: "BAD_USER_INPUT", 2: "BAD_USER_INPUT", 3: "BAD_USER_INPUT",
-                     5: "NOT_FOUND"}
+    assert codes == {
+        0: "INVALID_ID",
+        1: "BAD_USER_INPUT",
+        2: "BAD_USER_INPUT",
+        3: "BAD_USER_INPUT",
+        5: "NOT_FOUND",
+    }
     assert [(r["index"], r["status"]) for r in payload["results"]] == [(4, "DONE"), (5, "SKIPPED")]
 
 
@@ -70,7 +79,9 @@ async def test_delete_by_email_and_id(run, ports) -> None:
     refs = [{"provider": "CONSTANT_CONTACT", "email": "someone@example.com"}, {"id": gr_id(5)}]
     payload = (await run(DELETE, {"input": {"contacts": refs}})).data["deleteContacts"]
     assert [(r["index"], r["provider"], r["status"]) for r in payload["results"]] == [
-        (0, "CONSTANT_CONTACT", "DONE"), (1, "GETRESPONSE", "DONE")]
+        (0, "CONSTANT_CONTACT", "DONE"),
+        (1, "GETRESPONSE", "DONE"),
+    ]
     assert ports[Provider.CONSTANT_CONTACT].calls == ["delete"]
 
 
@@ -81,15 +92,19 @@ async def test_a_complaint_at_getresponse_blocks_the_same_address_at_constant_co
     cc = ports[Provider.CONSTANT_CONTACT].contacts["co0002"]
     ports[Provider.CONSTANT_CONTACT].contacts["co0002"] = replace(cc, email=complaint.email.upper())
     cc_id = encode_global_id("ConstantContactDeletedContact", "co0002")
-    payload = (await run(RESTORE, {"input": {"contacts": [{"id": cc_id}], "constantContactListIds": ["l1"]}})
-               ).data["restoreContacts"]
+    payload = (
+        await run(RESTORE, {"input": {"contacts": [{"id": cc_id}], "constantContactListIds": ["l1"]}})
+    ).data["restoreContacts"]
     (result,) = payload["results"]
     assert (result["status"], result["code"]) == ("SKIPPED", "CONSENT_REQUIRED")
     assert "GETRESPONSE" in result["message"] and "complaint" in result["message"]
     assert ports[Provider.CONSTANT_CONTACT].restored == []
 
-    lookup = await run('query($e: [String!]!) { deletedContactsByEmail(emails: $e) { suppressedBy '
-                       'deletedContacts { provider } } }', {"e": [complaint.email]})
+    lookup = await run(
+        "query($e: [String!]!) { deletedContactsByEmail(emails: $e) { suppressedBy "
+        "deletedContacts { provider } } }",
+        {"e": [complaint.email]},
+    )
     (entry,) = lookup.data["deletedContactsByEmail"]
     assert "complaint" in entry["suppressedBy"]
     assert sorted(c["provider"] for c in entry["deletedContacts"]) == ["CONSTANT_CONTACT", "GETRESPONSE"]
@@ -103,3 +118,15 @@ async def test_restore_fails_closed_when_the_other_provider_cannot_be_checked(ru
     (result,) = payload["results"]
     assert (result["status"], result["code"]) == ("SKIPPED", "CONSENT_UNVERIFIED")
     assert ports[Provider.GETRESPONSE].restored == []
+
+
+async def test_a_listing_that_answers_ids_also_answers_the_suppression_check(run, ports) -> None:
+    ports[Provider.GETRESPONSE].cost = 1
+    ports[Provider.CONSTANT_CONTACT].cost = 1
+    for port in ports.values():
+        port.calls.clear()
+    await run(RESTORE, {"input": {"contacts": [{"id": gr_id(1)}, {"id": gr_id(3)}]}})
+    # GetResponse: one listing (ids and the addresses' records), then the restore; Constant Contact is
+    # asked for the addresses only (the cross-provider suppression check).
+    assert ports[Provider.GETRESPONSE].calls == ["list_deleted", "restore"]
+    assert ports[Provider.CONSTANT_CONTACT].calls == ["find_deleted_by_email"]

@@ -81,7 +81,7 @@ class ConstantContactAdapter:
             found.extend(c for c in map(to_deleted_contact, page.contacts) if c is not None)
         return found
 
-    def _listing_cost(self) -> int:
+    def listing_cost(self) -> int:
         """Requests one full listing of the deleted contacts costs (as of the last listing)."""
         return max(1, math.ceil((self._deleted_count or 0) / PAGE_SIZE))
 
@@ -91,7 +91,7 @@ class ConstantContactAdapter:
         return found
 
     async def get_deleted(self, contact_ids: Sequence[str]) -> list[DeletedContact | None]:
-        if len(contact_ids) <= self._listing_cost():
+        if len(contact_ids) <= self.listing_cost():
             return list(await asyncio.gather(*(self._get_one(i) for i in contact_ids)))
         index = {c.contact_id: c for c in await self._all_deleted()}
         return [index.get(contact_id) for contact_id in contact_ids]
@@ -103,7 +103,7 @@ class ConstantContactAdapter:
             return None
 
     async def find_deleted_by_email(self, emails: Sequence[str]) -> list[list[DeletedContact]]:
-        if len(emails) <= self._listing_cost():
+        if len(emails) <= self.listing_cost():
             return list(await asyncio.gather(*(self._deleted(email=e) for e in emails)))
         by_email: dict[str, list[DeletedContact]] = {}
         for contact in await self._all_deleted():
@@ -115,7 +115,9 @@ class ConstantContactAdapter:
 
     # -- writing -------------------------------------------------------------------------------
 
-    async def _resolve_ids(self, targets: Sequence[Target]) -> tuple[list[tuple[Target, str]], list[OperationOutcome]]:
+    async def _resolve_ids(
+        self, targets: Sequence[Target]
+    ) -> tuple[list[tuple[Target, str]], list[OperationOutcome]]:
         """Contact ids for the targets; an email names the (non-deleted) contact that holds it."""
         by_email = [t for t in targets if t.contact_id is None]
         found = await asyncio.gather(
@@ -132,8 +134,16 @@ class ConstantContactAdapter:
             else:
                 live = [c for c in answer if c.deleted_at is None]
                 if not live:
-                    problems.append(OperationOutcome(target, OutcomeStatus.SKIPPED, None, target.email,
-                                                     "no active contact with this address", "NOT_FOUND"))
+                    problems.append(
+                        OperationOutcome(
+                            target,
+                            OutcomeStatus.SKIPPED,
+                            None,
+                            target.email,
+                            "no active contact with this address",
+                            "NOT_FOUND",
+                        )
+                    )
                 resolved.extend((target, c.contact_id) for c in live)
         return resolved, problems
 
@@ -157,9 +167,15 @@ class ConstantContactAdapter:
         list_ids = options.constant_contact_list_ids
         if not list_ids:
             return [
-                OperationOutcome(t, OutcomeStatus.FAILED, c.contact_id, c.email,
-                                 "Constant Contact restores need constantContactListIds (at least one list)",
-                                 "LIST_IDS_REQUIRED", contact=c)
+                OperationOutcome(
+                    t,
+                    OutcomeStatus.FAILED,
+                    c.contact_id,
+                    c.email,
+                    "Constant Contact restores need constantContactListIds (at least one list)",
+                    "LIST_IDS_REQUIRED",
+                    contact=c,
+                )
                 for t, c in contacts
             ]
         if len(contacts) == 1:
@@ -168,15 +184,28 @@ class ConstantContactAdapter:
                 await self.client.restore_contact(contact.contact_id, list_ids)
             except ProviderError as error:
                 return [_failed(target, error, contact.contact_id, contact)]
-            return [OperationOutcome(target, OutcomeStatus.DONE, contact.contact_id, contact.email, contact=contact)]
+            return [
+                OperationOutcome(
+                    target, OutcomeStatus.DONE, contact.contact_id, contact.email, contact=contact
+                )
+            ]
         pairs = [(t, c.contact_id) for t, c in contacts]
         activities = await self.client.start_bulk_restore([c.contact_id for _, c in contacts], list_ids)
         records = {c.contact_id: c for _, c in contacts}
-        outcomes = await self._bulk_outcomes(pairs, activities, "add_list_memberships",
-                                             options.wait_for_completion)
+        outcomes = await self._bulk_outcomes(
+            pairs, activities, "add_list_memberships", options.wait_for_completion
+        )
         return [
-            OperationOutcome(o.target, o.status, o.contact_id, records[o.contact_id or ""].email, o.message,
-                             o.code, o.bulk_operation, records.get(o.contact_id or ""))
+            OperationOutcome(
+                o.target,
+                o.status,
+                o.contact_id,
+                records[o.contact_id or ""].email,
+                o.message,
+                o.code,
+                o.bulk_operation,
+                records.get(o.contact_id or ""),
+            )
             for o in outcomes
         ]
 
@@ -195,21 +224,36 @@ class ConstantContactAdapter:
             status = OutcomeStatus.PENDING
             message = None
             if activity.done:
-                failed = activity.state != "completed" or any(contact_id in e for e in activity.activity_errors)
+                failed = activity.state != "completed" or any(
+                    contact_id in e for e in activity.activity_errors
+                )
                 status = OutcomeStatus.FAILED if failed else OutcomeStatus.DONE
                 message = f"activity {activity.state}" if failed else None
-            outcomes.append(OperationOutcome(target, status, contact_id, target.email, message,
-                                             "BULK_ITEM_FAILED" if status is OutcomeStatus.FAILED else None,
-                                             self._progress(activity)))
+            outcomes.append(
+                OperationOutcome(
+                    target,
+                    status,
+                    contact_id,
+                    target.email,
+                    message,
+                    "BULK_ITEM_FAILED" if status is OutcomeStatus.FAILED else None,
+                    self._progress(activity),
+                )
+            )
         return outcomes
 
     def _progress(self, activity: Activity) -> BulkProgress:
         return BulkProgress(
-            operation_id=activity.activity_id, provider=self.provider,
-            kind=self._activity_kinds.get(activity.activity_id, "activity"), state=activity.state,
-            percent_done=activity.percent_done, items_total=activity.items_total_count,
-            items_completed=activity.items_completed_count, errors=activity.activity_errors,
-            created_at=activity.created_at, completed_at=activity.completed_at,
+            operation_id=activity.activity_id,
+            provider=self.provider,
+            kind=self._activity_kinds.get(activity.activity_id, "activity"),
+            state=activity.state,
+            percent_done=activity.percent_done,
+            items_total=activity.items_total_count,
+            items_completed=activity.items_completed_count,
+            errors=activity.activity_errors,
+            created_at=activity.created_at,
+            completed_at=activity.completed_at,
         )
 
     async def bulk_progress(self, operation_id: str) -> BulkProgress:
@@ -221,9 +265,14 @@ class ConstantContactAdapter:
         breaker = self.client.breaker
         budget = self.client.budget
         return ProviderHealth(
-            provider=self.provider, configured=True, healthy=breaker.state != "open",
-            circuit_state=breaker.state, budget_remaining=budget.remaining, budget_limit=budget.limit,
-            budget_resets_at=budget.reset_at, rate_per_second=self.client.limiter.rate,
+            provider=self.provider,
+            configured=True,
+            healthy=breaker.state != "open",
+            circuit_state=breaker.state,
+            budget_remaining=budget.remaining,
+            budget_limit=budget.limit,
+            budget_resets_at=budget.reset_at,
+            rate_per_second=self.client.limiter.rate,
         )
 
     def snapshot_entry(self, contact: DeletedContact) -> Any:
@@ -241,5 +290,12 @@ class ConstantContactAdapter:
 def _failed(
     target: Target, error: ProviderError, contact_id: str | None = None, contact: DeletedContact | None = None
 ) -> OperationOutcome:
-    return OperationOutcome(target, OutcomeStatus.FAILED, contact_id or target.contact_id, target.email,
-                            error.message, error.code, contact=contact)
+    return OperationOutcome(
+        target,
+        OutcomeStatus.FAILED,
+        contact_id or target.contact_id,
+        target.email,
+        error.message,
+        error.code,
+        contact=contact,
+    )

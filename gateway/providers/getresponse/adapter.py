@@ -22,7 +22,14 @@ from typing import Any
 
 from gateway.core.filters import DeletedContactFilter
 from gateway.core.model import DeletedContact, Provider, ReasonFilter
-from gateway.core.ports import BulkProgress, OperationOutcome, OutcomeStatus, ProviderHealth, RestoreOptions, Target
+from gateway.core.ports import (
+    BulkProgress,
+    OperationOutcome,
+    OutcomeStatus,
+    ProviderHealth,
+    RestoreOptions,
+    Target,
+)
 from gateway.providers.errors import NotFound, ProviderError
 
 from .client import GetResponseClient, RpcCall
@@ -32,6 +39,8 @@ from .records import Campaign, Contact, Message
 from .records import DeletedContact as DeletedRecord
 
 __all__ = ["GetResponseAdapter"]
+
+_QUEUED_MESSAGE = "queued at GetResponse; the contact is active once confirmed (double opt-in may email them)"
 
 
 def _day_range(core_range: Any) -> DayRange | None:
@@ -97,10 +106,13 @@ class GetResponseAdapter:
         results = []
         for deleted_raw, active_raw in zip(answers[:count], answers[count:], strict=True):
             active = {(c.email.lower(), c.campaign_id) for c in Contact.parse_map(active_raw)}
-            results.append([
-                to_deleted_contact(record) for record in DeletedRecord.parse_map(deleted_raw)
-                if (record.email.lower(), record.campaign_id) not in active
-            ])
+            results.append(
+                [
+                    to_deleted_contact(record)
+                    for record in DeletedRecord.parse_map(deleted_raw)
+                    if (record.email.lower(), record.campaign_id) not in active
+                ]
+            )
         return results
 
     # -- reading -------------------------------------------------------------------------------
@@ -112,6 +124,9 @@ class GetResponseAdapter:
             for contact in answer:
                 unique.setdefault(contact.contact_id, contact)
         return list(unique.values())
+
+    def listing_cost(self) -> int:
+        return 1  # one JSON-RPC batch, however many deletions the account holds
 
     async def get_deleted(self, contact_ids: Sequence[str]) -> list[DeletedContact | None]:
         # get_contacts_deleted cannot filter by contact id: one unfiltered call answers every id.
@@ -148,8 +163,16 @@ class GetResponseAdapter:
                     continue
                 active = Contact.parse_map(answer)
                 if not active:
-                    outcomes.append(OperationOutcome(target, OutcomeStatus.SKIPPED, None, target.email,
-                                                     "no active contact with this address", "NOT_FOUND"))
+                    outcomes.append(
+                        OperationOutcome(
+                            target,
+                            OutcomeStatus.SKIPPED,
+                            None,
+                            target.email,
+                            "no active contact with this address",
+                            "NOT_FOUND",
+                        )
+                    )
                 resolved.extend((target, c.contact_id) for c in active)
         if resolved:
             answers = await self.client.delete_contacts([contact_id for _, contact_id in resolved])
@@ -181,11 +204,16 @@ class GetResponseAdapter:
             if isinstance(answer, ProviderError):
                 outcomes.append(_failed(target, answer, contact.contact_id, contact))
             else:
-                outcomes.append(OperationOutcome(
-                    target, OutcomeStatus.PENDING, contact.contact_id, contact.email,
-                    "queued at GetResponse; the contact is active once confirmed (double opt-in may email them)",
-                    contact=contact,
-                ))
+                outcomes.append(
+                    OperationOutcome(
+                        target,
+                        OutcomeStatus.PENDING,
+                        contact.contact_id,
+                        contact.email,
+                        _QUEUED_MESSAGE,
+                        contact=contact,
+                    )
+                )
         return outcomes
 
     async def bulk_progress(self, operation_id: str) -> BulkProgress:
@@ -195,8 +223,12 @@ class GetResponseAdapter:
 
     def health(self) -> ProviderHealth:
         breaker = self.client.breaker
-        return ProviderHealth(provider=self.provider, configured=True, healthy=breaker.state != "open",
-                              circuit_state=breaker.state)
+        return ProviderHealth(
+            provider=self.provider,
+            configured=True,
+            healthy=breaker.state != "open",
+            circuit_state=breaker.state,
+        )
 
     def snapshot_entry(self, contact: DeletedContact) -> Any:
         return [contact.contact_id, contact.raw]
@@ -212,5 +244,12 @@ class GetResponseAdapter:
 def _failed(
     target: Target, error: ProviderError, contact_id: str | None = None, contact: DeletedContact | None = None
 ) -> OperationOutcome:
-    return OperationOutcome(target, OutcomeStatus.FAILED, contact_id or target.contact_id, target.email,
-                            error.message, error.code, contact=contact)
+    return OperationOutcome(
+        target,
+        OutcomeStatus.FAILED,
+        contact_id or target.contact_id,
+        target.email,
+        error.message,
+        error.code,
+        contact=contact,
+    )

@@ -39,10 +39,14 @@ class ConstantContact:
     def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}", **(extra or {})}
 
-    async def get(self, path: str, params: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    async def get(
+        self, path: str, params: Any = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         return await self.http.get(path, params=params, headers=self._headers(headers))
 
-    async def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    async def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         return await self.http.post(path, json=body, headers=self._headers(headers))
 
     async def put(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -125,7 +129,9 @@ async def cc(
 ) -> AsyncIterator[ConstantContact]:
     if transport == "in_process":
         app = create_app(cc_settings)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://cc.emulator") as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://cc.emulator"
+        ) as http:
             yield ConstantContact(http, app, transport)
     else:
         server = _cc_servers.get(cc_settings)

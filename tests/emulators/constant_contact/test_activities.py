@@ -24,7 +24,9 @@ SLOW_ACTIVITIES = replace(SMALL_ACCOUNT, activity_processing_seconds=100.0)  # 1
 
 
 @pytest.mark.parametrize("cc_settings", [SLOW_ACTIVITIES])
-async def test_a_contact_delete_progresses_with_the_clock_and_reports_unknown_ids(cc: ConstantContact) -> None:
+async def test_a_contact_delete_progresses_with_the_clock_and_reports_unknown_ids(
+    cc: ConstantContact,
+) -> None:
     truth = await cc.ground_truth()
     targets = [c["contact_id"] for c in contacts_with(truth, "active")[:9]]
     created = await cc.post("/v3/activities/contact_delete", {"contact_ids": [*targets, UNKNOWN_ID]})
@@ -57,7 +59,9 @@ async def test_a_contact_delete_progresses_with_the_clock_and_reports_unknown_id
 async def test_a_contact_delete_by_list_deletes_the_members_of_those_lists(cc: ConstantContact) -> None:
     truth = await cc.ground_truth()
     list_ids = list(truth["lists"])[:2]
-    members = [c["contact_id"] for c in truth["contacts"].values() if set(list_ids) & set(c["list_memberships"])]
+    members = [
+        c["contact_id"] for c in truth["contacts"].values() if set(list_ids) & set(c["list_memberships"])
+    ]
 
     created = await cc.post("/v3/activities/contact_delete", {"list_ids": list_ids})
     await cc.advance_clock(5)
@@ -82,7 +86,9 @@ async def test_add_list_memberships_restores_deleted_contacts(cc: ConstantContac
     await cc.advance_clock(5)
 
     done = await activity(cc, created)
-    assert done["state"] == "completed" and done["activity_errors"] == [f"contact_id {UNKNOWN_ID} was not found."]
+    assert done["state"] == "completed" and done["activity_errors"] == [
+        f"contact_id {UNKNOWN_ID} was not found."
+    ]
     truth = await cc.ground_truth()
     for contact_id in deleted:
         contact = truth["contacts"][contact_id]
@@ -90,7 +96,9 @@ async def test_add_list_memberships_restores_deleted_contacts(cc: ConstantContac
         assert contact["list_memberships"] == [list_id] and contact["update_source"] == "Account"
 
 
-async def test_add_list_memberships_from_lists_or_all_active_contacts_honours_exclude(cc: ConstantContact) -> None:
+async def test_add_list_memberships_from_lists_or_all_active_contacts_honours_exclude(
+    cc: ConstantContact,
+) -> None:
     truth = await cc.ground_truth()
     source, target = list(truth["lists"])[:2]
     members = [c["contact_id"] for c in truth["contacts"].values() if source in c["list_memberships"]]
@@ -111,7 +119,9 @@ async def test_add_list_memberships_from_lists_or_all_active_contacts_honours_ex
     assert all(target in truth["contacts"][c]["list_memberships"] for c in active)
 
 
-@pytest.mark.parametrize("cc_settings", [replace(SMALL_ACCOUNT, activity_initialized_seconds=0, activity_processing_seconds=0)])
+@pytest.mark.parametrize(
+    "cc_settings", [replace(SMALL_ACCOUNT, activity_initialized_seconds=0, activity_processing_seconds=0)]
+)
 async def test_activities_with_zero_timings_complete_at_once(cc: ConstantContact) -> None:
     truth = await cc.ground_truth()
     target = contacts_with(truth, "active")[0]["contact_id"]
@@ -126,21 +136,40 @@ async def test_activities_with_zero_timings_complete_at_once(cc: ConstantContact
     ("path", "body", "message"),
     [
         ("contact_delete", {}, "Specify either contact_ids or list_ids (not both)."),
-        ("contact_delete", {"contact_ids": [UNKNOWN_ID], "list_ids": [UNKNOWN_ID]},
-         "Specify either contact_ids or list_ids (not both)."),
+        (
+            "contact_delete",
+            {"contact_ids": [UNKNOWN_ID], "list_ids": [UNKNOWN_ID]},
+            "Specify either contact_ids or list_ids (not both).",
+        ),
         ("contact_delete", {"contact_ids": []}, "contact_ids must contain from 1 through 500 ids."),
-        ("contact_delete", {"contact_ids": [UNKNOWN_ID] * 501}, "contact_ids must contain from 1 through 500 ids."),
+        (
+            "contact_delete",
+            {"contact_ids": [UNKNOWN_ID] * 501},
+            "contact_ids must contain from 1 through 500 ids.",
+        ),
         ("contact_delete", {"contact_ids": ["nope"]}, "contact_ids must contain only ids in UUID format."),
-        ("contact_delete", {"list_ids": [UNKNOWN_ID]}, f"list_ids names a list that does not exist: {UNKNOWN_ID}."),
+        (
+            "contact_delete",
+            {"list_ids": [UNKNOWN_ID]},
+            f"list_ids names a list that does not exist: {UNKNOWN_ID}.",
+        ),
         ("add_list_memberships", {"list_ids": ["LIST"]}, "source is required."),
-        ("add_list_memberships", {"source": {"contact_ids": [UNKNOWN_ID], "all_active_contacts": True}, "list_ids": ["LIST"]},
-         "source must have exactly one of contact_ids, list_ids or all_active_contacts."),
-        ("add_list_memberships", {"source": {"segment_id": 12}, "list_ids": ["LIST"]},
-         "source.segment_id is not supported by this emulator."),
+        (
+            "add_list_memberships",
+            {"source": {"contact_ids": [UNKNOWN_ID], "all_active_contacts": True}, "list_ids": ["LIST"]},
+            "source must have exactly one of contact_ids, list_ids or all_active_contacts.",
+        ),
+        (
+            "add_list_memberships",
+            {"source": {"segment_id": 12}, "list_ids": ["LIST"]},
+            "source.segment_id is not supported by this emulator.",
+        ),
         ("add_list_memberships", {"source": {"contact_ids": [UNKNOWN_ID]}}, "list_ids is required."),
     ],
-)  # fmt: skip
-async def test_bad_activity_requests_are_400s(cc: ConstantContact, path: str, body: dict[str, Any], message: str) -> None:
+)
+async def test_bad_activity_requests_are_400s(
+    cc: ConstantContact, path: str, body: dict[str, Any], message: str
+) -> None:
     truth = await cc.ground_truth()
     list_id = next(iter(truth["lists"]))
     if body.get("list_ids") == ["LIST"]:

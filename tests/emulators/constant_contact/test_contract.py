@@ -117,13 +117,17 @@ async def test_every_page_of_every_contact_with_every_subresource_is_a_contacts_
     for page in pages:
         assert_valid("Contacts", page)
     contacts = [contact for page in pages for contact in page["contacts"]]
-    assert any("deleted_at" in c for c in contacts) and any("phone_numbers" in c and c["phone_numbers"] for c in contacts)
+    assert any("deleted_at" in c for c in contacts) and any(
+        "phone_numbers" in c and c["phone_numbers"] for c in contacts
+    )
     assert any(c["street_addresses"] for c in contacts) and any(c["custom_fields"] for c in contacts)
     assert any(c["taggings"] for c in contacts) and any(c["notes"] for c in contacts)
     assert any("opt_out_source" in c["email_address"] for c in contacts)
 
 
-async def test_the_default_contacts_page_and_an_empty_search_are_contacts_collections(cc: ConstantContact) -> None:
+async def test_the_default_contacts_page_and_an_empty_search_are_contacts_collections(
+    cc: ConstantContact,
+) -> None:
     assert_valid("Contacts", await cc.ok("/v3/contacts"))
     empty = await cc.ok("/v3/contacts", {"email": "nobody@nowhere.example", "include_count": "true"})
 
@@ -132,7 +136,9 @@ async def test_the_default_contacts_page_and_an_empty_search_are_contacts_collec
 
 
 async def test_contact_lists_pages_are_contact_list_arrays(cc: ConstantContact) -> None:
-    first = await cc.ok("/v3/contact_lists", {"limit": 3, "include_count": "true", "include_membership_count": "all"})
+    first = await cc.ok(
+        "/v3/contact_lists", {"limit": 3, "include_count": "true", "include_membership_count": "all"}
+    )
     second = await cc.ok(first["_links"]["next"]["href"])
 
     for page in (first, second):
@@ -152,23 +158,37 @@ async def test_single_live_and_deleted_contacts_are_contact_resources(cc: Consta
             assert_valid("ContactResource", await cc.ok(f"/v3/contacts/{contact['contact_id']}", params))
 
 
-async def test_create_update_restore_and_sign_up_answers_follow_their_definitions(cc: ConstantContact) -> None:
+async def test_create_update_restore_and_sign_up_answers_follow_their_definitions(
+    cc: ConstantContact,
+) -> None:
     truth = await cc.ground_truth()
     list_id = next(iter(truth["lists"]))
     deleted = contacts_with(truth, "deleted")[0]
 
     created = await cc.post(
         "/v3/contacts",
-        {"create_source": "Account", "email_address": {"address": "Neu.Kunde+shop@Example.COM"}, "first_name": "Zoë",
-         "phone_numbers": [{"phone_number": "+1-555-555-5555", "kind": "mobile"}],
-         "street_addresses": [{"kind": "home", "city": "Chicago"}], "notes": [{"content": "hello"}],
-         "custom_fields": [{"custom_field_id": UNKNOWN_ID, "value": "x"}], "list_memberships": [list_id]},
-    )  # fmt: skip
+        {
+            "create_source": "Account",
+            "email_address": {"address": "Neu.Kunde+shop@Example.COM"},
+            "first_name": "Zoë",
+            "phone_numbers": [{"phone_number": "+1-555-555-5555", "kind": "mobile"}],
+            "street_addresses": [{"kind": "home", "city": "Chicago"}],
+            "notes": [{"content": "hello"}],
+            "custom_fields": [{"custom_field_id": UNKNOWN_ID, "value": "x"}],
+            "list_memberships": [list_id],
+        },
+    )
     restored = await cc.put(
         f"/v3/contacts/{deleted['contact_id']}",
-        {"update_source": "Account", "email_address": deleted["email_address"], "list_memberships": [list_id]},
+        {
+            "update_source": "Account",
+            "email_address": deleted["email_address"],
+            "list_memberships": [list_id],
+        },
     )
-    signed_up = await cc.post("/v3/contacts/sign_up_form", {"email_address": "new@example.org", "list_memberships": [list_id]})
+    signed_up = await cc.post(
+        "/v3/contacts/sign_up_form", {"email_address": "new@example.org", "list_memberships": [list_id]}
+    )
 
     assert created.status_code == 201 and restored.status_code == 200 and signed_up.status_code == 201
     assert_valid("ContactResource", created.json())
@@ -187,7 +207,9 @@ async def test_activities_follow_their_definitions_in_every_state(cc: ConstantCo
 
     deleting = await cc.post("/v3/activities/contact_delete", {"contact_ids": [*live, UNKNOWN_ID]})
     by_list = await cc.post("/v3/activities/contact_delete", {"list_ids": [list_id]})
-    adding = await cc.post("/v3/activities/add_list_memberships", {"source": {"contact_ids": deleted}, "list_ids": [list_id]})
+    adding = await cc.post(
+        "/v3/activities/add_list_memberships", {"source": {"contact_ids": deleted}, "list_ids": [list_id]}
+    )
 
     assert {deleting.status_code, by_list.status_code, adding.status_code} == {201}
     assert_valid("ActivityDeleteStatus", deleting.json())
@@ -211,8 +233,12 @@ async def test_error_bodies_are_arrays_except_for_401_and_429(cc: ConstantContac
         await cc.get("/v3/contacts/not-a-uuid"),
         await cc.get(f"/v3/contacts/{UNKNOWN_ID}"),
         await cc.get(f"/v3/activities/{UNKNOWN_ID}"),
-        await cc.post("/v3/contacts", {"create_source": "Account", "email_address": existing["email_address"]}),
-        await cc.http.post("/v3/contacts", content=b"{}", headers={**cc._headers(None), "content-type": "text/plain"}),
+        await cc.post(
+            "/v3/contacts", {"create_source": "Account", "email_address": existing["email_address"]}
+        ),
+        await cc.http.post(
+            "/v3/contacts", content=b"{}", headers={**cc._headers(None), "content-type": "text/plain"}
+        ),
         await cc.get("/v3/no_such_thing"),
     ):
         assert response.status_code in (400, 404, 409, 415), response.text

@@ -62,16 +62,24 @@ async def test_a_limit_next_to_a_cursor_overrides_the_cursors_limit(cc: Constant
     assert ids(first["contacts"] + second["contacts"]) == ids(everything[:12])
 
 
-@pytest.mark.parametrize("cursor", ["garbage!", "bm9wZQ", base64.urlsafe_b64encode(b"limit=5&next=x").decode()])
+@pytest.mark.parametrize(
+    "cursor", ["garbage!", "bm9wZQ", base64.urlsafe_b64encode(b"limit=5&next=x").decode()]
+)
 async def test_a_bad_cursor_is_a_400(cc: ConstantContact, cursor: str) -> None:
     response = await cc.get("/v3/contacts", {"cursor": cursor})
 
     assert response.status_code == 400
-    assert response.json() == [{"error_key": "contacts.api.validation.error", "error_message": "cursor is invalid."}]
+    assert response.json() == [
+        {"error_key": "contacts.api.validation.error", "error_message": "cursor is invalid."}
+    ]
 
 
 async def restore(cc: ConstantContact, contact: dict[str, Any], list_id: str) -> None:
-    body = {"update_source": "Account", "email_address": contact["email_address"], "list_memberships": [list_id]}
+    body = {
+        "update_source": "Account",
+        "email_address": contact["email_address"],
+        "list_memberships": [list_id],
+    }
     response = await cc.put(f"/v3/contacts/{contact['contact_id']}", body)
     assert response.status_code == 200, response.text
 
@@ -139,7 +147,8 @@ async def test_paging_deleted_contacts_while_restoring_shows_each_still_deleted_
         if href:  # bulk-restore the contact that would open the next page, and the last one seen
             ahead = deleted[deleted.index(seen[-1]) + 1]
             activity = await cc.post(
-                "/v3/activities/add_list_memberships", {"source": {"contact_ids": [ahead, seen[-1]]}, "list_ids": [list_id]}
+                "/v3/activities/add_list_memberships",
+                {"source": {"contact_ids": [ahead, seen[-1]]}, "list_ids": [list_id]},
             )
             assert activity.status_code == 201
             restored_ahead.add(ahead)
@@ -151,7 +160,9 @@ async def test_paging_deleted_contacts_while_restoring_shows_each_still_deleted_
 
 async def test_contacts_created_between_pages_appear_on_a_later_page(cc: ConstantContact) -> None:
     first = await cc.ok("/v3/contacts", {"limit": 100})
-    created = await cc.post("/v3/contacts", {"create_source": "Account", "email_address": {"address": "late@example.com"}})
+    created = await cc.post(
+        "/v3/contacts", {"create_source": "Account", "email_address": {"address": "late@example.com"}}
+    )
     rest: list[dict[str, Any]] = []
     href = first["_links"]["next"]["href"]
     while href:
@@ -204,7 +215,9 @@ async def test_contacts_count_can_be_switched_on_for_every_answer(cc: ConstantCo
     assert page["contacts_count"] == len(contacts_with(truth, "deleted"))
 
 
-async def test_email_is_exact_case_insensitive_and_skips_deleted_contacts_by_default(cc: ConstantContact) -> None:
+async def test_email_is_exact_case_insensitive_and_skips_deleted_contacts_by_default(
+    cc: ConstantContact,
+) -> None:
     truth = await cc.ground_truth()
     deleted = contacts_with(truth, "deleted")[0]
     live = contacts_with(truth, "active")[0]
@@ -228,7 +241,12 @@ async def test_date_filters_are_inclusive_after_and_exclusive_before(cc: Constan
     after = await cc.listed({"status": "all", "limit": 500, "created_after": pivot["created_at"]})
     before = await cc.listed({"status": "all", "limit": 500, "created_before": pivot["created_at"]})
     window = await cc.listed(
-        {"status": "deleted", "limit": 500, "updated_after": "2022-01-01", "updated_before": "2024-01-01T00:00:00Z"}
+        {
+            "status": "deleted",
+            "limit": 500,
+            "updated_after": "2022-01-01",
+            "updated_before": "2024-01-01T00:00:00Z",
+        }
     )
 
     assert ids(after) == ids([c for c in everything if c["created_at"] >= pivot["created_at"]])
@@ -245,7 +263,9 @@ async def test_lists_and_optout_filters(cc: ConstantContact) -> None:
     opted_out = await cc.listed({"status": "all", "optout_after": "2020-01-01T00:00:00-05:00", "limit": 500})
 
     assert ids(members) == ids([c for c in truth["contacts"].values() if list_id in c["list_memberships"]])
-    expected = [c for c in truth["contacts"].values() if c["email_address"].get("opt_out_date", "") >= "2020-01-01T05"]
+    expected = [
+        c for c in truth["contacts"].values() if c["email_address"].get("opt_out_date", "") >= "2020-01-01T05"
+    ]
     assert ids(opted_out) == ids(expected) and expected
 
 
@@ -254,7 +274,9 @@ async def test_include_adds_exactly_the_named_subresources(cc: ConstantContact) 
     with_lists = await cc.ok("/v3/contacts", {"limit": 5, "include": "list_memberships,notes"})
 
     assert all("list_memberships" not in c and "notes" not in c for c in plain["contacts"])
-    assert all({"list_memberships", "notes"} <= set(c) and "taggings" not in c for c in with_lists["contacts"])
+    assert all(
+        {"list_memberships", "notes"} <= set(c) and "taggings" not in c for c in with_lists["contacts"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -264,16 +286,22 @@ async def test_include_adds_exactly_the_named_subresources(cc: ConstantContact) 
         ({"limit": 501}, "limit must be an integer from 1 through 500."),
         ({"limit": "ten"}, "limit must be an integer from 1 through 500."),
         ({"limit": "-1"}, "limit must be an integer from 1 through 500."),
-        ({"status": "gone"}, "status must be a comma-separated list of: "
-         "all, active, deleted, not_set, pending_confirmation, temp_hold, unsubscribed."),
-        ({"include": "list_memberships,friends"}, "include must be a comma-separated list of: "
-         "custom_fields, list_memberships, phone_numbers, street_addresses, taggings, notes."),
+        (
+            {"status": "gone"},
+            "status must be a comma-separated list of: "
+            "all, active, deleted, not_set, pending_confirmation, temp_hold, unsubscribed.",
+        ),
+        (
+            {"include": "list_memberships,friends"},
+            "include must be a comma-separated list of: "
+            "custom_fields, list_memberships, phone_numbers, street_addresses, taggings, notes.",
+        ),
         ({"include_count": "yes"}, "include_count must be true or false."),
         ({"updated_after": "last tuesday"}, "updated_after must be an ISO-8601 date-time."),
         ({"lists": "abc"}, "lists must be a comma-separated list of ids."),
         ({"segment_id": "14"}, "segment_id is not supported by this emulator (it has no segments)."),
     ],
-)  # fmt: skip
+)
 async def test_bad_parameters_are_400s_in_constant_contacts_error_shape(
     cc: ConstantContact, params: dict[str, Any], message: str
 ) -> None:
@@ -295,7 +323,9 @@ async def test_several_bad_parameters_are_reported_together(cc: ConstantContact)
 
 async def test_contact_lists_page_with_counts_and_find_by_name(cc: ConstantContact) -> None:
     truth = await cc.ground_truth()
-    first = await cc.ok("/v3/contact_lists", {"limit": 5, "include_count": "true", "include_membership_count": "all"})
+    first = await cc.ok(
+        "/v3/contact_lists", {"limit": 5, "include_count": "true", "include_membership_count": "all"}
+    )
     rest = await cc.ok(first["_links"]["next"]["href"])
     named = await cc.ok("/v3/contact_lists", {"name": "Customers"})
     sms = await cc.ok("/v3/contact_lists", {"channel_type": "sms"})

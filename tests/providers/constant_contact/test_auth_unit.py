@@ -31,6 +31,7 @@ class FakeAccount:
     rotate: bool = False
     token_failures: int = 0  # answer this many token requests with a 503 first
     echo_token_in_errors: bool = False
+    minted_tokens_work: bool = True
     api_requests: list[httpx.Request] = field(default_factory=list)
     token_requests: list[httpx.Request] = field(default_factory=list)
     minted: int = 0
@@ -65,7 +66,8 @@ class FakeAccount:
             return httpx.Response(400, json={"error": "invalid_grant", "error_description": description})
         self.minted += 1
         access = f"minted-access-{self.minted}"
-        self.valid.add(access)
+        if self.minted_tokens_work:
+            self.valid.add(access)
         body = {"access_token": access, "token_type": "Bearer", "expires_in": 86400, "scope": "contact_data"}
         if self.rotate:
             self.refresh_tokens = {f"minted-refresh-{self.minted}"}
@@ -144,23 +146,14 @@ async def test_without_refresh_credentials_a_401_is_final(make_client: ClientFac
 
 
 async def test_a_401_after_a_successful_refresh_is_final(make_client: ClientFactory) -> None:
-    account = FakeAccount()
+    account = FakeAccount(minted_tokens_work=False)
     client = make_client(httpx.MockTransport(account), refresh=oauth(TOKEN_URL))
-    account.valid = set()
-    account.refresh_tokens = {REFRESH_TOKEN}
-    account.valid.add("never")  # the minted token will not be accepted either
-
-    original = account._token
-
-    def mint_useless(request: httpx.Request) -> httpx.Response:
-        answer = original(request)
-        account.valid.discard("minted-access-1")
-        return answer
-
-    account._token = mint_useless  # type: ignore[method-assign]
-    with pytest.raises(AuthenticationFailed):
+    account.expire_all()
+    with pytest.raises(AuthenticationFailed) as caught:
         await client.get_contact(CONTACT_ID)
-    assert len(account.api_requests) == 2 and len(account.token_requests) == 1
+    assert caught.value.status_code == 401
+    assert len(account.api_requests) == 2 and len(account.token_requests) == 1  # no refresh loop
+    assert client.stats.retries == 0
 
 
 async def test_a_failing_token_endpoint_is_retried_like_any_outage(make_client: ClientFactory) -> None:

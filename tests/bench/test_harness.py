@@ -1,0 +1,180 @@
+"""The benchmark harness cannot rot silently: its ``--quick`` run must finish and report every section.
+
+The smoke test runs ``python -m bench.run --quick`` as ``make bench`` would (real emulator and gateway
+processes, the load generator in its own process) and checks that the report has the header facts and
+every section with numbers in it.  The small tests pin the harness's own pieces: percentiles, the
+operation renaming that defeats the caches, field counting, ``/proc`` readings and the raw HTTP client
+the load generator uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from bench.load import renamed
+from bench.procfs import cpu_seconds, memory_kib, reset_peak_memory
+from bench.rawhttp import RawConnection
+from bench.report import SECTION_TITLES
+from bench.sections.profile import count_fields
+from bench.stats import percentile, summarize
+from gateway.serving import BackgroundServer
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICK_BUDGET_SECONDS = 60.0
+NUMBER = re.compile(r"\d")
+
+
+def _sections(report: str) -> dict[str, str]:
+    parts = re.split(r"^## ", report, flags=re.MULTILINE)
+    return {part.splitlines()[0].strip(): part for part in parts[1:]}
+
+
+def _table_rows(text: str) -> list[list[str]]:
+    rows = [line for line in text.splitlines() if line.startswith("|") and not line.startswith("|---")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[1:]]  # without headers
+
+
+def test_quick_run_reports_every_section_with_numbers(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    started = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    elapsed = time.monotonic() - started
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    assert elapsed < QUICK_BUDGET_SECONDS, f"--quick took {elapsed:.0f} s"
+    report = output.read_text()
+    sections = _sections(report)
+
+    for title in ("Targets", "Machine", "Versions", *SECTION_TITLES):
+        assert title in sections, f"missing section {title!r}"
+    header = report.split("## Targets")[0]
+    assert "python -m bench.run --quick" in header
+    assert re.search(r"\| date \| \d{4}-\d\d-\d\d \d\d:\d\d UTC \|", header)
+    assert re.search(r"\| CPU \| \S", sections["Machine"])
+    assert re.search(r"\| cores \| \d+ usable", sections["Machine"])
+    assert re.search(r"\| RAM \| [\d.]+ GiB", sections["Machine"])
+    for package in ("python", "strawberry-graphql", "graphql-core", "uvicorn", "httpx"):
+        assert re.search(rf"\| {package} \| \d+\.\d+", sections["Versions"]), package
+
+    targets = _table_rows(sections["Targets"])
+    assert len(targets) == 3
+    assert all(row[1] in ("yes", "**NO**") and NUMBER.search(row[2]) for row in targets)
+
+    amplification = _table_rows(sections["1. Upstream amplification"])
+    assert len(amplification) == 7
+    for row in amplification:
+        assert all(re.fullmatch(r"\d+ / \d+", cell) for cell in row[1:4]), row
+
+    overhead = _table_rows(sections["2. Overhead"])
+    assert len(overhead) == 6  # 2 upstream latencies x 3 concurrencies
+    for row in overhead:
+        assert re.fullmatch(r"[\d.,]+ / [\d.,]+ / [\d.,]+", row[3]), row  # gateway p50 / p95 / p99
+        assert re.fullmatch(r"[\d.,]+ / [\d.,]+ / [\d.,]+", row[4]), row  # direct p50 / p95 / p99
+
+    throughput = _table_rows(sections["3. Throughput"])
+    assert len(throughput) == 4
+    assert all(float(row[1].replace(",", "")) > 0 and row[4] == "0" for row in throughput)
+    assert "Cache effect" in sections["3. Throughput"]
+
+    size_rows = _table_rows(sections["4. Size"])
+    assert [row[0] for row in size_rows[:2]] == ["50", "500 (the cap)"]
+    assert any(row[0].startswith("every deleted contact") for row in size_rows)
+    assert all(NUMBER.search(cell) for row in size_rows for cell in row[1:])
+
+    (burst,) = _table_rows(sections["5. Rate-limit efficiency"])
+    assert int(burst[1]) > 4  # more Constant Contact calls than one second allows
+    assert burst[6] == "0"  # no 429
+
+    profile = sections["Profile"]
+    assert profile.count("### Profile:") == 2
+    assert re.search(r"[\d.]+ µs per field", profile)
+    assert re.search(r"\| `\w+` \| `[^`]+` \|", profile)  # a table of functions
+
+
+def test_percentiles_interpolate_between_ranks() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 0.5) == pytest.approx(50.5)
+    assert percentile(values, 0.99) == pytest.approx(99.01)
+    summary = summarize([3.0, 1.0, 2.0])
+    assert (summary.count, summary.p50, summary.max) == (3, 2.0, 3.0)
+    assert summarize([]).count == 0
+
+
+def test_renamed_gives_every_operation_its_own_name() -> None:
+    assert renamed("{ providers { provider } }", "Q1") == "query Q1 { providers { provider } }"
+    assert renamed("query Page($first: Int!) { a }", "Q2") == "query Q2($first: Int!) { a }"
+    assert renamed("query($ids: [ID!]!) { nodes }", "Q3") == "query Q3($ids: [ID!]!) { nodes }"
+    assert renamed("mutation M { x }", "Q4") == "mutation Q4 { x }"
+
+
+def test_count_fields_counts_every_key_of_every_object() -> None:
+    data = {"page": {"edges": [{"node": {"id": 1, "email": "a"}}, {"node": {"id": 2, "email": "b"}}]}}
+    assert count_fields(data) == 2 + 2 * (1 + 2)
+
+
+def test_procfs_reads_this_process() -> None:
+    before = cpu_seconds(os.getpid())
+    sum(range(2_000_000))
+    assert cpu_seconds(os.getpid()) > before
+    memory = memory_kib(os.getpid())
+    assert memory["peak"] >= memory["rss"] > 0
+    if reset_peak_memory(os.getpid()):
+        assert memory_kib(os.getpid())["peak"] <= memory["peak"]
+
+
+def _raw_http_app() -> Starlette:
+    async def echo(request: Request) -> Response:
+        return JSONResponse({"got": (await request.body()).decode()})
+
+    async def chunked(request: Request) -> Response:
+        async def parts() -> AsyncIterator[bytes]:
+            for part in (b"ab", b"cd", b"ef"):
+                yield part
+
+        return StreamingResponse(parts())
+
+    async def closing(request: Request) -> Response:
+        return Response(b"bye", headers={"connection": "close"})
+
+    return Starlette(
+        routes=[
+            Route("/echo", echo, methods=["POST"]),
+            Route("/chunked", chunked),
+            Route("/closing", closing),
+        ]
+    )
+
+
+async def test_raw_connection_keeps_alive_reads_chunks_and_reconnects() -> None:
+    with BackgroundServer(_raw_http_app()) as server:
+        connection = RawConnection(server.host, server.port)
+        try:
+            for text in ("one", "two"):
+                status, body = await connection.request("POST", "/echo", text.encode())
+                assert (status, body) == (200, b'{"got":"' + text.encode() + b'"}')
+            assert await connection.request("GET", "/chunked") == (200, b"abcdef")
+            assert await connection.request("GET", "/closing") == (200, b"bye")
+            assert (await connection.request("GET", "/missing"))[0] == 404  # a new connection
+        finally:
+            await connection.close()
+        with pytest.raises(OSError):
+            await RawConnection(server.host, 1).request("GET", "/")
+        await asyncio.sleep(0)
