@@ -40,6 +40,8 @@ class SectionResult:
     title: str
     body: str
     verdicts: list[Verdict] = field(default_factory=list)
+    facts: dict[str, float] = field(default_factory=dict)
+    """Numbers later sections use (e.g. the gateway's CPU per request without a profiler)."""
 
 
 @dataclass(frozen=True)

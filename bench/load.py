@@ -16,10 +16,11 @@ answer is in):
   GetResponse the same JSON-RPC batch the adapter sends, concurrently.
 
 Timing: with ``duration`` a run first warms up for ``warmup`` seconds (nothing recorded), then records
-every request that completes inside the measured window.  With ``once`` every body is sent exactly
-once and the run lasts until the last answer (bursts).  For each run the result holds the latencies,
-errors, bytes, and the CPU seconds the load generator and every watched process (``watch``: name to
-pid) used inside the window, read from ``/proc``.
+every request that completes inside the measured window (kept open past ``duration`` until at least
+``min_samples`` requests completed in it, so a saturated server still yields percentiles).  With
+``once`` every body is sent exactly once and the run lasts until the last answer (bursts).  For each run
+the result holds the latencies, errors, bytes, and the CPU seconds the load generator and every
+watched process (``watch``: name to pid) used inside the window, read from ``/proc``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ from bench.procfs import cpu_seconds
 from bench.rawhttp import RawConnection
 
 __all__ = ["main", "renamed", "run_spec"]
+
+MAX_EXTENSION_SECONDS = 30.0
+"""How long a run's window may stay open past ``duration`` to collect ``min_samples`` answers."""
 
 GRAPHQL_HEADERS = {
     "content-type": "application/json",
@@ -184,11 +188,13 @@ async def drive(
     count = len(run["bodies"]) if once else None
     warm_end = clock() + (0.0 if once else float(run.get("warmup", 0.0)))
     end = None if once else warm_end + float(run["duration"])
+    min_samples = int(run.get("min_samples", 0))
     marks: dict[str, Any] = {}
+    closed = False
 
     def record(started: float, finished: float, outcome: Outcome) -> None:
         nonlocal total_bytes
-        if finished < warm_end or (end is not None and finished > end):
+        if finished < warm_end or closed:
             return
         if outcome.ok:
             latencies.append((finished - started) * 1000)
@@ -198,22 +204,26 @@ async def drive(
 
     async def worker() -> None:
         operation = operation_for_worker()
-        while True:
+        while not closed:
             index = next(counter)
             if count is not None and index >= count:
                 return
             now = clock()
-            if end is not None and now >= end:
-                return
             outcome = await operation(index)
             record(now, clock(), outcome)
 
     async def window() -> None:
+        nonlocal closed
         await asyncio.sleep(max(0.0, warm_end - clock()))
         marks["start"], marks["cpu_start"] = clock(), _cpu(watch)
-        if end is not None:
-            await asyncio.sleep(max(0.0, end - clock()))
-            marks["end"], marks["cpu_end"] = clock(), _cpu(watch)
+        if end is None:
+            return
+        await asyncio.sleep(max(0.0, end - clock()))
+        # A slow run (a saturated server) keeps its window open until it has a few samples.
+        while len(latencies) < min_samples and clock() < end + MAX_EXTENSION_SECONDS:
+            await asyncio.sleep(0.005)
+        marks["end"], marks["cpu_end"] = clock(), _cpu(watch)
+        closed = True
 
     timer = asyncio.create_task(window())
     await asyncio.gather(*(worker() for _ in range(concurrency)))

@@ -27,6 +27,8 @@ class Profile:
     large_contacts: int
     """Contacts per emulator for the size and amplification sections (``large_deleted_fraction``)."""
     large_deleted_fraction: float
+    min_samples: int
+    """Answers every measured window collects at least (it stays open longer if needed)."""
     overhead_concurrency: tuple[int, ...]
     overhead_latency_ms: tuple[float, ...]
     overhead_warmup: float
@@ -41,6 +43,7 @@ class Profile:
     mutation_contacts: int
     burst_requests: int
     profile_requests_target: int
+    profile_requests_small: int
     profile_requests_worst: int
 
 
@@ -50,6 +53,7 @@ FULL = Profile(
     standard_contacts=1000,
     large_contacts=30_000,
     large_deleted_fraction=0.34,
+    min_samples=30,
     overhead_concurrency=(1, 8, 32),
     overhead_latency_ms=(0.0, 50.0),
     overhead_warmup=1.0,
@@ -63,7 +67,8 @@ FULL = Profile(
     node_ids=100,
     mutation_contacts=100,
     burst_requests=32,
-    profile_requests_target=200,
+    profile_requests_target=100,
+    profile_requests_small=500,
     profile_requests_worst=3,
 )
 
@@ -73,6 +78,7 @@ QUICK = Profile(
     standard_contacts=400,
     large_contacts=1500,
     large_deleted_fraction=0.34,
+    min_samples=3,
     overhead_concurrency=(1, 8, 32),
     overhead_latency_ms=(0.0, 50.0),
     overhead_warmup=0.1,
@@ -87,5 +93,6 @@ QUICK = Profile(
     mutation_contacts=10,
     burst_requests=8,
     profile_requests_target=10,
+    profile_requests_small=20,
     profile_requests_worst=1,
 )

@@ -31,7 +31,7 @@ import httpx
 
 from bench.harness import ROOT, Context, SectionResult
 from bench.profiles import FAST_DAILY_QUOTA, FAST_RATE, FULL, QUICK, Profile
-from bench.queries import LIST_PAGE
+from bench.queries import LIST_PAGE, PROVIDERS
 from bench.report import SECTION_TITLES, render_report
 from bench.sections import amplification, overhead, ratelimit, size, throughput
 from bench.sections import profile as profiling_section
@@ -89,6 +89,19 @@ async def run_benchmarks(profile: Profile, work_dir: Path) -> list[SectionResult
                     query=LIST_PAGE,
                     variables={"first": 50},
                     requests=profile.profile_requests_target,
+                    unprofiled_cpu_ms=results["overhead"].facts.get("page50_cpu_ms"),
+                )
+            )
+            runs.append(
+                await profiling_section.profile_queries(
+                    context,
+                    stack,
+                    title="the small query of section 3",
+                    description=f"`{PROVIDERS}`: no provider call, only the gateway's fixed cost.",
+                    query=PROVIDERS,
+                    variables={},
+                    requests=profile.profile_requests_small,
+                    unprofiled_cpu_ms=results["throughput"].facts.get("providers_cpu_ms"),
                 )
             )
 
@@ -116,6 +129,7 @@ async def run_benchmarks(profile: Profile, work_dir: Path) -> list[SectionResult
                     query=LIST_PAGE,
                     variables={"first": cap},
                     requests=profile.profile_requests_worst,
+                    unprofiled_cpu_ms=results["size"].facts.get("first_page_cap_cpu_ms"),
                 )
             )
             results["amplification"] = await amplification.run(context, stack, cap=cap)

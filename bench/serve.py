@@ -82,7 +82,7 @@ class ProfileControl:
             from pyinstrument import Profiler
 
             # "disabled": sample the thread whatever it runs, so idle event-loop time shows too.
-            self._profiler = Profiler(interval=0.0005, async_mode="disabled")
+            self._profiler = Profiler(interval=0.001, async_mode="disabled")
             self._profiler.start()
             answer: dict[str, Any] = {"started": True}
         elif action == "stop" and self._profiler is not None:

@@ -68,6 +68,7 @@ async def run(context: Context, stack: Stack) -> SectionResult:
             timing = {
                 "concurrency": concurrency,
                 "warmup": profile.overhead_warmup,
+                "min_samples": profile.min_samples,
                 "duration": profile.overhead_duration,
             }
             runs.append(
@@ -123,7 +124,9 @@ async def run(context: Context, stack: Stack) -> SectionResult:
         "gateway CPU (cores)",
     ]
     verdicts = []
+    facts = {}
     if baseline is not None:
+        facts["page50_cpu_ms"] = baseline[0].cpu_s.get("gateway", 0.0) * 1000 / max(baseline[0].completed, 1)
         overhead = baseline[0].latency.p50 - baseline[1].latency.p50
         verdicts.append(
             Verdict(
@@ -148,11 +151,12 @@ async def run(context: Context, stack: Stack) -> SectionResult:
             "process. Upstream work per request, counted by the emulators: gateway: "
             f"{gateway_work}; direct: {direct_work}.",
             f"Closed loop: each of N workers sends its next request when the last one is answered; "
-            f"{profile.overhead_warmup:g} s warm-up, then {profile.overhead_duration:g} s measured. "
+            f"{profile.overhead_warmup:g} s warm-up, then {profile.overhead_duration:g} s measured (longer "
+            f"where fewer than {profile.min_samples} answers came back in that time). "
             "Every process (gateway, both emulators, load generator) shares the same cores.",
             table(headers, rows),
         ]
     )
     if errors:
         body += "\n\nErrors:\n" + "\n".join(f"- {e}" for e in errors)
-    return SectionResult("overhead", "2. Overhead", body, verdicts)
+    return SectionResult("overhead", "2. Overhead", body, verdicts, facts)

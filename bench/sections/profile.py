@@ -1,14 +1,17 @@
 """Profiles: the gateway server sampled by pyinstrument while it answers one kind of query.
 
-Two runs, each on the stack's own gateway process once its measurements are done (``bench.serve
+Three runs, each on the stack's own gateway process once its measurements are done (``bench.serve
 --profile-control`` starts and stops pyinstrument over HTTP, so start-up is not in the profile), driven
 over HTTP by the load generator at concurrency 1:
 
 - *target*: ``deletedContacts(first: 50)`` on the standard account (the query of the 5 ms target);
+- *small*: ``{ providers { provider healthy } }``, the gateway's fixed cost per request;
 - *worst*: the first page at the cap on the large account (the slowest query measured in section 4).
 
 The Markdown shows where the gateway's busy time went: by package, the functions with the most self
 time, and our own functions by inclusive time; plus graphql-core's and Strawberry's cost per field.
+The profiler slows Python code down, so its shares are applied to the CPU per request the same query
+costs without it (measured by sections 2, 3 and 4 from ``/proc``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class ProfiledRun:
     requests: int
     fields_per_request: int
     summary: ProfileSummary
+    unprofiled_cpu_ms: float | None
+    """The gateway's CPU per request for the same query without the profiler (measured elsewhere)."""
 
 
 def count_fields(value: Any) -> int:
@@ -52,6 +57,7 @@ async def profile_queries(
     query: str,
     variables: dict[str, Any],
     requests: int,
+    unprofiled_cpu_ms: float | None = None,
 ) -> ProfiledRun:
     """Profile the stack's gateway (started with ``--profile-control``) over ``requests`` requests."""
     path = context.work_dir / f"{stack.name}-profile.pyisession"
@@ -76,7 +82,8 @@ async def profile_queries(
         )
     finally:
         (await context.client.post(control + "stop", json={"path": str(path)})).raise_for_status()
-    return ProfiledRun(title, description, requests, count_fields(body["data"]), summarize_session(path))
+    summary = summarize_session(path)
+    return ProfiledRun(title, description, requests, count_fields(body["data"]), summary, unprofiled_cpu_ms)
 
 
 def _percent(summary: ProfileSummary, seconds: float) -> str:
@@ -86,14 +93,17 @@ def _percent(summary: ProfileSummary, seconds: float) -> str:
 def _one(run: ProfiledRun) -> str:
     summary = run.summary
     per_request_ms = summary.busy_s * 1000 / run.requests
+    # The profiler slows Python down; scale its shares to the CPU the same query costs without it.
+    real_ms = run.unprofiled_cpu_ms or per_request_ms
+    scale = f"{fmt(real_ms, 2)} ms measured without the profiler" if run.unprofiled_cpu_ms else "profiled"
     machinery = sum(summary.by_package.get(p, 0.0) for p in _FIELD_MACHINERY)
-    machinery_ms = machinery * 1000 / run.requests
+    machinery_ms = summary.share(machinery) * real_ms
     per_field_us = machinery_ms * 1000 / run.fields_per_request if run.fields_per_request else float("nan")
     ours = summary.by_package.get("gateway (ours)", 0.0)
     packages = table(
-        ["package (self time)", "share of busy time", "ms per request"],
+        ["package (self time)", "share of busy time", f"ms per request (of {scale})"],
         [
-            [name, _percent(summary, s), fmt(s * 1000 / run.requests, 2)]
+            [name, _percent(summary, s), fmt(summary.share(s) * real_ms, 2)]
             for name, s in summary.by_package.items()
         ],
     )
@@ -115,14 +125,20 @@ def _one(run: ProfiledRun) -> str:
         [
             f"### Profile: {run.title}",
             f"{run.description} {run.requests} requests; the server was sampled for "
-            f"{fmt(summary.sampled_s, 2)} s, of which the event loop sat idle {fmt(summary.idle_s, 2)} s "
-            f"(waiting for the emulators or the next request) and was busy {fmt(summary.busy_s, 2)} s: "
-            f"**{fmt(per_request_ms, 2)} ms of gateway CPU per request** (under the profiler, which slows "
-            "Python code down, so compare shares rather than absolute times).",
-            f"Per-field machinery (graphql-core + Strawberry self time): {fmt(machinery_ms, 2)} ms per "
-            "request "
-            f"for {run.fields_per_request:,} response fields = **{fmt(per_field_us, 1)} µs per field**. "
-            f"Our own code (`gateway/`, self time): {_percent(summary, ours)} of busy time.",
+            f"{fmt(summary.sampled_s, 2)} s, idle {fmt(summary.idle_s, 2)} s (the event loop waiting for "
+            f"the emulators or the next request), busy {fmt(summary.busy_s, 2)} s: "
+            f"{fmt(per_request_ms, 2)} ms per request under the profiler, which slows Python down; "
+            + (
+                f"**{fmt(real_ms, 2)} ms of gateway CPU per request without it**, to which the ms columns "
+                "below are scaled."
+                if run.unprofiled_cpu_ms
+                else "the ms columns below are profiled times."
+            ),
+            f"Per-field machinery (graphql-core + Strawberry self time): {fmt(machinery_ms, 2)} ms "
+            f"per request for {run.fields_per_request:,} response fields = "
+            f"**{fmt(per_field_us, 1)} µs per field**. "
+            f"Our own code (`gateway/`, self time): {_percent(summary, ours)} of busy time "
+            f"({fmt(summary.share(ours) * real_ms, 2)} ms per request).",
             packages,
             top_self,
             top_ours,
@@ -136,7 +152,7 @@ def _one(run: ProfiledRun) -> str:
 def render(runs: list[ProfiledRun]) -> SectionResult:
     intro = (
         "Each profile samples a gateway server process with pyinstrument (`bench.serve --profile-control`, "
-        '`async_mode="disabled"`, 0.5 ms interval) and driven over HTTP at concurrency 1, with 0 ms '
+        '`async_mode="disabled"`, 1 ms interval) and driven over HTTP at concurrency 1, with 0 ms '
         "upstream latency. Shares are of the time the server was busy (idle event-loop time removed)."
     )
     return SectionResult("profile", "Profile", "\n\n".join([intro, *(_one(run) for run in runs)]))

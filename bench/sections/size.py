@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import statistics
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from bench.harness import Context, SectionResult, fmt, table
-from bench.procfs import memory_kib, reset_peak_memory
+from bench.procfs import cpu_seconds, memory_kib, reset_peak_memory
 from bench.profiles import FAST_RATE
 from bench.queries import LIST_PAGE
 from bench.servers import Stack, graphql
@@ -37,18 +38,27 @@ def _requests(counts: tuple[dict[str, Any], dict[str, Any]]) -> str:
     return f"{cc['http_requests']} / {gr['http_requests']}"
 
 
-async def _measured_page(
-    context: Context, stack: Stack, first: int, after: str | None
-) -> tuple[dict[str, Any], int, float, int, tuple[dict[str, Any], dict[str, Any]]]:
-    """(connection, bytes, seconds, peak KiB, upstream counts) of one page."""
+@dataclass(frozen=True)
+class _Page:
+    connection: dict[str, Any]
+    size: int
+    seconds: float
+    cpu_seconds: float
+    peak_kib: int
+    counts: tuple[dict[str, Any], dict[str, Any]]
+
+
+async def _measured_page(context: Context, stack: Stack, first: int, after: str | None) -> _Page:
     pid = stack.gateway.pid
     reset_peak_memory(pid)
     await stack.reset_counts()
+    cpu = cpu_seconds(pid)
     body, size, seconds = await graphql(
         context.client, stack.graphql_url, LIST_PAGE, {"first": first, "after": after}
     )
+    cpu = cpu_seconds(pid) - cpu
     peak = memory_kib(pid)["peak"]
-    return body["data"]["deletedContacts"], size, seconds, peak, await stack.counts()
+    return _Page(body["data"]["deletedContacts"], size, seconds, cpu, peak, await stack.counts())
 
 
 async def run(context: Context, stack: Stack) -> SectionResult:
@@ -61,29 +71,31 @@ async def run(context: Context, stack: Stack) -> SectionResult:
 
     rows = []
     totals: dict[str, Any] = {}
+    facts: dict[str, float] = {}
     for size in sizes:
         context.progress(f"size: pages of {size}")
-        first_times, next_times = [], []
-        first_peaks, next_peaks = [], []
+        firsts: list[_Page] = []
+        nexts: list[_Page] = []
         for _ in range(profile.size_repeats):
-            connection, first_bytes, seconds, peak, counts = await _measured_page(context, stack, size, None)
-            first_times.append(seconds)
-            first_peaks.append(peak)
-            totals = connection
-            cursor = connection["pageInfo"]["endCursor"]
-            _, next_bytes, seconds, peak, _ = await _measured_page(context, stack, size, cursor)
-            next_times.append(seconds)
-            next_peaks.append(peak)
+            firsts.append(await _measured_page(context, stack, size, None))
+            cursor = firsts[-1].connection["pageInfo"]["endCursor"]
+            nexts.append(await _measured_page(context, stack, size, cursor))
+        totals = firsts[-1].connection
+        first_cpu_ms = statistics.median(p.cpu_seconds for p in firsts) * 1000
+        if size == cap:
+            facts["first_page_cap_cpu_ms"] = first_cpu_ms
         rows.append(
             [
                 f"{size}{' (the cap)' if size == cap else ''}",
-                fmt(statistics.median(first_times) * 1000, 0),
-                f"{first_bytes:,}",
-                _mib(max(first_peaks)),
-                _requests(counts),
-                fmt(statistics.median(next_times) * 1000, 1),
-                f"{next_bytes:,}",
-                _mib(max(next_peaks)),
+                fmt(statistics.median(p.seconds for p in firsts) * 1000, 0),
+                fmt(first_cpu_ms, 0),
+                f"{firsts[-1].size:,}",
+                _mib(max(p.peak_kib for p in firsts)),
+                _requests(firsts[-1].counts),
+                fmt(statistics.median(p.seconds for p in nexts) * 1000, 1),
+                fmt(statistics.median(p.cpu_seconds for p in nexts) * 1000, 0),
+                f"{nexts[-1].size:,}",
+                _mib(max(p.peak_kib for p in nexts)),
             ]
         )
 
@@ -121,10 +133,12 @@ async def run(context: Context, stack: Stack) -> SectionResult:
                 [
                     "page size",
                     "first page ms",
+                    "first page gateway CPU ms",
                     "first page bytes",
                     "first page peak RSS MiB",
                     "upstream requests CC / GR",
                     "next page ms",
+                    "next page gateway CPU ms",
                     "next page bytes",
                     "next page peak RSS MiB",
                 ],
@@ -159,4 +173,4 @@ async def run(context: Context, stack: Stack) -> SectionResult:
             + ("" if peak_resettable else " This kernel refused to reset VmHWM: peaks are lifetime peaks."),
         ]
     )
-    return SectionResult("size", "4. Size", body_md)
+    return SectionResult("size", "4. Size", body_md, facts=facts)

@@ -38,6 +38,7 @@ async def run(context: Context, stack: Stack) -> SectionResult:
     timing: dict[str, Any] = {
         "concurrency": profile.throughput_concurrency,
         "warmup": profile.throughput_warmup,
+        "min_samples": profile.min_samples,
         "duration": profile.throughput_duration,
         "kind": "http",
     }
@@ -110,4 +111,7 @@ async def run(context: Context, stack: Stack) -> SectionResult:
     errors = [r for r in results if r.errors]
     if errors:
         notes.append("Errors: " + "; ".join(f"{r.label}: {r.error_samples[:1]}" for r in errors))
-    return SectionResult("throughput", "3. Throughput", "\n\n".join(notes))
+    cpu_ms = identical.cpu_s.get("gateway", 0.0) * 1000 / max(identical.completed, 1)
+    return SectionResult(
+        "throughput", "3. Throughput", "\n\n".join(notes), facts={"providers_cpu_ms": cpu_ms}
+    )

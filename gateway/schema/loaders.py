@@ -88,7 +88,9 @@ class Loaders:
                 found[key] = answer if isinstance(answer, GatewayError) else answer[index]
         return [found[key] for key in keys]
 
-    async def _fetch_ids(self, provider: Provider, ids: list[str]) -> list[DeletedContact | None] | GatewayError:
+    async def _fetch_ids(
+        self, provider: Provider, ids: list[str]
+    ) -> list[DeletedContact | None] | GatewayError:
         port = self._services.ports.get(provider)
         if port is None:
             return [None] * len(ids)

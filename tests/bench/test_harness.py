@@ -43,8 +43,13 @@ def _sections(report: str) -> dict[str, str]:
 
 
 def _table_rows(text: str) -> list[list[str]]:
-    rows = [line for line in text.splitlines() if line.startswith("|") and not line.startswith("|---")]
-    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[1:]]  # without headers
+    """The body rows of every Markdown table in ``text`` (header and separator rows left out)."""
+    lines = text.splitlines()
+    rows = []
+    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+        if line.startswith("|") and not line.startswith("|---") and not following.startswith("|---"):
+            rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
 
 
 def test_quick_run_reports_every_section_with_numbers(tmp_path: Path) -> None:
@@ -104,7 +109,7 @@ def test_quick_run_reports_every_section_with_numbers(tmp_path: Path) -> None:
     assert burst[6] == "0"  # no 429
 
     profile = sections["Profile"]
-    assert profile.count("### Profile:") == 2
+    assert profile.count("### Profile:") == 3
     assert re.search(r"[\d.]+ µs per field", profile)
     assert re.search(r"\| `\w+` \| `[^`]+` \|", profile)  # a table of functions
 

@@ -56,6 +56,7 @@ class AccountData:
 class ConstantContactStore:
     def __init__(self, clock: Clock, data: AccountData) -> None:
         self.clock = clock
+        self.version = 0  # bumped by every change, reloads included; cached answers compare it
         self.load(data)
 
     def load(self, data: AccountData) -> None:
@@ -73,7 +74,6 @@ class ConstantContactStore:
         self._by_email: dict[str, Contact] = {}
         # Per status, the seqs of its contacts in ascending order: a status-only page reads a slice.
         self.by_category: dict[str, list[int]] = {category: [] for category in CATEGORIES}
-        self.version = 0  # bumped by every change; cached answers compare it
         for contact in data.contacts:
             self._append(contact)
 

@@ -206,6 +206,18 @@ async def test_include_count_counts_every_page_and_is_absent_otherwise(cc: Const
     assert "contacts_count" not in without
 
 
+async def test_contacts_count_follows_changes_made_between_pages(cc: ConstantContact) -> None:
+    params = {"status": "active", "limit": 20, "include_count": "true", "created_after": "2015-01-01"}
+    first = await cc.ok("/v3/contacts", params)
+    await cc.delete(f"/v3/contacts/{first['contacts'][0]['contact_id']}")
+    second = await cc.ok(first["_links"]["next"]["href"])
+    await cc.http.post("/_emulator/reset")
+    third = await cc.ok(first["_links"]["next"]["href"])
+
+    assert second["contacts_count"] == first["contacts_count"] - 1
+    assert third["contacts_count"] == first["contacts_count"]
+
+
 @pytest.mark.parametrize("cc_settings", [replace(SMALL_ACCOUNT, always_include_count=True)])
 async def test_contacts_count_can_be_switched_on_for_every_answer(cc: ConstantContact) -> None:
     truth = await cc.ground_truth()
