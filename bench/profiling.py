@@ -21,7 +21,10 @@ __all__ = ["FunctionTime", "ProfileSummary", "package_of", "summarize_session"]
 
 _PACKAGES = (
     ("/site-packages/strawberry/", "strawberry"),
-    ("/site-packages/graphql/", "graphql-core"),
+    ("/site-packages/graphql/validation/", "graphql-core validation"),
+    ("/site-packages/graphql/language/visitor.py", "graphql-core validation"),
+    ("/site-packages/graphql/language/", "graphql-core parsing"),
+    ("/site-packages/graphql/", "graphql-core execution"),
     ("/site-packages/httpx/", "httpx/httpcore (upstream calls)"),
     ("/site-packages/httpcore/", "httpx/httpcore (upstream calls)"),
     ("/site-packages/h11/", "httpx/httpcore (upstream calls)"),

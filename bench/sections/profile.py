@@ -9,7 +9,8 @@ over HTTP by the load generator at concurrency 1:
 - *worst*: the first page at the cap on the large account (the slowest query measured in section 4).
 
 The Markdown shows where the gateway's busy time went: by package, the functions with the most self
-time, and our own functions by inclusive time; plus graphql-core's and Strawberry's cost per field.
+time, and our own functions by inclusive time; plus graphql-core's and Strawberry's cost per field
+(graphql-core is split into parsing, validation and execution by module).
 The profiler slows Python code down, so its shares are applied to the CPU per request the same query
 costs without it (measured by sections 2, 3 and 4 from ``/proc``).
 """
@@ -25,7 +26,7 @@ from bench.servers import Stack, graphql
 
 __all__ = ["ProfiledRun", "profile_queries", "render"]
 
-_FIELD_MACHINERY = ("graphql-core", "strawberry")
+_FIELD_MACHINERY = ("graphql-core execution", "strawberry")
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def _one(run: ProfiledRun) -> str:
                 if run.unprofiled_cpu_ms
                 else "the ms columns below are profiled times."
             ),
-            f"Per-field machinery (graphql-core + Strawberry self time): {fmt(machinery_ms, 2)} ms "
+            f"Per-field machinery (graphql-core execution + Strawberry self time): {fmt(machinery_ms, 2)} ms "
             f"per request for {run.fields_per_request:,} response fields = "
             f"**{fmt(per_field_us, 1)} µs per field**. "
             f"Our own code (`gateway/`, self time): {_percent(summary, ours)} of busy time "

@@ -6,6 +6,9 @@ Semantics (the same whichever side evaluates them):
   ``CONTAINS`` / ``NOT_CONTAINS`` are SQL ``LIKE`` patterns (``%`` any run, ``_`` one character), so
   ``CONTAINS "shop"`` matches only the address ``shop`` and ``CONTAINS "%shop%"`` matches substrings.
   Several conditions are ANDed.
+- Name text conditions work the same way on the contact's name (Constant Contact: first and last
+  name joined by a space; a contact without a name has the empty name).  No provider can evaluate
+  them, so they are always applied in the gateway.
 - Day ranges are inclusive UTC calendar days: ``from`` <= day <= ``to``; ``on`` means exactly that day.
 - ``reasons`` is a set (OR).  A provider that records no reason has ``UNKNOWN``, so it is asked only
   when ``UNKNOWN`` is among the reasons, and a provider that records reasons is not asked for
@@ -25,6 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
+
+import orjson
 
 from .model import DeletedContact, Provider, ReasonFilter
 
@@ -104,6 +109,7 @@ class DayRange:
 @dataclass(frozen=True)
 class DeletedContactFilter:
     email: tuple[TextCondition, ...] = ()
+    name: tuple[TextCondition, ...] = ()
     reasons: frozenset[ReasonFilter] = frozenset()
     created: DayRange = field(default_factory=DayRange)
     deleted: DayRange = field(default_factory=DayRange)
@@ -149,6 +155,8 @@ class DeletedContactFilter:
             return False
         if not all(condition.matches(contact.email) for condition in self.email):
             return False
+        if not all(condition.matches(contact.name or "") for condition in self.name):
+            return False
         if not self.created.contains(utc_day(contact.created_at) if contact.created_at else None):
             return False
         if not self.deleted.contains(contact.deleted_on):
@@ -156,21 +164,22 @@ class DeletedContactFilter:
         return self.matches_reason(contact)
 
     def cache_key(self) -> str:
-        """A stable text form, so cursors can tell which query they belong to."""
+        """A stable, unambiguous text form, so cursors can tell which query they belong to."""
 
-        def text(conditions: Iterable[TextCondition | None]) -> str:
-            return ",".join(f"{c.operator.value}:{c.value}" for c in conditions if c is not None)
+        def text(conditions: Iterable[TextCondition | None]) -> list[list[str]]:
+            return [[c.operator.value, c.value] for c in conditions if c is not None]
 
-        return "|".join(
+        return orjson.dumps(
             [
                 text(self.email),
-                ",".join(sorted(r.value for r in self.reasons)),
-                f"{self.created.start}..{self.created.end}",
-                f"{self.deleted.start}..{self.deleted.end}",
-                ",".join(self.campaign_ids),
+                text(self.name),
+                sorted(r.value for r in self.reasons),
+                [str(self.created.start), str(self.created.end)],
+                [str(self.deleted.start), str(self.deleted.end)],
+                list(self.campaign_ids),
                 text([self.campaign_name]),
-                ",".join(self.message_ids),
+                list(self.message_ids),
                 text([self.message_name]),
-                ",".join(sorted(p.value for p in self.providers)),
+                sorted(p.value for p in self.providers),
             ]
-        )
+        ).decode()

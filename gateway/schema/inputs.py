@@ -57,6 +57,11 @@ class DeletedContactFilterInput:
     email: list[TextConditionInput] | None = strawberry.field(
         default=None, description="Conditions on the address, ANDed."
     )
+    name: list[TextConditionInput] | None = strawberry.field(
+        default=None,
+        description="Conditions on the contact's name, ANDed (evaluated by the gateway: neither provider "
+        "can search deleted contacts by name).",
+    )
     reasons: list[model.ReasonFilter] | None = strawberry.field(
         default=None, description="Any of these reasons. Sub-reasons are known only to GetResponse."
     )
@@ -75,6 +80,7 @@ class DeletedContactFilterInput:
         empty = filters.DayRange()
         return filters.DeletedContactFilter(
             email=tuple(c.to_core() for c in self.email or ()),
+            name=tuple(c.to_core() for c in self.name or ()),
             reasons=frozenset(self.reasons or ()),
             created=self.created_on.to_core("createdOn") if self.created_on else empty,
             deleted=self.deleted_on.to_core("deletedOn") if self.deleted_on else empty,

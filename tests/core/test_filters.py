@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -108,3 +109,13 @@ def test_reasons_decide_which_providers_are_asked() -> None:
     assert complaint.asks(Provider.GETRESPONSE) and not complaint.asks(Provider.CONSTANT_CONTACT)
     both = DeletedContactFilter(reasons=frozenset({ReasonFilter.UNKNOWN, ReasonFilter.BOUNCE_MAILBOX_FULL}))
     assert both.asks(Provider.GETRESPONSE) and both.asks(Provider.CONSTANT_CONTACT)
+
+
+def test_name_conditions_are_like_patterns_on_the_name() -> None:
+    ann = contact()  # "Ann Smith"
+    nameless = replace(contact("c2"), name=None)
+    smith = DeletedContactFilter(name=(TextCondition(TextOperator.CONTAINS, "%SMITH"),))
+    assert smith.matches(ann) and not smith.matches(nameless)
+    not_smith = DeletedContactFilter(name=(TextCondition(TextOperator.NOT_CONTAINS, "%smith%"),))
+    assert not not_smith.matches(ann) and not_smith.matches(nameless)
+    assert smith.cache_key() != DeletedContactFilter().cache_key()

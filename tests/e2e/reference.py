@@ -33,6 +33,7 @@ class Expected:
     provider: str  # GraphQL enum name
     contact_id: str
     email: str
+    name: str  # "" when the provider records none
     deleted_on: str  # YYYY-MM-DD
     deleted_at: str | None  # "YYYY-MM-DD HH:MM:SS" (GetResponse) or None
     created_day: str | None
@@ -69,6 +70,7 @@ def _gr_records(truth: dict[str, Any]) -> list[Expected]:
             provider="GETRESPONSE",
             contact_id=record["contact_id"],
             email=record["email"],
+            name=record["name"] or "",
             deleted_on=record["deleted_on"][:10],
             deleted_at=record["deleted_on"],
             created_day=record["created_on"][:10] if record["created_on"] else None,
@@ -93,6 +95,7 @@ def _cc_records(truth: dict[str, Any]) -> list[Expected]:
                 provider="CONSTANT_CONTACT",
                 contact_id=contact["contact_id"],
                 email=contact["email_address"]["address"],
+                name=" ".join(p for p in (contact.get("first_name"), contact.get("last_name")) if p),
                 deleted_on=contact["deleted_at"][:10],
                 deleted_at=None,
                 created_day=_utc_day(created) if created else None,
@@ -119,6 +122,7 @@ class ReferenceFilter:
 
     providers: tuple[str, ...] = ()
     email: tuple[tuple[str, str], ...] = ()
+    name: tuple[tuple[str, str], ...] = ()
     reasons: tuple[str, ...] = ()  # DeletionReasonFilter enum names
     created: tuple[str | None, str | None] = (None, None)
     deleted: tuple[str | None, str | None] = (None, None)
@@ -134,6 +138,8 @@ class ReferenceFilter:
             data["providers"] = list(self.providers)
         if self.email:
             data["email"] = [{"operator": op, "value": value} for op, value in self.email]
+        if self.name:
+            data["name"] = [{"operator": op, "value": value} for op, value in self.name]
         if self.reasons:
             data["reasons"] = list(self.reasons)
         for name, (start, end) in (("createdOn", self.created), ("deletedOn", self.deleted)):
@@ -190,6 +196,9 @@ class ReferenceFilter:
             return False
         for op, value in self.email:
             if not text_matches(op, value, record.email):
+                return False
+        for op, value in self.name:
+            if not text_matches(op, value, record.name):
                 return False
         if not self._reason_ok(record):
             return False

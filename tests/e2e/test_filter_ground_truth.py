@@ -79,7 +79,8 @@ def live() -> Iterator[LiveGateway]:
 
 
 def _flip_case(text: str, draw: st.DrawFn) -> str:
-    return "".join(c.upper() if draw(st.booleans()) else c.lower() for c in text)
+    """Flip ASCII letters only: other scripts' case rules differ between case-insensitive matchers."""
+    return "".join((c.upper() if draw(st.booleans()) else c.lower()) if c.isascii() else c for c in text)
 
 
 @st.composite
@@ -103,6 +104,17 @@ def email_conditions(draw: st.DrawFn, records: list[Expected]) -> tuple[str, str
             ]
         )
     )
+    return operator, _flip_case(pattern, draw)
+
+
+@st.composite
+def name_conditions(draw: st.DrawFn, records: list[Expected]) -> tuple[str, str]:
+    operator = draw(st.sampled_from(OPERATORS))
+    name = draw(st.sampled_from(records)).name or "x"
+    first, _, last = name.partition(" ")
+    if operator in ("EQUALS", "NOT_EQUALS"):
+        return operator, _flip_case(name, draw)
+    pattern = draw(st.sampled_from([f"{first}%", f"%{last}", f"%{name[1:3]}%", f"{name[:1]}_%", "%"]))
     return operator, _flip_case(pattern, draw)
 
 
@@ -131,6 +143,7 @@ def filters(draw: st.DrawFn, live: LiveGateway) -> ReferenceFilter:
             )
         ),
         email=tuple(draw(st.lists(email_conditions(records), max_size=2))),
+        name=tuple(draw(st.lists(name_conditions(records), max_size=1))),
         reasons=tuple(draw(st.lists(st.sampled_from(REASONS), max_size=3, unique=True))),
         created=draw(day_ranges(created_days)) if draw(st.booleans()) else (None, None),
         deleted=draw(day_ranges(deleted_days)) if draw(st.booleans()) else (None, None),

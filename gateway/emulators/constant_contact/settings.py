@@ -19,7 +19,7 @@ Bulk activities spend ``activity_initialized_seconds`` in ``initialized`` and th
 ``activity_processing_seconds`` in ``processing``, items being applied evenly over that time.
 
 The behaviour switches exist because the sources leave these points open (see
-``/work/shared/specs/constant-contact-v3.md`` §10) and a client has to cope with either answer:
+the research notes ``shared/specs/constant-contact-v3.md`` §10) and a client has to cope with either answer:
 
 - ``delete_deleted_contact_status``: DELETE of an already-deleted contact answers 204 (nothing changes)
   or 404.

@@ -20,7 +20,8 @@ import yaml
 
 from .conftest import ConstantContact, contacts_with
 
-SWAGGER = yaml.safe_load(Path("/work/shared/reference/constant-contact-v3-swagger.yaml").read_text())
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+SWAGGER = yaml.safe_load((FIXTURES / "constant-contact-v3-swagger.yaml").read_text())
 ALL_INCLUDES = "custom_fields,list_memberships,phone_numbers,street_addresses,taggings,notes"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

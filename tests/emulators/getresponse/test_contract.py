@@ -9,7 +9,8 @@ from typing import Any
 
 from .conftest import API_KEY, GetResponse
 
-SEED_DOCUMENT = Path("/work/shared/seeds/getresponse-1.5-get_contacts_deleted.txt").read_text()
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+SEED_DOCUMENT = (FIXTURES / "getresponse-1.5-get_contacts_deleted.txt").read_text()
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 
