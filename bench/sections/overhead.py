@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.harness import Context, LoadResult, SectionResult, Verdict, fmt, table
+from bench.procfs import memory_kib
 from bench.profiles import FAST_DAILY_QUOTA, FAST_RATE
 from bench.queries import LIST_PAGE, page_query
 from bench.servers import CC_TOKEN, GR_KEY, Stack, graphql
@@ -44,6 +45,7 @@ def _upstream(counts: tuple[dict[str, Any], dict[str, Any]]) -> str:
 async def run(context: Context, stack: Stack) -> SectionResult:
     profile = context.profile
     direct = _direct(stack)
+    rss_before = memory_kib(stack.gateway.pid)["rss"]
     await stack.set_latency(0)
 
     # The same upstream work, counted by the emulators: one gateway request, then one direct operation.
@@ -110,6 +112,7 @@ async def run(context: Context, stack: Stack) -> SectionResult:
                 ]
             )
     await stack.set_latency(0)
+    rss_after = memory_kib(stack.gateway.pid)["rss"]
 
     headers = [
         "upstream latency",
@@ -155,6 +158,9 @@ async def run(context: Context, stack: Stack) -> SectionResult:
             f"where fewer than {profile.min_samples} answers came back in that time). "
             "Every process (gateway, both emulators, load generator) shares the same cores.",
             table(headers, rows),
+            f"Gateway RSS: {fmt(rss_before / 1024)} MiB before this section, {fmt(rss_after / 1024)} MiB "
+            "after it (every first page stores a paging snapshot of the whole merged listing; they stay "
+            "until their TTL or until the store's entry limit evicts them).",
         ]
     )
     if errors:

@@ -148,6 +148,13 @@ class DeletedContactFilter:
             for r in self.reasons
         )
 
+    @property
+    def checks_contacts(self) -> bool:
+        """Whether :meth:`matches` can be false for a contact of a provider this filter asks."""
+        return bool(
+            self.email or self.name or self.reasons or not self.created.is_open or not self.deleted.is_open
+        )
+
     def matches(self, contact: DeletedContact) -> bool:
         """Every condition the gateway can evaluate itself (everything except campaign/message ids,
         names and specific sub-reasons, which adapters always push down to GetResponse)."""

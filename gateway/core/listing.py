@@ -97,7 +97,7 @@ async def _ask(
             message=error.message,
             retry_after=getattr(error, "retry_after", None),
         )
-    matching = [contact for contact in found if query.matches(contact)]
+    matching = [contact for contact in found if query.matches(contact)] if query.checks_contacts else found
     return matching, SourceStatus(port.provider, ok=True, fetched_at=started, count=len(matching))
 
 

@@ -9,7 +9,8 @@ One loader per (provider, entity).  Keys collected in one event-loop tick become
 - ``emails`` (per provider, by lower-cased address): one ``find_deleted_by_email`` per provider (one
   JSON-RPC batch at GetResponse).  :meth:`Loaders.load_by_email` asks every provider at once; a provider
   that fails is remembered in ``email_errors`` so the others still answer.
-- ``getresponse_campaigns`` / ``getresponse_messages``: one request each per tick.
+- ``getresponse_catalog`` (by ``("campaign", id)`` or ``("message", id)``): the campaigns and messages a
+  page names, together in one JSON-RPC batch (one request) per tick.
 
 Loaders are built per request (inside its event loop: aiodataloader binds to the loop it is created
 in), so no cached answer outlives the request or crosses between callers.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import partial
 from typing import Any
 
@@ -44,16 +45,24 @@ class Loaders:
             provider: DataLoader(partial(self._load_emails, provider), get_cache_key=str.lower)
             for provider in services.ports
         }
-        self.getresponse_campaigns: DataLoader[str, Any] = DataLoader(self._load_campaigns)
-        self.getresponse_messages: DataLoader[str, Any] = DataLoader(self._load_messages)
+        self.getresponse_catalog: DataLoader[tuple[str, str], Any] = DataLoader(self._load_catalog)
         self.email_errors: dict[Provider, GatewayError] = {}
 
     # -- by address, at every provider ---------------------------------------------------------
 
-    async def load_by_email(self, emails: Sequence[str]) -> list[list[DeletedContact]]:
-        """Every deleted record of each address at every configured provider (failures: ``email_errors``)."""
+    async def load_by_email(
+        self, emails: Sequence[str], providers: Collection[Provider] | None = None
+    ) -> list[list[DeletedContact]]:
+        """Every deleted record of each address at every configured provider, or at ``providers`` only.
+
+        A provider that fails contributes nothing and is remembered in ``email_errors``.
+        """
         # Every load() is issued before the first await, so all of them land in this tick's batches.
-        pending = {provider: loader.load_many(list(emails)) for provider, loader in self.emails.items()}
+        pending = {
+            provider: loader.load_many(list(emails))
+            for provider, loader in self.emails.items()
+            if providers is None or provider in providers
+        }
         merged: list[list[DeletedContact]] = [[] for _ in emails]
         for provider, future in pending.items():
             try:
@@ -121,16 +130,15 @@ class Loaders:
 
     # -- GetResponse campaigns and messages ----------------------------------------------------
 
-    async def _load_campaigns(self, ids: list[str]) -> list[Any]:
+    async def _load_catalog(self, keys: list[tuple[str, str]]) -> list[Any]:
         adapter = self._services.getresponse
         if adapter is None:
-            return [None] * len(ids)
-        campaigns = await adapter.campaigns_by_ids(list(ids))
-        return [campaigns.get(campaign_id) for campaign_id in ids]
-
-    async def _load_messages(self, ids: list[str]) -> list[Any]:
-        adapter = self._services.getresponse
-        if adapter is None:
-            return [None] * len(ids)
-        messages = await adapter.messages_by_ids(list(ids))
-        return [messages.get(message_id) for message_id in ids]
+            return [None] * len(keys)
+        campaign_ids = [item for kind, item in keys if kind == "campaign"]
+        message_ids = [item for kind, item in keys if kind == "message"]
+        try:
+            campaigns, messages = await adapter.catalog_by_ids(campaign_ids, message_ids)
+        except GatewayError as error:
+            return [error] * len(keys)
+        found = {"campaign": campaigns, "message": messages}
+        return [found[kind].get(item) for kind, item in keys]

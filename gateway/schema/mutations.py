@@ -185,12 +185,13 @@ async def _resolve_deleted(
 async def _suppression_evidence(
     info: Info, contacts: list[model.DeletedContact]
 ) -> tuple[dict[str, list[model.DeletedContact]], dict[model.Provider, GatewayError]]:
-    """Every deleted record of each address at every provider (one batched lookup per provider)."""
+    """Every deleted record of each address at the providers that record reasons (only they can hold
+    a complaint or blacklisting): one batched lookup per such provider."""
     if not contacts:
         return {}, {}
     loaders = info.context.loaders
     emails = list(dict.fromkeys(c.email.lower() for c in contacts))
-    found = await loaders.load_by_email(emails)
+    found = await loaders.load_by_email(emails, [p for p in info.context.services.ports if p.records_reasons])
     return dict(zip(emails, found, strict=True)), dict(loaders.email_errors)
 
 

@@ -196,14 +196,14 @@ class GetResponseDeletedContact(DeletedContact):
 
     @strawberry.field(description="The campaign the contact was deleted from.")
     async def campaign(self, info: Info) -> GetResponseCampaign | None:
-        record = await info.context.loaders.getresponse_campaigns.load(str(self.campaign_id))
+        record = await info.context.loaders.getresponse_catalog.load(("campaign", str(self.campaign_id)))
         return GetResponseCampaign.from_record(record) if record is not None else None
 
     @strawberry.field(description="The message the contact was removed from; null when none is recorded.")
     async def message(self, info: Info) -> GetResponseMessage | None:
         if self.message_id is None:
             return None
-        record = await info.context.loaders.getresponse_messages.load(str(self.message_id))
+        record = await info.context.loaders.getresponse_catalog.load(("message", str(self.message_id)))
         return GetResponseMessage.from_record(record) if record is not None else None
 
     @classmethod

@@ -119,3 +119,16 @@ def test_name_conditions_are_like_patterns_on_the_name() -> None:
     not_smith = DeletedContactFilter(name=(TextCondition(TextOperator.NOT_CONTAINS, "%smith%"),))
     assert not not_smith.matches(ann) and not_smith.matches(nameless)
     assert smith.cache_key() != DeletedContactFilter().cache_key()
+
+
+def test_checks_contacts_is_false_only_when_matches_cannot_fail() -> None:
+    assert not DeletedContactFilter().checks_contacts
+    assert not DeletedContactFilter(providers=frozenset({Provider.GETRESPONSE})).checks_contacts
+    for query in (
+        DeletedContactFilter(email=(TextCondition(TextOperator.CONTAINS, "%"),)),
+        DeletedContactFilter(name=(TextCondition(TextOperator.CONTAINS, "%"),)),
+        DeletedContactFilter(reasons=frozenset({ReasonFilter.API})),
+        DeletedContactFilter(created=DayRange(start=date(2024, 1, 1))),
+        DeletedContactFilter(deleted=DayRange(end=date(2024, 1, 1))),
+    ):
+        assert query.checks_contacts

@@ -152,5 +152,12 @@ class FakePort:
             for i in ids
         }
 
+    async def catalog_by_ids(self, campaign_ids: Sequence[str], message_ids: Sequence[str]) -> Any:
+        self.calls.append("catalog_by_ids")
+        campaigns = await self.campaigns_by_ids(campaign_ids)
+        messages = await self.messages_by_ids(message_ids)
+        self.calls[-2:] = []
+        return campaigns, messages
+
     async def aclose(self) -> None:
         pass

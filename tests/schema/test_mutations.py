@@ -113,11 +113,14 @@ async def test_a_complaint_at_getresponse_blocks_the_same_address_at_constant_co
 async def test_restore_fails_closed_when_the_other_provider_cannot_be_checked(run, ports) -> None:
     from gateway.providers.errors import ProviderUnavailable
 
-    ports[Provider.CONSTANT_CONTACT].failure = ProviderUnavailable("down", provider="constant_contact")
-    payload = (await run(RESTORE, {"input": {"contacts": [{"id": gr_id(1)}]}})).data["restoreContacts"]
+    ports[Provider.GETRESPONSE].failure = ProviderUnavailable("down", provider="getresponse")
+    cc_id = encode_global_id("ConstantContactDeletedContact", "co0002")
+    payload = (await run(RESTORE, {"input": {"contacts": [{"id": cc_id}], "constantContactListIds": ["l1"]}})
+               ).data["restoreContacts"]
     (result,) = payload["results"]
     assert (result["status"], result["code"]) == ("SKIPPED", "CONSENT_UNVERIFIED")
-    assert ports[Provider.GETRESPONSE].restored == []
+    assert "GETRESPONSE" in result["message"]
+    assert ports[Provider.CONSTANT_CONTACT].restored == []
 
 
 async def test_a_listing_that_answers_ids_also_answers_the_suppression_check(run, ports) -> None:
@@ -126,7 +129,7 @@ async def test_a_listing_that_answers_ids_also_answers_the_suppression_check(run
     for port in ports.values():
         port.calls.clear()
     await run(RESTORE, {"input": {"contacts": [{"id": gr_id(1)}, {"id": gr_id(3)}]}})
-    # GetResponse: one listing (ids and the addresses' records), then the restore; Constant Contact is
-    # asked for the addresses only (the cross-provider suppression check).
+    # GetResponse: one listing (ids and the addresses' records), then the restore.  Constant Contact
+    # records no reasons, so it cannot hold a complaint and is not asked at all.
     assert ports[Provider.GETRESPONSE].calls == ["list_deleted", "restore"]
-    assert ports[Provider.CONSTANT_CONTACT].calls == ["find_deleted_by_email"]
+    assert ports[Provider.CONSTANT_CONTACT].calls == []

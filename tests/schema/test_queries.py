@@ -143,7 +143,7 @@ async def test_nested_campaign_and_message_are_batched(run, ports) -> None:
     result = await run(query)
     assert result.errors is None
     calls = ports[Provider.GETRESPONSE].calls
-    assert calls.count("campaigns_by_ids") == 1 and calls.count("messages_by_ids") == 1
+    assert calls.count("catalog_by_ids") == 1
 
 
 async def test_by_email_is_case_insensitive_and_deduplicated(run, ports) -> None:

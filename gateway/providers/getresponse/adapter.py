@@ -35,7 +35,7 @@ from gateway.providers.errors import NotFound, ProviderError
 from .client import GetResponseClient, RpcCall
 from .conditions import DayRange, DeletedContactsQuery, TextCondition
 from .mapping import to_deleted_contact
-from .records import Campaign, Contact, Message
+from .records import Campaign, Contact, Message, memberships
 from .records import DeletedContact as DeletedRecord
 
 __all__ = ["GetResponseAdapter"]
@@ -105,7 +105,7 @@ class GetResponseAdapter:
         count = len(queries)
         results = []
         for deleted_raw, active_raw in zip(answers[:count], answers[count:], strict=True):
-            active = {(c.email.lower(), c.campaign_id) for c in Contact.parse_map(active_raw)}
+            active = memberships(active_raw)
             results.append(
                 [
                     to_deleted_contact(record)
@@ -146,6 +146,12 @@ class GetResponseAdapter:
 
     async def messages_by_ids(self, ids: Sequence[str]) -> dict[str, Message]:
         return await self.client.get_messages_by_ids(ids)
+
+    async def catalog_by_ids(
+        self, campaign_ids: Sequence[str], message_ids: Sequence[str]
+    ) -> tuple[dict[str, Campaign], dict[str, Message]]:
+        """Campaigns and messages by id, in one request."""
+        return await self.client.get_catalog_by_ids(campaign_ids, message_ids)
 
     # -- writing -------------------------------------------------------------------------------
 

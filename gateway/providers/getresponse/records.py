@@ -30,6 +30,7 @@ __all__ = [
     "Contact",
     "DeletedContact",
     "Message",
+    "memberships",
     "parse_timestamp",
 ]
 
@@ -56,13 +57,23 @@ def _id_map(result: Any, what: str) -> list[tuple[str, Mapping[str, Any]]]:
 
 
 class _Fields:
-    """Typed access to one entry; every complaint names the entry and the field."""
+    """Typed access to one entry; every complaint names the entry (``kind`` and ``ident``) and the field.
 
-    def __init__(self, entry: Any, what: str) -> None:
+    The entry's name is only formatted when something is wrong: a listing parses thousands of entries.
+    """
+
+    __slots__ = ("entry", "ident", "kind")
+
+    def __init__(self, entry: Any, kind: str, ident: str = "") -> None:
+        self.kind = kind
+        self.ident = ident
         if not isinstance(entry, Mapping):
-            raise _invalid(f"{what} is not an object")
+            raise _invalid(f"{self.what} is not an object")
         self.entry: Mapping[str, Any] = entry
-        self.what = what
+
+    @property
+    def what(self) -> str:
+        return f"{self.kind} {self.ident[:40]!r}" if self.ident else self.kind
 
     def _complain(self, key: str, expected: str) -> InvalidUpstreamResponse:
         return _invalid(f"{self.what}.{key} is missing or not {expected}")
@@ -142,7 +153,7 @@ class DeletedContact:
     def from_entry(cls, contact_id: str, raw: Any) -> Self:
         if not isinstance(contact_id, str) or not contact_id:
             raise _invalid("a deleted contact has no id")
-        fields = _Fields(raw, f"deleted contact {contact_id[:40]!r}")
+        fields = _Fields(raw, "deleted contact", contact_id)
         return cls(
             contact_id=contact_id,
             email=fields.text("email"),
@@ -180,7 +191,7 @@ class Contact:
 
     @classmethod
     def from_entry(cls, contact_id: str, raw: Any) -> Self:
-        fields = _Fields(raw, f"contact {contact_id[:40]!r}")
+        fields = _Fields(raw, "contact", contact_id)
         return cls(
             contact_id=contact_id,
             email=fields.text("email"),
@@ -197,6 +208,21 @@ class Contact:
     @classmethod
     def parse_map(cls, result: Any) -> list[Self]:
         return [cls.from_entry(key, entry) for key, entry in _id_map(result, "get_contacts result")]
+
+
+def memberships(result: Any) -> set[tuple[str, str]]:
+    """``(lower-cased email, campaign id)`` of every contact in a ``get_contacts`` result.
+
+    The adapter's superseded-deletion check needs only these two fields of every active contact (tens
+    of thousands in a large account), so no :class:`Contact` records are built for it.
+    """
+    found: set[tuple[str, str]] = set()
+    for contact_id, entry in _id_map(result, "get_contacts result"):
+        email, campaign = entry.get("email"), entry.get("campaign")
+        if not isinstance(email, str) or not isinstance(campaign, str) or not email or not campaign:
+            raise _invalid(f"contact {contact_id[:40]!r} has no email or campaign")
+        found.add((email.lower(), campaign))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +242,7 @@ class Campaign:
 
     @classmethod
     def from_entry(cls, campaign_id: str, raw: Any) -> Self:
-        fields = _Fields(raw, f"campaign {campaign_id[:40]!r}")
+        fields = _Fields(raw, "campaign", campaign_id)
         return cls(
             campaign_id=campaign_id,
             name=fields.text("name"),
@@ -250,7 +276,7 @@ class Message:
 
     @classmethod
     def from_entry(cls, message_id: str, raw: Any) -> Self:
-        fields = _Fields(raw, f"message {message_id[:40]!r}")
+        fields = _Fields(raw, "message", message_id)
         return cls(
             message_id=message_id,
             campaign_id=fields.text("campaign"),

@@ -121,6 +121,26 @@ async def test_messages_by_ids_finds_every_type_in_one_request(emulator: Emulato
     assert await emulator.http_requests() == 1
 
 
+async def test_catalog_by_ids_asks_for_campaigns_and_messages_in_one_request(emulator: Emulator) -> None:
+    client = emulator.client()
+    truth = await emulator.ground_truth()
+    campaign_ids = [*list(truth["campaigns"])[:2], "nope0"]
+    message_ids = [*list(truth["messages"])[:3], "nope1"]
+
+    await emulator.reset_requests()
+    campaigns, messages = await client.get_catalog_by_ids(campaign_ids, [*message_ids, message_ids[0]])
+
+    assert set(campaigns) == set(campaign_ids[:2])
+    assert set(messages) == set(message_ids[:3])
+    log = await emulator.requests()
+    assert log["http_requests"] == 1
+    assert log["operations"] == {"get_campaigns": 1, "get_message": 4}
+    assert await client.get_catalog_by_ids([], []) == ({}, {})
+    only_messages = await client.get_catalog_by_ids([], message_ids[:1])
+    assert only_messages[0] == {} and set(only_messages[1]) == set(message_ids[:1])
+    assert await emulator.http_requests() == 2
+
+
 async def test_get_messages_by_conditions(emulator: Emulator) -> None:
     messages = await emulator.client().get_messages({"type": "draft"})
 

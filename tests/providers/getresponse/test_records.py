@@ -160,3 +160,17 @@ def test_any_json_either_parses_or_is_an_invalid_upstream_response(result: Any) 
             parser(result)
     with contextlib.suppress(InvalidUpstreamResponse):
         AccountCallbacks.parse(result)
+
+
+def test_memberships_read_only_email_and_campaign() -> None:
+    from gateway.providers.getresponse.records import memberships
+
+    result = {
+        "a": {"email": "Ann@Example.com", "campaign": "c1", "created_on": "garbage"},
+        "b": {"email": "bob@example.com", "campaign": "c2"},
+    }
+    assert memberships(result) == {("ann@example.com", "c1"), ("bob@example.com", "c2")}
+    assert memberships([]) == set()
+    for broken in ({"a": {"email": "x@y.z"}}, {"a": {"email": None, "campaign": "c"}}, {"a": []}, "nope"):
+        with pytest.raises(InvalidUpstreamResponse):
+            memberships(broken)
