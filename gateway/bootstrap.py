@@ -24,7 +24,11 @@ def _snapshot_store(settings: Settings) -> SnapshotStore:
         return RedisSnapshotStore(
             settings.redis_url, ttl=settings.snapshot_ttl_seconds, max_entries=settings.snapshot_max_entries
         )
-    return MemorySnapshotStore(ttl=settings.snapshot_ttl_seconds, max_entries=settings.snapshot_max_entries)
+    return MemorySnapshotStore(
+        ttl=settings.snapshot_ttl_seconds,
+        max_entries=settings.snapshot_max_entries,
+        memory_entries=settings.snapshot_memory_entries,
+    )
 
 
 def build_services(

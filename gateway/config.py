@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=500, ge=1)
     snapshot_ttl_seconds: float = Field(default=600.0, gt=0)
     snapshot_max_entries: int = Field(default=100_000, ge=1)
+    snapshot_memory_entries: int = Field(
+        default=300_000,
+        ge=1,
+        description="In-memory store: entries held across snapshots before the oldest go.",
+    )
     redis_url: str | None = Field(
         default=None, description="If set, paging snapshots live in Redis and are shared by every replica."
     )

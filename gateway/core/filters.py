@@ -80,7 +80,10 @@ class TextCondition:
 
 
 def utc_day(moment: datetime) -> date:
-    return moment.astimezone(UTC).date() if moment.tzinfo else moment.date()
+    """The UTC calendar day of ``moment`` (a naive moment is taken as UTC)."""
+    if moment.tzinfo is None or moment.tzinfo is UTC:
+        return moment.date()
+    return moment.astimezone(UTC).date()
 
 
 @dataclass(frozen=True)

@@ -94,35 +94,67 @@ def _new_id() -> str:
 
 
 class MemorySnapshotStore:
-    def __init__(self, *, ttl: float = 600.0, max_snapshots: int = 1000, max_entries: int = 100_000) -> None:
+    """Snapshots in this process's memory, bounded by age, by count and by the entries they hold.
+
+    Entries are kept as orjson-encoded bytes, one per entry: bytes are not containers, so thousands of
+    stored listings add nothing to the garbage collector's work (as dicts they made full collections
+    take hundreds of milliseconds), and a page decodes only its own slice.  When ``memory_entries`` is
+    exceeded the oldest snapshots go first; a cursor into one of them gets ``CURSOR_EXPIRED``.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl: float = 600.0,
+        max_snapshots: int = 1000,
+        max_entries: int = 100_000,
+        memory_entries: int = 300_000,
+    ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
         self._max_snapshots = max_snapshots
-        self._items: OrderedDict[str, tuple[float, Snapshot, list[Any]]] = OrderedDict()
+        self._memory_entries = memory_entries
+        self._held = 0
+        self._items: OrderedDict[str, tuple[float, Snapshot, list[bytes]]] = OrderedDict()
 
     async def create(self, snapshot: Snapshot, entries: Sequence[Any]) -> str:
-        self._evict()
+        self._evict_expired()
         snapshot_id = _new_id()
-        self._items[snapshot_id] = (time.monotonic() + self.ttl, snapshot, list(entries))
-        while len(self._items) > self._max_snapshots:
-            self._items.popitem(last=False)
+        encoded = [orjson.dumps(entry) for entry in entries]
+        self._items[snapshot_id] = (time.monotonic() + self.ttl, snapshot, encoded)
+        self._held += len(encoded)
+        while len(self._items) > 1 and (
+            len(self._items) > self._max_snapshots or self._held > self._memory_entries
+        ):
+            self._drop(next(iter(self._items)))
         return snapshot_id
 
     async def page(self, snapshot_id: str, offset: int, limit: int) -> SnapshotPage:
         item = self._items.get(snapshot_id)
         if item is None or item[0] < time.monotonic():
-            self._items.pop(snapshot_id, None)
+            self._drop(snapshot_id)
             raise CursorExpired("the cursor has expired; start again without `after`")
-        _, snapshot, entries = item
-        return SnapshotPage(snapshot_id, snapshot, offset, entries[offset : offset + limit])
+        _, snapshot, encoded = item
+        entries = [orjson.loads(entry) for entry in encoded[offset : offset + limit]]
+        return SnapshotPage(snapshot_id, snapshot, offset, entries)
 
-    def _evict(self) -> None:
+    @property
+    def entries_held(self) -> int:
+        return self._held
+
+    def _drop(self, snapshot_id: str) -> None:
+        item = self._items.pop(snapshot_id, None)
+        if item is not None:
+            self._held -= len(item[2])
+
+    def _evict_expired(self) -> None:
         now = time.monotonic()
         for key in [k for k, (expires, _, _) in self._items.items() if expires < now]:
-            del self._items[key]
+            self._drop(key)
 
     async def aclose(self) -> None:
         self._items.clear()
+        self._held = 0
 
 
 class RedisSnapshotStore:

@@ -56,3 +56,16 @@ async def test_empty_snapshot_and_unknown_id(store) -> None:
     assert (await store.page(snapshot_id, 0, 10)).entries == []
     with pytest.raises(CursorExpired):
         await store.page("deadbeef", 0, 10)
+
+
+async def test_memory_store_drops_the_oldest_snapshots_beyond_its_entry_budget() -> None:
+    store = MemorySnapshotStore(memory_entries=250)
+    first = await store.create(_meta(100), [["getresponse", {"n": i}] for i in range(100)])
+    second = await store.create(_meta(100), [["getresponse", {"n": i}] for i in range(100)])
+    assert store.entries_held == 200
+    third = await store.create(_meta(100), [["getresponse", {"n": i}] for i in range(100)])
+    assert store.entries_held == 200
+    with pytest.raises(CursorExpired):
+        await store.page(first, 0, 1)
+    for kept in (second, third):
+        assert (await store.page(kept, 99, 5)).entries == [["getresponse", {"n": 99}]]

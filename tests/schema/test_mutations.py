@@ -115,8 +115,9 @@ async def test_restore_fails_closed_when_the_other_provider_cannot_be_checked(ru
 
     ports[Provider.GETRESPONSE].failure = ProviderUnavailable("down", provider="getresponse")
     cc_id = encode_global_id("ConstantContactDeletedContact", "co0002")
-    payload = (await run(RESTORE, {"input": {"contacts": [{"id": cc_id}], "constantContactListIds": ["l1"]}})
-               ).data["restoreContacts"]
+    payload = (
+        await run(RESTORE, {"input": {"contacts": [{"id": cc_id}], "constantContactListIds": ["l1"]}})
+    ).data["restoreContacts"]
     (result,) = payload["results"]
     assert (result["status"], result["code"]) == ("SKIPPED", "CONSENT_UNVERIFIED")
     assert "GETRESPONSE" in result["message"]

@@ -34,8 +34,8 @@ from gateway.core.ports import (
 from gateway.providers.errors import NotFound, ProviderError
 
 from .client import ConstantContactClient
-from .mapping import to_deleted_contact
-from .records import Activity, Contact, ContactList
+from .mapping import to_deleted_contact, to_deleted_contact_from_json
+from .records import Activity, ContactList
 
 __all__ = ["ConstantContactAdapter"]
 
@@ -77,8 +77,8 @@ class ConstantContactAdapter:
 
     async def _deleted(self, **params: Any) -> list[DeletedContact]:
         found: list[DeletedContact] = []
-        async for page in self.client.iter_contact_pages(status=("deleted",), limit=PAGE_SIZE, **params):
-            found.extend(c for c in map(to_deleted_contact, page.contacts) if c is not None)
+        async for page in self.client.iter_contact_entries(status=("deleted",), limit=PAGE_SIZE, **params):
+            found.extend(c for c in map(to_deleted_contact_from_json, page.entries) if c is not None)
         return found
 
     def listing_cost(self) -> int:
@@ -279,7 +279,7 @@ class ConstantContactAdapter:
         return contact.raw
 
     def from_snapshot_entry(self, entry: Any) -> DeletedContact:
-        mapped = to_deleted_contact(Contact.from_json(entry))
+        mapped = to_deleted_contact_from_json(entry)
         assert mapped is not None, "snapshots only hold deleted contacts"
         return mapped
 

@@ -37,7 +37,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -68,7 +68,15 @@ from gateway.providers.resilience import (
 )
 
 from .auth import BearerCredentials, OAuthRefresh
-from .records import PROVIDER, Activity, Contact, ContactList, ContactListsPage, ContactsPage
+from .records import (
+    PROVIDER,
+    Activity,
+    Contact,
+    ContactEntriesPage,
+    ContactList,
+    ContactListsPage,
+    ContactsPage,
+)
 
 __all__ = [
     "BULK_CHUNK",
@@ -84,6 +92,14 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+class _Paged(Protocol):
+    @property
+    def next_href(self) -> str | None: ...
+
+
+PageT = TypeVar("PageT", bound=_Paged)
 
 MAX_PAGE_SIZE = 500
 BULK_CHUNK = 500
@@ -448,7 +464,7 @@ class ConstantContactClient:
 
     # -- contacts ----------------------------------------------------------------------------------
 
-    async def iter_contact_pages(
+    def iter_contact_pages(
         self,
         *,
         status: Sequence[str] = (),
@@ -469,40 +485,42 @@ class ConstantContactClient:
         Without ``status`` CC returns every contact that is *not* deleted; ask for ``("deleted",)`` or
         ``("all",)`` to see deleted ones.
         """
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        if len(lists) > 25:
-            raise ValueError("at most 25 list ids may be filtered on")
-        params: dict[str, str] = {"limit": str(limit)}
-        if status:
-            params["status"] = _csv(status, CONTACT_STATUSES, "status")
-        if email is not None:
-            params["email"] = email
-        if lists:
-            params["lists"] = _csv(lists, None, "lists")
-        for name, value in (
-            ("created_after", created_after),
-            ("created_before", created_before),
-            ("updated_after", updated_after),
-            ("updated_before", updated_before),
-            ("optout_after", optout_after),
-            ("optout_before", optout_before),
-        ):
-            if value is not None:
-                params[name] = _timestamp(value)
-        if include:
-            params["include"] = _csv(include, CONTACT_INCLUDES, "include")
-        if include_count:
-            params["include_count"] = "true"
+        params = _contacts_params(
+            status=status, limit=limit, email=email, lists=lists, created_after=created_after,
+            created_before=created_before, updated_after=updated_after, updated_before=updated_before,
+            optout_after=optout_after, optout_before=optout_before, include=include,
+            include_count=include_count,
+        )  # fmt: skip
+        return self._pages(params, ContactsPage.from_json)
 
-        page = await self._call("GET", "/v3/contacts", ContactsPage.from_json, params=params)
+    def iter_contact_entries(
+        self,
+        *,
+        status: Sequence[str] = (),
+        limit: int = MAX_PAGE_SIZE,
+        email: str | None = None,
+        created_after: Timestamp | None = None,
+        created_before: Timestamp | None = None,
+        updated_after: Timestamp | None = None,
+        include_count: bool = False,
+    ) -> AsyncIterator[ContactEntriesPage]:
+        """:meth:`iter_contact_pages` with each contact left as its JSON object, for readers that need
+        a few fields of many contacts (``ContactSummary``) and the full record of only some."""
+        params = _contacts_params(
+            status=status, limit=limit, email=email, created_after=created_after,
+            created_before=created_before, updated_after=updated_after, include_count=include_count,
+        )  # fmt: skip
+        return self._pages(params, ContactEntriesPage.from_json)
+
+    async def _pages(self, params: dict[str, str], parse: Callable[[Any], PageT]) -> AsyncIterator[PageT]:
+        page = await self._call("GET", "/v3/contacts", parse, params=params)
         seen: set[str] = set()
         while True:
             yield page
             if page.next_href is None:
                 return
             path = self._follow(page.next_href, seen)
-            page = await self._call("GET", path, ContactsPage.from_json)
+            page = await self._call("GET", path, parse)
 
     async def get_contact(self, contact_id: str, include: Sequence[str] = ()) -> Contact:
         """``GET /v3/contacts/{id}``; deleted contacts come back too (with ``deleted_at``)."""
@@ -609,3 +627,47 @@ class ConstantContactClient:
             page = await self._call("GET", path, ContactListsPage.from_json)
             found.extend(page.lists)
         return found
+
+
+def _contacts_params(
+    *,
+    status: Sequence[str] = (),
+    limit: int = MAX_PAGE_SIZE,
+    email: str | None = None,
+    lists: Sequence[str] = (),
+    created_after: Timestamp | None = None,
+    created_before: Timestamp | None = None,
+    updated_after: Timestamp | None = None,
+    updated_before: Timestamp | None = None,
+    optout_after: Timestamp | None = None,
+    optout_before: Timestamp | None = None,
+    include: Sequence[str] = (),
+    include_count: bool = False,
+) -> dict[str, str]:
+    """The query string of ``GET /v3/contacts``; bad values raise ``ValueError`` before any request."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+    if len(lists) > 25:
+        raise ValueError("at most 25 list ids may be filtered on")
+    params: dict[str, str] = {"limit": str(limit)}
+    if status:
+        params["status"] = _csv(status, CONTACT_STATUSES, "status")
+    if email is not None:
+        params["email"] = email
+    if lists:
+        params["lists"] = _csv(lists, None, "lists")
+    for name, value in (
+        ("created_after", created_after),
+        ("created_before", created_before),
+        ("updated_after", updated_after),
+        ("updated_before", updated_before),
+        ("optout_after", optout_after),
+        ("optout_before", optout_before),
+    ):
+        if value is not None:
+            params[name] = _timestamp(value)
+    if include:
+        params["include"] = _csv(include, CONTACT_INCLUDES, "include")
+    if include_count:
+        params["include_count"] = "true"
+    return params

@@ -22,8 +22,10 @@ __all__ = [
     "TERMINAL_ACTIVITY_STATES",
     "Activity",
     "Contact",
+    "ContactEntriesPage",
     "ContactList",
     "ContactListsPage",
+    "ContactSummary",
     "ContactsPage",
     "EmailAddress",
     "next_href",
@@ -220,6 +222,63 @@ class ContactsPage:
             contacts=[Contact.from_json(item) for item in _items(data, "contacts", what)],
             contacts_count=_int(data, "contacts_count", what),
             next_href=next_href(data, what),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContactEntriesPage:
+    """One page of ``GET /v3/contacts`` whose contacts are left as JSON objects (parsed on demand)."""
+
+    entries: list[Mapping[str, Any]]
+    contacts_count: int | None = None
+    next_href: str | None = None
+
+    @classmethod
+    def from_json(cls, payload: Any) -> ContactEntriesPage:
+        what = "contacts page"
+        data = _object(payload, what)
+        if "contacts" not in data:
+            raise _invalid(f"{what} has no contacts")
+        return cls(
+            entries=[_object(item, "contact") for item in _items(data, "contacts", what)],
+            contacts_count=_int(data, "contacts_count", what),
+            next_href=next_href(data, what),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSummary:
+    """The fields of a contact that a listing of deleted contacts needs, read and checked alone.
+
+    A listing reads every deleted contact of the account to merge them in one order; parsing all of
+    each one (:class:`Contact`) is left for the few that are shown.
+    """
+
+    contact_id: str
+    address: str | None
+    permission_to_send: str | None
+    first_name: str | None
+    last_name: str | None
+    created_at: datetime | None
+    deleted_at: date | None
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, Any]) -> ContactSummary:
+        what = "contact"
+        email = payload.get("email_address")
+        address = permission = None
+        if email is not None:
+            email = _object(email, f"{what}.email_address")
+            address = _required_str(email, "address", f"{what}.email_address")
+            permission = _str(email, "permission_to_send", f"{what}.email_address")
+        return cls(
+            contact_id=_required_str(payload, "contact_id", what),
+            address=address,
+            permission_to_send=permission,
+            first_name=_str(payload, "first_name", what),
+            last_name=_str(payload, "last_name", what),
+            created_at=_datetime(payload, "created_at", what),
+            deleted_at=_date(payload, "deleted_at", what),
         )
 
 

@@ -35,7 +35,7 @@ from gateway.providers.errors import NotFound, ProviderError
 from .client import GetResponseClient, RpcCall
 from .conditions import DayRange, DeletedContactsQuery, TextCondition
 from .mapping import to_deleted_contact
-from .records import Campaign, Contact, Message, memberships
+from .records import Campaign, Contact, DeletedContactSummary, Message, memberships
 from .records import DeletedContact as DeletedRecord
 
 __all__ = ["GetResponseAdapter"]
@@ -109,7 +109,7 @@ class GetResponseAdapter:
             results.append(
                 [
                     to_deleted_contact(record)
-                    for record in DeletedRecord.parse_map(deleted_raw)
+                    for record in DeletedContactSummary.parse_map(deleted_raw)
                     if (record.email.lower(), record.campaign_id) not in active
                 ]
             )
@@ -241,7 +241,7 @@ class GetResponseAdapter:
 
     def from_snapshot_entry(self, entry: Any) -> DeletedContact:
         contact_id, raw = entry
-        return to_deleted_contact(DeletedRecord.from_entry(contact_id, raw))
+        return to_deleted_contact(DeletedContactSummary.from_entry(contact_id, raw))
 
     async def aclose(self) -> None:
         await self.client.aclose()

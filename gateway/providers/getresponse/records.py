@@ -29,6 +29,7 @@ __all__ = [
     "Campaign",
     "Contact",
     "DeletedContact",
+    "DeletedContactSummary",
     "Message",
     "memberships",
     "parse_timestamp",
@@ -167,6 +168,44 @@ class DeletedContact:
             created_on=fields.timestamp("created_on"),
             deleted_on=fields.timestamp("deleted_on"),
             raw=dict(fields.entry),
+        )
+
+    @classmethod
+    def parse_map(cls, result: Any) -> list[Self]:
+        return [cls.from_entry(key, entry) for key, entry in _id_map(result, "get_contacts_deleted result")]
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedContactSummary:
+    """The fields of a ``get_contacts_deleted`` entry that a listing needs, read and checked alone.
+
+    A listing reads every deletion of the account to merge and de-duplicate them; the whole
+    :class:`DeletedContact` is parsed later, for the ones shown (``raw`` is the entry, unchanged).
+    """
+
+    contact_id: str
+    email: str
+    name: str | None
+    campaign_id: str
+    reason: str
+    created_on: datetime
+    deleted_on: datetime
+    raw: Mapping[str, Any] = field(hash=False, repr=False)
+
+    @classmethod
+    def from_entry(cls, contact_id: str, raw: Any) -> Self:
+        if not isinstance(contact_id, str) or not contact_id:
+            raise _invalid("a deleted contact has no id")
+        fields = _Fields(raw, "deleted contact", contact_id)
+        return cls(
+            contact_id=contact_id,
+            email=fields.text("email"),
+            name=fields.optional_text("name"),
+            campaign_id=fields.text("campaign"),
+            reason=fields.text("reason"),
+            created_on=fields.timestamp("created_on"),
+            deleted_on=fields.timestamp("deleted_on"),
+            raw=fields.entry,
         )
 
     @classmethod
