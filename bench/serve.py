@@ -49,12 +49,9 @@ def _tuples(settings: dict[str, Any], *names: str) -> dict[str, Any]:
 
 def _without_caches(app_module: Any) -> None:
     """Make ``create_app`` use a schema without the parse and validation caches."""
-    from strawberry.extensions import ParserCache, ValidationCache
-
     from gateway.schema import schema as schema_module
 
-    schema = schema_module.build_schema()
-    schema.extensions = [e for e in schema.extensions if e not in (ParserCache, ValidationCache)]
+    schema = schema_module.build_schema(caches=False)
     app_module.get_schema = lambda: schema
 
 
@@ -135,6 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = build_app(args.kind, json.loads(os.environ.get(SETTINGS_VARIABLE, "{}")), no_caches=args.no_caches)
+    if args.kind == "gateway":
+        from gateway.config import Settings
+        from gateway.runtime import tune_garbage_collector
+
+        if Settings().gc_tuning:  # as `gateway serve` does
+            tune_garbage_collector()
     if args.profile_control:
         app = ProfileControl(app)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

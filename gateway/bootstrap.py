@@ -8,6 +8,7 @@ from .config import Settings
 from .core.model import Provider
 from .core.ports import DeletedContactsPort
 from .core.services import Services
+from .core.shared_listings import SharedListings
 from .core.snapshots import MemorySnapshotStore, RedisSnapshotStore, SnapshotStore
 from .providers.constant_contact.adapter import ConstantContactAdapter
 from .providers.constant_contact.auth import OAuthRefresh
@@ -96,6 +97,7 @@ def build_services(
     return Services(
         ports=ports,
         snapshots=_snapshot_store(settings),
+        listings=SharedListings(ttl=settings.listing_cache_seconds),
         default_page_size=settings.page_size_default,
         max_page_size=settings.page_size_max,
         getresponse=getresponse,

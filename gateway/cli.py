@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from .runtime import tune_garbage_collector
+
 __all__ = ["main"]
 
 DEMO_CC_ACCESS_TOKEN = "demo-cc-access-token"
@@ -31,8 +33,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings()
     _configure_logging(settings.log_level)
+    app = create_app(settings)
+    if settings.gc_tuning:
+        tune_garbage_collector()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host,
         port=args.port,
         log_level=settings.log_level.lower(),
@@ -68,8 +73,11 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Constant Contact emulator: {cc.url}/v3   (control plane {cc.url}/_emulator/requests)")
     print(f"GetResponse emulator:      {gr.url}/     (control plane {gr.url}/_emulator/requests)")
     print(f"GraphiQL:                  http://{args.host}:{args.port}/graphql", flush=True)
+    app = create_app(settings)
+    if settings.gc_tuning:
+        tune_garbage_collector()
     try:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     finally:
         cc.stop()
         gr.stop()

@@ -51,11 +51,20 @@ class Settings(BaseSettings):
         ge=1,
         description="In-memory store: entries held across snapshots before the oldest go.",
     )
+    listing_cache_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="Reuse a provider's finished first-page listing this long (0: share only in flight).",
+    )
     redis_url: str | None = Field(
         default=None, description="If set, paging snapshots live in Redis and are shared by every replica."
     )
 
     log_level: str = "INFO"
+    gc_tuning: bool = Field(
+        default=True,
+        description="Freeze start-up objects and collect garbage less often (gateway/runtime.py).",
+    )
 
     @property
     def constant_contact_configured(self) -> bool:

@@ -1,6 +1,7 @@
 """Merged, exactly-once paging of deleted contacts across providers.
 
-``first page``: ask every provider the filter targets, concurrently; keep what each answered (a
+``first page``: ask every provider the filter targets, concurrently (concurrent first pages of the same
+filter share each provider's listing: ``shared_listings``); keep what each answered (a
 provider that fails is reported in ``sources`` and the others still answer); apply the filter in the
 gateway (so push-down never changes the answer); merge in the one documented order; store the merged
 list as a snapshot and return its head.  ``later pages``: slice the snapshot the cursor points into.
@@ -20,6 +21,7 @@ from .filters import DeletedContactFilter
 from .model import DeletedContact, Provider
 from .ordering import merge_order
 from .ports import DeletedContactsPort
+from .shared_listings import SharedListings
 from .snapshots import Snapshot as SnapshotMeta
 from .snapshots import SnapshotStore, decode_cursor, encode_cursor
 
@@ -83,22 +85,22 @@ class ListingPage:
 
 
 async def _ask(
-    port: DeletedContactsPort, query: DeletedContactFilter
+    port: DeletedContactsPort, query: DeletedContactFilter, listings: SharedListings
 ) -> tuple[list[DeletedContact], SourceStatus]:
-    started = time.time()
     try:
-        found = await port.list_deleted(query)
+        listing = await listings.get(port.provider, query.cache_key(), lambda: port.list_deleted(query))
     except GatewayError as error:
         return [], SourceStatus(
             port.provider,
             ok=False,
-            fetched_at=started,
+            fetched_at=time.time(),
             error_code=error.code,
             message=error.message,
             retry_after=getattr(error, "retry_after", None),
         )
+    found = listing.contacts
     matching = [contact for contact in found if query.matches(contact)] if query.checks_contacts else found
-    return matching, SourceStatus(port.provider, ok=True, fetched_at=started, count=len(matching))
+    return matching, SourceStatus(port.provider, ok=True, fetched_at=listing.fetched_at, count=len(matching))
 
 
 async def list_deleted_page(
@@ -108,6 +110,7 @@ async def list_deleted_page(
     *,
     first: int,
     after: str | None,
+    listings: SharedListings | None = None,
 ) -> ListingPage:
     if after is not None:
         snapshot_id, offset = decode_cursor(after)
@@ -128,7 +131,8 @@ async def list_deleted_page(
         if provider not in ports:
             raise ProviderNotConfigured(f"{provider.name} is not configured on this gateway")
     asked = [port for provider, port in ports.items() if query.asks(provider)]
-    answers = await asyncio.gather(*(_ask(port, query) for port in asked))
+    shared = listings if listings is not None else SharedListings()
+    answers = await asyncio.gather(*(_ask(port, query, shared) for port in asked))
     merged = merge_order(contact for found, _ in answers for contact in found)
     merged = merged[: store.max_entries]
     sources = [status for _, status in answers]

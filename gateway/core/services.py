@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .model import Provider
 from .ports import DeletedContactsPort
+from .shared_listings import SharedListings
 from .snapshots import SnapshotStore
 
 __all__ = ["Services"]
@@ -18,6 +19,8 @@ class Services:
     ports: Mapping[Provider, DeletedContactsPort]
     """The configured providers; a provider without credentials is simply absent."""
     snapshots: SnapshotStore
+    listings: SharedListings = field(default_factory=SharedListings)
+    """First-page listings shared by concurrent requests (and reused for a while, if configured)."""
     default_page_size: int = 50
     max_page_size: int = 500
     getresponse: Any = None

@@ -182,6 +182,12 @@ async def _resolve_deleted(
     return pairs, missing
 
 
+def _forget_listings(info: Info, targets: list[Target]) -> None:
+    """A listing fetched before this mutation must not answer a first page asked after it."""
+    for provider in {target.provider for target in targets}:
+        info.context.services.listings.invalidate(provider)
+
+
 async def _suppression_evidence(
     info: Info, contacts: list[model.DeletedContact]
 ) -> tuple[dict[str, list[model.DeletedContact]], dict[model.Provider, GatewayError]]:
@@ -204,6 +210,7 @@ class Mutation:
         services = info.context.services
         targets, user_errors = _targets(input.contacts, set(services.ports))
         outcomes = await actions.delete_targets(services.ports, targets, wait=input.wait_for_completion)
+        _forget_listings(info, targets)
         return _payload(outcomes, user_errors)
 
     @strawberry.mutation(
@@ -245,5 +252,6 @@ class Mutation:
         )
         outcomes += gate.blocked
         outcomes += await actions.restore_targets(services.ports, gate.allowed, options)
+        _forget_listings(info, [target for target, _ in gate.allowed])
         outcomes.sort(key=lambda o: o.target.index)
         return _payload(outcomes, user_errors)

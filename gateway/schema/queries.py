@@ -171,7 +171,9 @@ class Query:
         if not 1 <= size <= services.max_page_size:
             raise UserInputError(f"`first` must be between 1 and {services.max_page_size}")
         query = filter.to_core() if filter is not None else DeletedContactFilterInput().to_core()
-        page = await list_deleted_page(services.ports, services.snapshots, query, first=size, after=after)
+        page = await list_deleted_page(
+            services.ports, services.snapshots, query, first=size, after=after, listings=services.listings
+        )
         _report_source_errors(info.context, info, page.sources)
         return DeletedContactConnection.from_page(page)
 

@@ -75,3 +75,19 @@ async def test_nodes_of_many_ids_cost_one_listing_per_provider(stack: Stack) -> 
     counts = await stack.counts()
     assert counts["gr"]["http_requests"] == 1
     assert counts["cc"]["http_requests"] <= 2
+
+
+async def test_concurrent_identical_first_pages_share_one_listing_per_provider(stack: Stack) -> None:
+    import asyncio
+
+    query = "{ deletedContacts(first: 10) { totalCount sources { provider fetchedAt } } }"
+    await stack.reset_counts()
+    bodies = await asyncio.gather(*(stack.graphql(query) for _ in range(6)))
+    assert len({b["data"]["deletedContacts"]["totalCount"] for b in bodies}) == 1
+    counts = await stack.counts()
+    assert counts["gr"]["operations"]["get_contacts_deleted"] == 1
+    assert counts["cc"]["operations"]["getContacts"] == 1
+
+    # Each request still gets its own snapshot, and a later first page reads the providers again.
+    await stack.graphql(query)
+    assert (await stack.counts())["gr"]["operations"]["get_contacts_deleted"] == 2
