@@ -27,10 +27,7 @@ MIN_OVERRIDE_REASON_LENGTH = 10
 
 
 def _failed_all(targets: Sequence[Target], error: GatewayError) -> list[OperationOutcome]:
-    return [
-        OperationOutcome(t, OutcomeStatus.FAILED, t.contact_id, t.email, error.message, error.code)
-        for t in targets
-    ]
+    return [OperationOutcome.failed(target, error) for target in targets]
 
 
 async def delete_targets(

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from gateway.errors import GatewayError
+
 from .filters import DeletedContactFilter
 from .model import DeletedContact, Provider
 
@@ -71,6 +73,25 @@ class OperationOutcome:
     code: str | None = None
     bulk_operation: BulkProgress | None = None
     contact: DeletedContact | None = None
+
+    @classmethod
+    def failed(
+        cls,
+        target: Target,
+        error: GatewayError,
+        contact_id: str | None = None,
+        contact: DeletedContact | None = None,
+    ) -> OperationOutcome:
+        """``target`` failed with ``error`` (its message and code are written for the caller)."""
+        return cls(
+            target,
+            OutcomeStatus.FAILED,
+            contact_id or target.contact_id,
+            target.email,
+            error.message,
+            error.code,
+            contact=contact,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,7 +128,7 @@ class ConstantContactAdapter:
         problems: list[OperationOutcome] = []
         for target, answer in zip(by_email, found, strict=True):
             if isinstance(answer, ProviderError):
-                problems.append(_failed(target, answer))
+                problems.append(OperationOutcome.failed(target, answer))
             elif isinstance(answer, BaseException):
                 raise answer
             else:
@@ -154,7 +154,7 @@ class ConstantContactAdapter:
             try:
                 await self.client.delete_contact(contact_id)
             except ProviderError as error:
-                return [*outcomes, _failed(target, error, contact_id)]
+                return [*outcomes, OperationOutcome.failed(target, error, contact_id)]
             return [*outcomes, OperationOutcome(target, OutcomeStatus.DONE, contact_id, target.email)]
         if resolved:
             activities = await self.client.start_bulk_delete([contact_id for _, contact_id in resolved])
@@ -183,7 +183,7 @@ class ConstantContactAdapter:
             try:
                 await self.client.restore_contact(contact.contact_id, list_ids)
             except ProviderError as error:
-                return [_failed(target, error, contact.contact_id, contact)]
+                return [OperationOutcome.failed(target, error, contact.contact_id, contact)]
             return [
                 OperationOutcome(
                     target, OutcomeStatus.DONE, contact.contact_id, contact.email, contact=contact
@@ -285,17 +285,3 @@ class ConstantContactAdapter:
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-
-def _failed(
-    target: Target, error: ProviderError, contact_id: str | None = None, contact: DeletedContact | None = None
-) -> OperationOutcome:
-    return OperationOutcome(
-        target,
-        OutcomeStatus.FAILED,
-        contact_id or target.contact_id,
-        target.email,
-        error.message,
-        error.code,
-        contact=contact,
-    )

@@ -214,14 +214,11 @@ class ContactsPage:
 
     @classmethod
     def from_json(cls, payload: Any) -> ContactsPage:
-        what = "contacts page"
-        data = _object(payload, what)
-        if "contacts" not in data:
-            raise _invalid(f"{what} has no contacts")
+        page = ContactEntriesPage.from_json(payload)
         return cls(
-            contacts=[Contact.from_json(item) for item in _items(data, "contacts", what)],
-            contacts_count=_int(data, "contacts_count", what),
-            next_href=next_href(data, what),
+            contacts=[Contact.from_json(entry) for entry in page.entries],
+            contacts_count=page.contacts_count,
+            next_href=page.next_href,
         )
 
 

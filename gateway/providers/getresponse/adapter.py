@@ -165,7 +165,7 @@ class GetResponseAdapter:
             )
             for target, answer in zip(by_email, lookups, strict=True):
                 if isinstance(answer, ProviderError):
-                    outcomes.append(_failed(target, answer))
+                    outcomes.append(OperationOutcome.failed(target, answer))
                     continue
                 active = Contact.parse_map(answer)
                 if not active:
@@ -184,7 +184,7 @@ class GetResponseAdapter:
             answers = await self.client.delete_contacts([contact_id for _, contact_id in resolved])
             for (target, contact_id), answer in zip(resolved, answers, strict=True):
                 if isinstance(answer, ProviderError):
-                    outcomes.append(_failed(target, answer, contact_id))
+                    outcomes.append(OperationOutcome.failed(target, answer, contact_id))
                 else:
                     outcomes.append(OperationOutcome(target, OutcomeStatus.DONE, contact_id, target.email))
         return outcomes
@@ -208,7 +208,7 @@ class GetResponseAdapter:
         outcomes = []
         for (target, contact), answer in zip(contacts, answers, strict=True):
             if isinstance(answer, ProviderError):
-                outcomes.append(_failed(target, answer, contact.contact_id, contact))
+                outcomes.append(OperationOutcome.failed(target, answer, contact.contact_id, contact))
             else:
                 outcomes.append(
                     OperationOutcome(
@@ -245,17 +245,3 @@ class GetResponseAdapter:
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-
-def _failed(
-    target: Target, error: ProviderError, contact_id: str | None = None, contact: DeletedContact | None = None
-) -> OperationOutcome:
-    return OperationOutcome(
-        target,
-        OutcomeStatus.FAILED,
-        contact_id or target.contact_id,
-        target.email,
-        error.message,
-        error.code,
-        contact=contact,
-    )

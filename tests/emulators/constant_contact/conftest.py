@@ -10,7 +10,7 @@ tests of the limits themselves use the defaults.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,8 @@ import pytest
 from starlette.applications import Starlette
 
 from gateway.emulators.constant_contact import ConstantContactEmulatorSettings, create_app
-from gateway.serving import BackgroundServer
+
+from ...servers import ServerPool
 
 ACCESS_TOKEN = "demo-cc-access-token"
 SMALL_ACCOUNT = ConstantContactEmulatorSettings(seed=11, contacts=400, requests_per_second=10_000.0)
@@ -100,32 +101,9 @@ def transport(request: pytest.FixtureRequest) -> str:
     return mode
 
 
-class _Servers:
-    """One real-HTTP emulator per settings, shared by the session: starting uvicorn costs ~0.3 s."""
-
-    def __init__(self) -> None:
-        self._running: dict[ConstantContactEmulatorSettings, BackgroundServer] = {}
-
-    def get(self, settings: ConstantContactEmulatorSettings) -> BackgroundServer:
-        if settings not in self._running:
-            self._running[settings] = BackgroundServer(create_app(settings)).start()
-        return self._running[settings]
-
-    def stop_all(self) -> None:
-        for server in self._running.values():
-            server.stop()
-
-
-@pytest.fixture(scope="session")
-def _cc_servers() -> Iterator[_Servers]:
-    servers = _Servers()
-    yield servers
-    servers.stop_all()
-
-
 @pytest.fixture
 async def cc(
-    cc_settings: ConstantContactEmulatorSettings, transport: str, _cc_servers: _Servers
+    cc_settings: ConstantContactEmulatorSettings, transport: str, emulator_servers: ServerPool
 ) -> AsyncIterator[ConstantContact]:
     if transport == "in_process":
         app = create_app(cc_settings)
@@ -134,7 +112,7 @@ async def cc(
         ) as http:
             yield ConstantContact(http, app, transport)
     else:
-        server = _cc_servers.get(cc_settings)
+        server = emulator_servers.get(create_app, cc_settings)
         async with httpx.AsyncClient(base_url=server.url) as http:
             # A shared server starts every test from the seeded state, like a fresh one.
             assert (await http.post("/_emulator/reset")).status_code == 200

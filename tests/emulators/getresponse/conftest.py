@@ -27,6 +27,8 @@ from starlette.routing import Route
 from gateway.emulators.getresponse import GetResponseEmulatorSettings, create_app
 from gateway.serving import BackgroundServer
 
+from ...servers import ServerPool
+
 API_KEY = "demo-gr-api-key"
 SMALL_ACCOUNT = GetResponseEmulatorSettings(seed=11, contacts=400)
 
@@ -101,32 +103,9 @@ def transport(request: pytest.FixtureRequest) -> str:
     return mode
 
 
-class _Servers:
-    """One real-HTTP emulator per settings, shared by the session: starting uvicorn costs ~0.3 s."""
-
-    def __init__(self) -> None:
-        self._running: dict[GetResponseEmulatorSettings, BackgroundServer] = {}
-
-    def get(self, settings: GetResponseEmulatorSettings) -> BackgroundServer:
-        if settings not in self._running:
-            self._running[settings] = BackgroundServer(create_app(settings)).start()
-        return self._running[settings]
-
-    def stop_all(self) -> None:
-        for server in self._running.values():
-            server.stop()
-
-
-@pytest.fixture(scope="session")
-def _servers() -> Iterator[_Servers]:
-    servers = _Servers()
-    yield servers
-    servers.stop_all()
-
-
 @pytest.fixture
 async def gr(
-    gr_settings: GetResponseEmulatorSettings, transport: str, _servers: _Servers
+    gr_settings: GetResponseEmulatorSettings, transport: str, emulator_servers: ServerPool
 ) -> AsyncIterator[GetResponse]:
     if transport == "in_process":
         app = create_app(gr_settings)
@@ -136,7 +115,7 @@ async def gr(
             yield GetResponse(http, app, transport)
             await app.state.callbacks.drain()
     else:
-        server = _servers.get(gr_settings)
+        server = emulator_servers.get(create_app, gr_settings)
         # Plain HTTP only: skipping the TLS setup saves ~0.1 s per test.
         async with httpx.AsyncClient(base_url=server.url, verify=False) as http:
             # A shared server starts every test from the seeded state, like a fresh one.

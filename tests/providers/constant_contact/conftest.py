@@ -10,7 +10,7 @@ HTTP (``BackgroundServer``): every test that takes it runs both ways.  Override 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,8 @@ from gateway.emulators.constant_contact import ConstantContactEmulatorSettings, 
 from gateway.providers.constant_contact import ConstantContactClient, OAuthRefresh
 from gateway.providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
 from gateway.serving import BackgroundServer
+
+from ...servers import ServerPool
 
 BASE_URL = "https://api.cc.email"
 ACCESS_TOKEN = "demo-cc-access-token"
@@ -119,32 +121,9 @@ def transport_name(request: pytest.FixtureRequest) -> str:
     return name
 
 
-class _Servers:
-    """One real-HTTP emulator per settings, shared by the session: starting uvicorn costs ~0.3 s."""
-
-    def __init__(self) -> None:
-        self._running: dict[ConstantContactEmulatorSettings, BackgroundServer] = {}
-
-    def get(self, settings: ConstantContactEmulatorSettings) -> BackgroundServer:
-        if settings not in self._running:
-            self._running[settings] = BackgroundServer(create_app(settings)).start()
-        return self._running[settings]
-
-    def stop_all(self) -> None:
-        for server in self._running.values():
-            server.stop()
-
-
-@pytest.fixture(scope="session")
-def _cc_servers() -> Iterator[_Servers]:
-    servers = _Servers()
-    yield servers
-    servers.stop_all()
-
-
 @pytest.fixture
 async def cc(
-    cc_settings: ConstantContactEmulatorSettings, transport_name: str, _cc_servers: _Servers
+    cc_settings: ConstantContactEmulatorSettings, transport_name: str, emulator_servers: ServerPool
 ) -> AsyncIterator[Emulator]:
     if transport_name == "in_process":
         app = create_app(cc_settings)
@@ -152,7 +131,7 @@ async def cc(
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=base_url) as control:
             yield Emulator(control, app, transport_name, base_url, None)
     else:
-        server = _cc_servers.get(cc_settings)
+        server = emulator_servers.get(create_app, cc_settings)
         async with httpx.AsyncClient(base_url=server.url) as control:
             # A shared server starts every test from the seeded state, like a fresh one.
             assert (await control.post("/_emulator/reset")).status_code == 200

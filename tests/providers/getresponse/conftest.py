@@ -28,7 +28,8 @@ from gateway.emulators.getresponse import GetResponseEmulatorSettings, create_ap
 from gateway.providers.errors import ProviderError
 from gateway.providers.getresponse import GetResponseClient
 from gateway.providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
-from gateway.serving import BackgroundServer
+
+from ...servers import ServerPool
 
 API_KEY = "gr-SECRET-api-key-7f3a9c51"
 SETTINGS = GetResponseEmulatorSettings(seed=11, contacts=400, api_keys=(API_KEY,))
@@ -132,32 +133,9 @@ def gr_settings(request: pytest.FixtureRequest) -> GetResponseEmulatorSettings:
     return settings
 
 
-class _Servers:
-    """One real-HTTP emulator per settings for the session: starting uvicorn costs ~0.3 s."""
-
-    def __init__(self) -> None:
-        self._running: dict[GetResponseEmulatorSettings, BackgroundServer] = {}
-
-    def get(self, settings: GetResponseEmulatorSettings) -> BackgroundServer:
-        if settings not in self._running:
-            self._running[settings] = BackgroundServer(create_app(settings)).start()
-        return self._running[settings]
-
-    def stop_all(self) -> None:
-        for server in self._running.values():
-            server.stop()
-
-
-@pytest.fixture(scope="session")
-def _gr_servers() -> Iterator[_Servers]:
-    servers = _Servers()
-    yield servers
-    servers.stop_all()
-
-
 @pytest.fixture(params=["in_process", "real_http"])
 async def emulator(
-    request: pytest.FixtureRequest, gr_settings: GetResponseEmulatorSettings, _gr_servers: _Servers
+    request: pytest.FixtureRequest, gr_settings: GetResponseEmulatorSettings, emulator_servers: ServerPool
 ) -> AsyncIterator[Emulator]:
     mode: str = request.param
     if mode == "in_process":
@@ -171,7 +149,7 @@ async def emulator(
             for client in emulator.clients:
                 await client.aclose()
     else:
-        server = _gr_servers.get(gr_settings)
+        server = emulator_servers.get(create_app, gr_settings)
         async with httpx.AsyncClient(base_url=server.url) as http:
             # A shared server starts every test from the seeded state (and no faults), like a fresh one.
             assert (await http.post("/_emulator/reset")).status_code == 200
