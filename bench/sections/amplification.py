@@ -212,7 +212,8 @@ async def run(context: Context, stack: Stack, *, cap: int) -> SectionResult:
         Verdict(
             "upstream requests at the minimum for every operation of section 1",
             all_at_minimum,
-            "all at the minimum" if all_at_minimum else "; ".join(over),
+            f"{len(rows) - len(over)} of {len(rows)} operations at the minimum"
+            + ("" if all_at_minimum else ": over it: " + "; ".join(over)),
         )
     ]
     body_md = "\n\n".join(
