@@ -1,4 +1,6 @@
-"""GraphiQL in a real headless Chromium against the whole stack (gateway + both emulators), offline.
+"""GraphiQL in a real headless Chromium against ``gateway demo`` (gateway + both emulators), offline.
+
+The demo runs as the README starts it, a ``gateway demo --port N`` process.
 
 The browser may talk to 127.0.0.1 only, enforced three ways: a host resolver that resolves nothing
 else, a dead proxy for everything but loopback, and Playwright route interception that aborts (and
@@ -11,7 +13,13 @@ downloads are never used.  A screenshot is left at ``/tmp/graphiql.png``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,12 +97,44 @@ class Watch:
             self.graphql_statuses.append(response.status)
 
 
+@contextlib.contextmanager
+def gateway_demo() -> Iterator[str]:
+    """``gateway demo`` on a free port, until it answers ``/healthz``; yields its base URL."""
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "demo", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, "gateway demo exited"
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "gateway demo did not start within 60 s"
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def test_graphiql_loads_offline_and_runs_the_default_query() -> None:
     sync_playwright = _sync_playwright()
-    from tests.e2e.conftest import live_servers
 
     watch = Watch()
-    with live_servers() as (_cc, _gr, gateway), sync_playwright() as playwright:
+    with gateway_demo() as gateway_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
         )
@@ -107,7 +147,7 @@ def test_graphiql_loads_offline_and_runs_the_default_query() -> None:
             page.on("pageerror", watch.page_error)
             page.on("response", watch.response)
 
-            page.goto(f"{gateway.url}/graphql", wait_until="load", timeout=20_000)
+            page.goto(f"{gateway_url}/graphql", wait_until="load", timeout=20_000)
             # Locator waits, not wait_for_function: the page's CSP forbids the eval() that one needs.
             editor = page.locator(".graphiql-query-editor").filter(has_text="deletedContacts(")
             editor.wait_for(timeout=20_000)
