@@ -197,8 +197,10 @@ async def _suppression_evidence(
         return {}, {}
     loaders = info.context.loaders
     emails = list(dict.fromkeys(c.email.lower() for c in contacts))
-    found = await loaders.load_by_email(emails, [p for p in info.context.services.ports if p.records_reasons])
-    return dict(zip(emails, found, strict=True)), dict(loaders.email_errors)
+    asked = [provider for provider in info.context.services.ports if provider.records_reasons]
+    found = await loaders.load_by_email(emails, asked)
+    unverified = {p: error for p, error in loaders.email_errors.items() if p in asked}
+    return dict(zip(emails, found, strict=True)), unverified
 
 
 @strawberry.type
