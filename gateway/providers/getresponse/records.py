@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from gateway.providers.errors import InvalidUpstreamResponse
 
@@ -133,9 +133,26 @@ def parse_timestamp(value: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+class _KeyedById:
+    """Records that GetResponse returns as one object keyed by their ids (``{ID: {...}, ...}``)."""
+
+    __slots__ = ()
+    _RESULT: ClassVar[str]
+
+    @classmethod
+    def from_entry(cls, key: str, raw: Any) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def parse_map(cls, result: Any) -> list[Self]:
+        return [cls.from_entry(key, entry) for key, entry in _id_map(result, cls._RESULT)]
+
+
 @dataclass(frozen=True, slots=True)
-class DeletedContact:
+class DeletedContact(_KeyedById):
     """One ``get_contacts_deleted`` entry.  ``reason`` is the general reason, as GetResponse returns it."""
+
+    _RESULT: ClassVar[str] = "get_contacts_deleted result"
 
     contact_id: str
     email: str
@@ -170,18 +187,16 @@ class DeletedContact:
             raw=dict(fields.entry),
         )
 
-    @classmethod
-    def parse_map(cls, result: Any) -> list[Self]:
-        return [cls.from_entry(key, entry) for key, entry in _id_map(result, "get_contacts_deleted result")]
-
 
 @dataclass(frozen=True, slots=True)
-class DeletedContactSummary:
+class DeletedContactSummary(_KeyedById):
     """The fields of a ``get_contacts_deleted`` entry that a listing needs, read and checked alone.
 
     A listing reads every deletion of the account to merge and de-duplicate them; the whole
     :class:`DeletedContact` is parsed later, for the ones shown (``raw`` is the entry, unchanged).
     """
+
+    _RESULT: ClassVar[str] = "get_contacts_deleted result"
 
     contact_id: str
     email: str
@@ -208,14 +223,12 @@ class DeletedContactSummary:
             raw=fields.entry,
         )
 
-    @classmethod
-    def parse_map(cls, result: Any) -> list[Self]:
-        return [cls.from_entry(key, entry) for key, entry in _id_map(result, "get_contacts_deleted result")]
-
 
 @dataclass(frozen=True, slots=True)
-class Contact:
+class Contact(_KeyedById):
     """One active contact (``get_contacts`` / ``get_contact``): one address in one campaign."""
+
+    _RESULT: ClassVar[str] = "get_contacts result"
 
     contact_id: str
     email: str
@@ -244,10 +257,6 @@ class Contact:
             raw=dict(fields.entry),
         )
 
-    @classmethod
-    def parse_map(cls, result: Any) -> list[Self]:
-        return [cls.from_entry(key, entry) for key, entry in _id_map(result, "get_contacts result")]
-
 
 def memberships(result: Any) -> set[tuple[str, str]]:
     """``(lower-cased email, campaign id)`` of every contact in a ``get_contacts`` result.
@@ -265,8 +274,10 @@ def memberships(result: Any) -> set[tuple[str, str]]:
 
 
 @dataclass(frozen=True, slots=True)
-class Campaign:
+class Campaign(_KeyedById):
     """A campaign (GetResponse's list of contacts); names are unique per account."""
+
+    _RESULT: ClassVar[str] = "campaigns result"
 
     campaign_id: str
     name: str
@@ -295,14 +306,12 @@ class Campaign:
             raw=dict(fields.entry),
         )
 
-    @classmethod
-    def parse_map(cls, result: Any) -> list[Self]:
-        return [cls.from_entry(key, entry) for key, entry in _id_map(result, "campaigns result")]
-
 
 @dataclass(frozen=True, slots=True)
-class Message:
+class Message(_KeyedById):
     """A message of a campaign (newsletter, autoresponder, A/B test, draft)."""
+
+    _RESULT: ClassVar[str] = "messages result"
 
     message_id: str
     campaign_id: str
@@ -326,10 +335,6 @@ class Message:
             send_on=fields.optional_timestamp("send_on"),
             raw=dict(fields.entry),
         )
-
-    @classmethod
-    def parse_map(cls, result: Any) -> list[Self]:
-        return [cls.from_entry(key, entry) for key, entry in _id_map(result, "messages result")]
 
 
 @dataclass(frozen=True, slots=True)
