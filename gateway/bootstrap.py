@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from .config import Settings
+from .core.idempotency import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
 from .core.model import Provider
 from .core.ports import DeletedContactsPort
 from .core.services import Services
@@ -30,6 +31,12 @@ def _snapshot_store(settings: Settings) -> SnapshotStore:
         max_entries=settings.snapshot_max_entries,
         memory_entries=settings.snapshot_memory_entries,
     )
+
+
+def _idempotency_store(settings: Settings) -> IdempotencyStore:
+    if settings.redis_url:
+        return RedisIdempotencyStore(settings.redis_url, ttl=settings.idempotency_ttl_seconds)
+    return MemoryIdempotencyStore(ttl=settings.idempotency_ttl_seconds)
 
 
 def build_services(
@@ -98,6 +105,7 @@ def build_services(
         ports=ports,
         snapshots=_snapshot_store(settings),
         listings=SharedListings(ttl=settings.listing_cache_seconds),
+        idempotency=_idempotency_store(settings),
         default_page_size=settings.page_size_default,
         max_page_size=settings.page_size_max,
         getresponse=getresponse,

@@ -56,8 +56,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Reuse a provider's finished first-page listing this long (0: share only in flight).",
     )
+    idempotency_ttl_seconds: float = Field(
+        default=86_400.0, gt=0, description="How long a mutation's result answers retries with its key."
+    )
     redis_url: str | None = Field(
-        default=None, description="If set, paging snapshots live in Redis and are shared by every replica."
+        default=None,
+        description="If set, paging snapshots and idempotency keys live in Redis, shared by every replica.",
     )
 
     log_level: str = "INFO"

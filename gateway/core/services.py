@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .idempotency import IdempotencyStore, MemoryIdempotencyStore
 from .model import Provider
 from .ports import DeletedContactsPort
 from .shared_listings import SharedListings
@@ -21,6 +22,8 @@ class Services:
     snapshots: SnapshotStore
     listings: SharedListings = field(default_factory=SharedListings)
     """First-page listings shared by concurrent requests (and reused for a while, if configured)."""
+    idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
+    """Results of mutations sent with an idempotency key."""
     default_page_size: int = 50
     max_page_size: int = 500
     getresponse: Any = None
@@ -32,3 +35,4 @@ class Services:
         for port in self.ports.values():
             await port.aclose()
         await self.snapshots.aclose()
+        await self.idempotency.aclose()

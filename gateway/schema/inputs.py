@@ -121,6 +121,11 @@ class DeleteContactsInput:
     wait_for_completion: bool = strawberry.field(
         default=False, description="Wait (bounded) for Constant Contact bulk activities to finish."
     )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a request with a key used before (same input, within 24 h) gets the "
+        "first result back and changes nothing; the same key with other input is refused.",
+    )
 
 
 @strawberry.input
@@ -135,3 +140,8 @@ class RestoreContactsInput:
     consent_override: ConsentOverrideInput | None = None
     dry_run: bool = strawberry.field(default=False, description="Check everything, change nothing.")
     wait_for_completion: bool = False
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a request with a key used before (same input, within 24 h) gets the "
+        "first result back and changes nothing; the same key with other input is refused.",
+    )

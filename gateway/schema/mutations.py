@@ -2,19 +2,24 @@
 
 Problems with the input never fail the whole mutation: each becomes a ``userErrors`` entry (with the
 path of the offending input) and a result with status SKIPPED or FAILED, while the other contacts are
-processed.
+processed.  With an ``idempotencyKey`` a retried request gets the first result again instead of acting
+twice (``gateway.core.idempotency``, ``replay``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
 
+import orjson
 import strawberry
 
 from gateway.core import actions, model
 from gateway.core.ports import OperationOutcome, OutcomeStatus, RestoreOptions, Target
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, UserInputError
 
+from . import replay
 from .context import Info
 from .inputs import ContactRefInput, DeleteContactsInput, RestoreContactsInput, contact_key_from_global_id
 from .types import BulkOperation, DeletedContact, contact_type
@@ -22,6 +27,7 @@ from .types import BulkOperation, DeletedContact, contact_type
 __all__ = ["Mutation"]
 
 MAX_CONTACTS_PER_MUTATION = 1000
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
 
 
 @strawberry.type(description="A problem with the input or with one contact; the rest was still processed.")
@@ -203,17 +209,86 @@ async def _suppression_evidence(
     return dict(zip(emails, found, strict=True)), unverified
 
 
+async def _delete(info: Info, input: DeleteContactsInput) -> tuple[list[OperationOutcome], list[UserError]]:
+    services = info.context.services
+    targets, user_errors = _targets(input.contacts, set(services.ports))
+    outcomes = await actions.delete_targets(services.ports, targets, wait=input.wait_for_completion)
+    _forget_listings(info, targets)
+    return outcomes, user_errors
+
+
+async def _restore(info: Info, input: RestoreContactsInput) -> tuple[list[OperationOutcome], list[UserError]]:
+    services = info.context.services
+    targets, user_errors = _targets(input.contacts, set(services.ports))
+    override = input.consent_override.reason.strip() if input.consent_override else None
+    if override is not None and len(override) < actions.MIN_OVERRIDE_REASON_LENGTH:
+        user_errors.append(
+            UserError(
+                code="BAD_USER_INPUT",
+                field=["input", "consentOverride", "reason"],
+                index=None,
+                message="the override reason must be at least "
+                f"{actions.MIN_OVERRIDE_REASON_LENGTH} characters",
+            )
+        )
+        return [], user_errors
+    pairs, outcomes = await _resolve_deleted(info, targets)
+    evidence, unverified = await _suppression_evidence(info, [c for _, c in pairs])
+    gate = actions.consent_gate(
+        pairs, override, request_id=info.context.request_id, evidence=evidence, unverified=unverified
+    )
+    options = RestoreOptions(
+        constant_contact_list_ids=tuple(str(i) for i in input.constant_contact_list_ids or ()),
+        getresponse_campaign_id=str(input.get_response_campaign_id)
+        if input.get_response_campaign_id
+        else None,
+        dry_run=input.dry_run,
+        wait_for_completion=input.wait_for_completion,
+    )
+    outcomes += gate.blocked
+    outcomes += await actions.restore_targets(services.ports, gate.allowed, options)
+    _forget_listings(info, [target for target, _ in gate.allowed])
+    outcomes.sort(key=lambda o: o.target.index)
+    return outcomes, user_errors
+
+
+async def _once(
+    info: Info,
+    mutation: str,
+    input: DeleteContactsInput | RestoreContactsInput,
+    run: Callable[[], Awaitable[tuple[list[OperationOutcome], list[UserError]]]],
+) -> ContactsMutationPayload:
+    """Run the mutation, or, for an ``idempotencyKey`` seen before with the same input, replay its result."""
+    key = input.idempotency_key
+    if key is None:
+        return _payload(*await run())
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise UserInputError(f"idempotencyKey must have 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters")
+    services = info.context.services
+    scoped = f"{mutation}:{key}"
+    fingerprint = hashlib.sha256(orjson.dumps(input, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    recorded = await services.idempotency.claim(scoped, fingerprint)
+    if recorded is not None:
+        outcomes, problems = replay.decode(recorded, services.ports)
+        return _payload(outcomes, [UserError(**problem) for problem in problems])
+    try:
+        outcomes, user_errors = await run()
+    except BaseException:
+        await services.idempotency.release(scoped)  # nothing to replay: a retry must run again
+        raise
+    await services.idempotency.complete(
+        scoped, fingerprint, replay.encode(outcomes, user_errors, services.ports)
+    )
+    return _payload(outcomes, user_errors)
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Delete contacts; several at one provider go through its bulk path.")
     async def delete_contacts(self, info: Info, input: DeleteContactsInput) -> ContactsMutationPayload:
         if (refused := _too_many(input.contacts)) is not None:
             return refused
-        services = info.context.services
-        targets, user_errors = _targets(input.contacts, set(services.ports))
-        outcomes = await actions.delete_targets(services.ports, targets, wait=input.wait_for_completion)
-        _forget_listings(info, targets)
-        return _payload(outcomes, user_errors)
+        return await _once(info, "deleteContacts", input, lambda: _delete(info, input))
 
     @strawberry.mutation(
         description="Bring deleted contacts back. Constant Contact needs target lists; "
@@ -225,35 +300,4 @@ class Mutation:
     async def restore_contacts(self, info: Info, input: RestoreContactsInput) -> ContactsMutationPayload:
         if (refused := _too_many(input.contacts)) is not None:
             return refused
-        services = info.context.services
-        targets, user_errors = _targets(input.contacts, set(services.ports))
-        override = input.consent_override.reason.strip() if input.consent_override else None
-        if override is not None and len(override) < actions.MIN_OVERRIDE_REASON_LENGTH:
-            user_errors.append(
-                UserError(
-                    code="BAD_USER_INPUT",
-                    field=["input", "consentOverride", "reason"],
-                    index=None,
-                    message="the override reason must be at least "
-                    f"{actions.MIN_OVERRIDE_REASON_LENGTH} characters",
-                )
-            )
-            return _payload([], user_errors)
-        pairs, outcomes = await _resolve_deleted(info, targets)
-        evidence, unverified = await _suppression_evidence(info, [c for _, c in pairs])
-        gate = actions.consent_gate(
-            pairs, override, request_id=info.context.request_id, evidence=evidence, unverified=unverified
-        )
-        options = RestoreOptions(
-            constant_contact_list_ids=tuple(str(i) for i in input.constant_contact_list_ids or ()),
-            getresponse_campaign_id=str(input.get_response_campaign_id)
-            if input.get_response_campaign_id
-            else None,
-            dry_run=input.dry_run,
-            wait_for_completion=input.wait_for_completion,
-        )
-        outcomes += gate.blocked
-        outcomes += await actions.restore_targets(services.ports, gate.allowed, options)
-        _forget_listings(info, [target for target, _ in gate.allowed])
-        outcomes.sort(key=lambda o: o.target.index)
-        return _payload(outcomes, user_errors)
+        return await _once(info, "restoreContacts", input, lambda: _restore(info, input))

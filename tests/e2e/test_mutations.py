@@ -212,3 +212,28 @@ async def test_delete_of_unknown_contacts_reports_per_contact(stack: Stack) -> N
     payload = body["data"]["deleteContacts"]
     codes = {e["index"]: e["code"] for e in payload["userErrors"]}
     assert codes == {0: "NOT_FOUND", 1: "NOT_FOUND", 2: "INVALID_ID"}
+
+
+async def test_a_retried_delete_with_its_idempotency_key_does_not_reach_the_providers_again(
+    stack: Stack,
+) -> None:
+    truth = await stack.ground_truth()
+    email = _active_gr_emails(truth, 1)[0]
+    cc_email = _active_cc(truth, 1)[0]["email_address"]["address"]
+    request = {
+        "input": {
+            "idempotencyKey": "svc-42:attempt",
+            "contacts": [
+                {"provider": "GETRESPONSE", "email": email},
+                {"provider": "CONSTANT_CONTACT", "email": cc_email},
+            ],
+        }
+    }
+    await stack.reset_counts()
+    first = await stack.graphql(DELETE, request)
+    counts = await stack.counts()
+    retried = await stack.graphql(DELETE, request)
+    assert retried == first
+    assert [r["status"] for r in first["data"]["deleteContacts"]["results"]] == ["DONE", "DONE"]
+    assert await stack.counts() == counts  # the retry made no upstream request at all
+    assert counts["gr"]["operations"]["delete_contact"] == 1

@@ -134,3 +134,35 @@ async def test_a_listing_that_answers_ids_also_answers_the_suppression_check(run
     # records no reasons, so it cannot hold a complaint and is not asked at all.
     assert ports[Provider.GETRESPONSE].calls == ["list_deleted", "restore"]
     assert ports[Provider.CONSTANT_CONTACT].calls == []
+
+
+async def test_an_idempotency_key_replays_the_first_result_without_acting_again(run, ports) -> None:
+    query = RESTORE.replace("results {", "results { email contact { id email } bulkOperation { id }")
+    refs = [{"id": gr_id(1)}, {"id": gr_id(99)}, {"id": "garbage"}]
+    first = await run(query, {"input": {"contacts": refs, "idempotencyKey": "ticket-4411"}})
+    again = await run(query, {"input": {"contacts": refs, "idempotencyKey": "ticket-4411"}})
+    assert first.errors is None and again.errors is None
+    assert again.data == first.data
+    assert [r["status"] for r in first.data["restoreContacts"]["results"]] == ["DONE", "SKIPPED"]
+    assert ports[Provider.GETRESPONSE].restored == ["ge0001"]  # the retry changed nothing
+
+    other = await run(query, {"input": {"contacts": refs[:1], "idempotencyKey": "ticket-4411"}})
+    assert other.data is None or other.data["restoreContacts"] is None
+    assert other.errors[0].extensions["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+    # Keys are per mutation: the same key on deleteContacts is a new request.
+    deleted = await run(DELETE, {"input": {"contacts": refs[:1], "idempotencyKey": "ticket-4411"}})
+    assert deleted.data["deleteContacts"]["results"][0]["status"] == "DONE"
+
+    too_long = await run(DELETE, {"input": {"contacts": refs[:1], "idempotencyKey": "k" * 201}})
+    assert too_long.errors[0].extensions["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_request_that_fails_unexpectedly_releases_its_key(run, ports) -> None:
+    ports[Provider.GETRESPONSE].crash = RuntimeError("boom")
+    refs = [{"id": gr_id(1)}]
+    failed = await run(RESTORE, {"input": {"contacts": refs, "idempotencyKey": "retry-me"}})
+    assert failed.errors[0].extensions["code"] == "INTERNAL_SERVER_ERROR"
+    ports[Provider.GETRESPONSE].crash = None
+    retried = await run(RESTORE, {"input": {"contacts": refs, "idempotencyKey": "retry-me"}})
+    assert retried.data["restoreContacts"]["results"][0]["status"] == "DONE"
