@@ -123,9 +123,9 @@ class FakePort:
     def from_snapshot_entry(self, entry: Any) -> DeletedContact:
         return self.contacts[entry]
 
-    async def campaigns_by_ids(self, ids: Sequence[str]) -> dict[str, Any]:
-        self.calls.append("campaigns_by_ids")
-        return {
+    async def catalog_by_ids(self, campaign_ids: Sequence[str], message_ids: Sequence[str]) -> Any:
+        self.calls.append("catalog_by_ids")
+        campaigns = {
             i: SimpleNamespace(
                 campaign_id=i,
                 name=f"campaign {i}",
@@ -135,12 +135,9 @@ class FakePort:
                 from_email=None,
                 created_on=None,
             )
-            for i in ids
+            for i in campaign_ids
         }
-
-    async def messages_by_ids(self, ids: Sequence[str]) -> dict[str, Any]:
-        self.calls.append("messages_by_ids")
-        return {
+        messages = {
             i: SimpleNamespace(
                 message_id=i,
                 campaign_id="camp1",
@@ -149,14 +146,8 @@ class FakePort:
                 name=None,
                 created_on=None,
             )
-            for i in ids
+            for i in message_ids
         }
-
-    async def catalog_by_ids(self, campaign_ids: Sequence[str], message_ids: Sequence[str]) -> Any:
-        self.calls.append("catalog_by_ids")
-        campaigns = await self.campaigns_by_ids(campaign_ids)
-        messages = await self.messages_by_ids(message_ids)
-        self.calls[-2:] = []
         return campaigns, messages
 
     async def aclose(self) -> None:

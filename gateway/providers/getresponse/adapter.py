@@ -141,12 +141,6 @@ class GetResponseAdapter:
     async def campaigns(self) -> list[Campaign]:
         return await self.client.get_campaigns()
 
-    async def campaigns_by_ids(self, ids: Sequence[str]) -> dict[str, Campaign]:
-        return await self.client.get_campaigns_by_ids(ids)
-
-    async def messages_by_ids(self, ids: Sequence[str]) -> dict[str, Message]:
-        return await self.client.get_messages_by_ids(ids)
-
     async def catalog_by_ids(
         self, campaign_ids: Sequence[str], message_ids: Sequence[str]
     ) -> tuple[dict[str, Campaign], dict[str, Message]]:

@@ -554,10 +554,8 @@ class GetResponseClient:
         ``get_campaigns`` takes no id condition (only ``name``), but an account holds at most 500
         campaigns, so the whole list is one small call and exact.
         """
-        wanted = set(ids)
-        if not wanted:
-            return {}
-        return {c.campaign_id: c for c in await self.get_campaigns() if c.campaign_id in wanted}
+        campaigns, _ = await self.get_catalog_by_ids(ids, ())
+        return campaigns
 
     async def get_messages_by_ids(self, ids: Iterable[str]) -> dict[str, Message]:
         """The messages that exist among ``ids``, of every type: one batch of ``get_message`` calls.
@@ -566,8 +564,8 @@ class GetResponseClient:
         autoresponders only, while removals can come from A/B tests too; ``get_message`` by id finds
         every type, and the batch keeps it to one request.
         """
-        found = await self._by_ids("get_message", "message", ids)
-        return {m.message_id: m for result in found for m in Message.parse_map(result)}
+        _, messages = await self.get_catalog_by_ids((), ids)
+        return messages
 
     async def get_catalog_by_ids(
         self, campaign_ids: Iterable[str], message_ids: Iterable[str]
@@ -575,7 +573,7 @@ class GetResponseClient:
         """:meth:`get_campaigns_by_ids` and :meth:`get_messages_by_ids` in ONE batch (one request).
 
         A page of deleted contacts names both campaigns and messages; asking for them together halves
-        the round trips.
+        the round trips.  A message that no longer exists is simply absent from the answer.
         """
         wanted_campaigns = set(campaign_ids)
         messages = list(dict.fromkeys(message_ids))
@@ -595,25 +593,11 @@ class GetResponseClient:
         found: dict[str, Message] = {}
         for answer in answers:
             if isinstance(answer, NotFound):
-                continue  # a message deleted since: the contact's message field is null
+                continue
             if isinstance(answer, ProviderError):
                 raise answer
             found.update((m.message_id, m) for m in Message.parse_map(answer))
         return campaigns, found
-
-    async def _by_ids(self, method: str, key: str, ids: Iterable[str]) -> list[Any]:
-        unique = list(dict.fromkeys(ids))
-        if not unique:
-            return []
-        answers = await self.batch([RpcCall(method, {key: item}) for item in unique])
-        found = []
-        for answer in answers:
-            if isinstance(answer, NotFound):
-                continue
-            if isinstance(answer, ProviderError):
-                raise answer
-            found.append(answer)
-        return found
 
     async def add_contact(
         self,

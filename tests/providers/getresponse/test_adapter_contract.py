@@ -29,8 +29,8 @@ async def test_reading_through_the_adapter_is_one_request_per_question(emulator:
     assert await emulator.http_requests() == 3
 
     record = listed[0].source
-    campaigns = await adapter.campaigns_by_ids([record.campaign_id])
-    assert list(campaigns) == [record.campaign_id]
+    campaigns, messages = await adapter.catalog_by_ids([record.campaign_id], [])
+    assert list(campaigns) == [record.campaign_id] and messages == {}
     assert len(await adapter.campaigns()) == len((await emulator.ground_truth())["campaigns"])
     assert adapter.health().circuit_state == "closed"
     assert adapter.from_snapshot_entry(adapter.snapshot_entry(listed[0])) == listed[0]
