@@ -12,8 +12,9 @@ answer is in):
   error unless it is HTTP 200 without an ``errors`` member (``expect: "graphql"``) or just HTTP 200
   (``expect: "status"``).
 - ``kind: "direct"`` does the gateway's upstream work for ``deletedContacts`` without the gateway: the
-  provider clients the gateway uses list every deleted Constant Contact contact (pages of 500) and send
-  GetResponse the same JSON-RPC batch the adapter sends, concurrently.
+  provider clients the gateway uses list every deleted Constant Contact contact (pages of 500, as JSON:
+  ``iter_contact_entries``, the adapter's own call) and send GetResponse the same JSON-RPC batch the
+  adapter sends, concurrently.
 
 Timing: with ``duration`` a run first warms up for ``warmup`` seconds (nothing recorded), then records
 every request that completes inside the measured window (kept open past ``duration`` until at least
@@ -141,8 +142,9 @@ async def direct_operation(direct: dict[str, Any]) -> tuple[Operation, Callable[
 
     async def cc_listing() -> int:
         found = 0
-        async for page in cc.iter_contact_pages(status=("deleted",), limit=500):
-            found += len(page.contacts)
+        # The same call the gateway's adapter makes: contacts left as JSON, no records built.
+        async for page in cc.iter_contact_entries(status=("deleted",), limit=500):
+            found += len(page.entries)
         return found
 
     async def both(index: int) -> Outcome:

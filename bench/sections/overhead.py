@@ -148,7 +148,7 @@ async def run(context: Context, stack: Stack) -> SectionResult:
             f"runs at {FAST_RATE:,.0f} requests/s in the emulator *and* in the gateway's limiter "
             f"(`CONSTANT_CONTACT_RATE_PER_SECOND`), daily quota {FAST_DAILY_QUOTA:,}, so the documented "
             "4/s limit does not dominate; section 5 measures the limit itself.",
-            "Direct baseline: `ConstantContactClient.iter_contact_pages(status=('deleted',), limit=500)` "
+            "Direct baseline: `ConstantContactClient.iter_contact_entries(status=('deleted',), limit=500)` "
             "and `GetResponseClient.batch([get_contacts_deleted, get_contacts])` (what "
             "`GetResponseAdapter` sends for an unfiltered listing), concurrently, from the load-generator "
             "process. Upstream work per request, counted by the emulators: gateway: "

@@ -5,6 +5,10 @@ filter share each provider's listing: ``shared_listings``); keep what each answe
 provider that fails is reported in ``sources`` and the others still answer); apply the filter in the
 gateway (so push-down never changes the answer); merge in the one documented order; store the merged
 list as a snapshot and return its head.  ``later pages``: slice the snapshot the cursor points into.
+
+Only the contacts a filter must look at and those of the page are mapped to :class:`DeletedContact`;
+the others stay :class:`ListedContact` (merge-order key and snapshot entry), which is what makes a
+first page over thousands of deleted contacts cheap.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from typing import Any
 from gateway.errors import GatewayError, InvalidCursor, ProviderNotConfigured
 
 from .filters import DeletedContactFilter
-from .model import DeletedContact, Provider
-from .ordering import merge_order
+from .model import DeletedContact, ListedContact, Provider
+from .ordering import merge_listed
 from .ports import DeletedContactsPort
 from .shared_listings import SharedListings
 from .snapshots import Snapshot as SnapshotMeta
@@ -86,7 +90,7 @@ class ListingPage:
 
 async def _ask(
     port: DeletedContactsPort, query: DeletedContactFilter, listings: SharedListings
-) -> tuple[list[DeletedContact], SourceStatus]:
+) -> tuple[list[ListedContact], SourceStatus]:
     try:
         listing = await listings.get(port.provider, query.cache_key(), lambda: port.list_deleted(query))
     except GatewayError as error:
@@ -99,8 +103,9 @@ async def _ask(
             retry_after=getattr(error, "retry_after", None),
         )
     found = listing.contacts
-    matching = [contact for contact in found if query.matches(contact)] if query.checks_contacts else found
-    return matching, SourceStatus(port.provider, ok=True, fetched_at=listing.fetched_at, count=len(matching))
+    if query.checks_contacts:
+        found = [listed for listed in found if query.matches(listed.contact)]
+    return found, SourceStatus(port.provider, ok=True, fetched_at=listing.fetched_at, count=len(found))
 
 
 async def list_deleted_page(
@@ -133,11 +138,12 @@ async def list_deleted_page(
     asked = [port for provider, port in ports.items() if query.asks(provider)]
     shared = listings if listings is not None else SharedListings()
     answers = await asyncio.gather(*(_ask(port, query, shared) for port in asked))
-    merged = merge_order(contact for found, _ in answers for contact in found)
+    merged = merge_listed(listed for found, _ in answers for listed in found)
     merged = merged[: store.max_entries]
     sources = [status for _, status in answers]
     created_at = min((s.fetched_at for s in sources), default=time.time())
-    entries = [(c.provider.value, ports[c.provider].snapshot_entry(c)) for c in merged]
+    entries = [(listed.provider_value, listed.entry) for listed in merged]
     meta = SnapshotMeta(query.cache_key(), created_at, len(merged), [s.to_json() for s in sources])
     snapshot_id = await store.create(meta, entries)
-    return ListingPage(merged[:first], 0, len(merged), snapshot_id, created_at, sources)
+    shown = [listed.contact for listed in merged[:first]]
+    return ListingPage(shown, 0, len(merged), snapshot_id, created_at, sources)

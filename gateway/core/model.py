@@ -7,16 +7,18 @@ along in ``source`` (for provider-specific fields) and ``raw`` (the provider's J
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 __all__ = [
     "GENERAL_REASONS",
     "ContactKey",
     "DeletedContact",
     "DeletionReason",
+    "ListedContact",
+    "OrderKey",
     "Provider",
     "ReasonFilter",
 ]
@@ -128,3 +130,60 @@ class DeletedContact:
     @property
     def restorable(self) -> bool:
         return self.restore_blocked_by is None
+
+
+OrderKey: TypeAlias = tuple[int, float, str, str]
+"""A contact's place in the merge order (``ordering.order_key``): ascending keys, most recent first."""
+
+
+class ListedContact:
+    """One deleted contact as a listing holds it: its merge-order key and snapshot entry up front,
+    the :class:`DeletedContact` mapped from the entry the first time ``contact`` is read.
+
+    A first page orders every deleted contact of every provider but shows only a page of them, so the
+    adapters check each record and compute its order key (cheap), and leave building the full
+    contact to the few that are shown or filtered on.  ``entry`` is the adapter's JSON-able snapshot
+    entry (``DeletedContactsPort.snapshot_entry``); ``map_entry`` turns it into the contact.
+    """
+
+    __slots__ = ("_contact", "_map_entry", "entry", "order")
+
+    def __init__(
+        self,
+        order: OrderKey,
+        entry: Any,
+        map_entry: Callable[[Any], DeletedContact] | None = None,
+        *,
+        contact: DeletedContact | None = None,
+    ) -> None:
+        if (map_entry is None) == (contact is None):
+            raise ValueError("give either map_entry or the contact it would map to")
+        self.order = order
+        self.entry = entry
+        self._map_entry = map_entry
+        self._contact = contact
+
+    @property
+    def provider(self) -> Provider:
+        return _PROVIDER_BY_VALUE[self.order[2]]
+
+    @property
+    def provider_value(self) -> str:
+        return self.order[2]
+
+    @property
+    def contact_id(self) -> str:
+        return self.order[3]
+
+    @property
+    def contact(self) -> DeletedContact:
+        if self._map_entry is not None:
+            self._contact = self._map_entry(self.entry)
+            self._map_entry = None
+        return self._contact  # type: ignore[return-value]  # set above, before _map_entry was dropped
+
+    def __repr__(self) -> str:
+        return f"ListedContact({self.order[2]}:{self.order[3]})"
+
+
+_PROVIDER_BY_VALUE = {provider.value: provider for provider in Provider}

@@ -8,24 +8,37 @@ then provider name and provider contact id ascending as a deterministic tie-brea
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
-from .model import DeletedContact
+from .model import DeletedContact, ListedContact, OrderKey, Provider
 
-__all__ = ["merge_order", "sort_key"]
+__all__ = ["merge_listed", "merge_order", "order_key", "sort_key"]
 
 _NO_TIME = float("inf")
 
 
-def sort_key(contact: DeletedContact) -> tuple[int, float, str, str]:
-    at = contact.deleted_at
+def order_key(deleted_on: date, deleted_at: datetime | None, provider: Provider, contact_id: str) -> OrderKey:
+    """Ascending order of these keys is the merge order."""
     return (
-        -contact.deleted_on.toordinal(),
-        -at.timestamp() if isinstance(at, datetime) else _NO_TIME,
-        contact.provider.value,
-        contact.contact_id,
+        -deleted_on.toordinal(),
+        -deleted_at.timestamp() if deleted_at is not None else _NO_TIME,
+        provider._value_,  # Enum.value is a slow descriptor; listings compute a key per contact
+        contact_id,
     )
+
+
+def sort_key(contact: DeletedContact) -> OrderKey:
+    return order_key(contact.deleted_on, contact.deleted_at, contact.provider, contact.contact_id)
 
 
 def merge_order(contacts: Iterable[DeletedContact]) -> list[DeletedContact]:
     return sorted(contacts, key=sort_key)
+
+
+def _listed_order(listed: ListedContact) -> OrderKey:
+    return listed.order
+
+
+def merge_listed(listed: Iterable[ListedContact]) -> list[ListedContact]:
+    """Listed contacts in merge order (their keys were computed when they were listed)."""
+    return sorted(listed, key=_listed_order)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from gateway.errors import GatewayError
 
 from .filters import DeletedContactFilter
-from .model import DeletedContact, Provider
+from .model import DeletedContact, ListedContact, Provider
 
 __all__ = [
     "BulkProgress",
@@ -118,8 +118,9 @@ class ProviderHealth:
 class DeletedContactsPort(Protocol):
     provider: Provider
 
-    async def list_deleted(self, query: DeletedContactFilter) -> list[DeletedContact]:
-        """Every deleted contact that may match (a superset is fine)."""
+    async def list_deleted(self, query: DeletedContactFilter) -> list[ListedContact]:
+        """Every deleted contact that may match (a superset is fine), checked and with its merge-order
+        key; the full contacts are mapped only when read (``ListedContact.contact``)."""
         ...
 
     def listing_cost(self) -> int:
@@ -150,7 +151,8 @@ class DeletedContactsPort(Protocol):
     def health(self) -> ProviderHealth: ...
 
     def snapshot_entry(self, contact: DeletedContact) -> Any:
-        """A JSON-able form of ``contact`` that :meth:`from_snapshot_entry` turns back into it."""
+        """A JSON-able form of ``contact`` that :meth:`from_snapshot_entry` turns back into it (the
+        same form as the ``entry`` of the contacts :meth:`list_deleted` returns)."""
         ...
 
     def from_snapshot_entry(self, entry: Any) -> DeletedContact: ...

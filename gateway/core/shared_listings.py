@@ -19,14 +19,14 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
-from .model import DeletedContact, Provider
+from .model import ListedContact, Provider
 
 __all__ = ["Listing", "SharedListings"]
 
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    contacts: list[DeletedContact]
+    contacts: list[ListedContact]
     fetched_at: float
     """Unix time the provider was asked."""
 
@@ -39,7 +39,7 @@ class SharedListings:
         self._finished: dict[tuple[Provider, Hashable], tuple[float, Listing]] = {}
 
     async def get(
-        self, provider: Provider, key: Hashable, fetch: Callable[[], Awaitable[list[DeletedContact]]]
+        self, provider: Provider, key: Hashable, fetch: Callable[[], Awaitable[list[ListedContact]]]
     ) -> Listing:
         """The listing for ``(provider, key)``: a fresh finished one, the one in flight, or a new one."""
         slot = (provider, key)
@@ -63,7 +63,7 @@ class SharedListings:
         for slot in [s for s in self._in_flight if s[0] is provider]:
             del self._in_flight[slot]
 
-    async def _fetch(self, fetch: Callable[[], Awaitable[list[DeletedContact]]]) -> Listing:
+    async def _fetch(self, fetch: Callable[[], Awaitable[list[ListedContact]]]) -> Listing:
         started = time.time()
         return Listing(await fetch(), started)
 

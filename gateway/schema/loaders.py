@@ -27,7 +27,7 @@ from typing import Any
 from aiodataloader import DataLoader
 
 from gateway.core.filters import DeletedContactFilter
-from gateway.core.model import ContactKey, DeletedContact, Provider
+from gateway.core.model import ContactKey, DeletedContact, ListedContact, Provider
 from gateway.core.services import Services
 from gateway.errors import GatewayError
 
@@ -109,18 +109,19 @@ class Loaders:
             everything = await port.list_deleted(_EVERYTHING)
         except GatewayError as error:
             return error
-        by_id = {contact.contact_id: contact for contact in everything}
-        wanted = [by_id.get(contact_id) for contact_id in ids]
+        by_id = {listed.contact_id: listed for listed in everything}
+        wanted = [by_id[i].contact if i in by_id else None for i in ids]
         self._prime_addresses(provider, everything, wanted)
         return wanted
 
     def _prime_addresses(
-        self, provider: Provider, everything: list[DeletedContact], found: list[DeletedContact | None]
+        self, provider: Provider, everything: list[ListedContact], found: list[DeletedContact | None]
     ) -> None:
         """The listing holds every record of each found address: remember them for by-address loads."""
         addresses = {contact.email.lower() for contact in found if contact is not None}
         records: dict[str, list[DeletedContact]] = {address: [] for address in addresses}
-        for contact in everything:
+        for listed in everything:
+            contact = listed.contact
             address = contact.email.lower()
             if address in records:
                 records[address].append(contact)

@@ -13,6 +13,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from .errors import shape_errors
+from .execution import PlainObjectExecutor
 from .mutations import Mutation
 from .queries import Query
 from .types import ConstantContactDeletedContact, GetResponseDeletedContact
@@ -73,6 +74,7 @@ def build_schema(*, caches: bool = True) -> GatewaySchema:
         mutation=Mutation,
         types=[ConstantContactDeletedContact, GetResponseDeletedContact],
         extensions=extensions,
+        execution_context_class=PlainObjectExecutor,
     )
 
 

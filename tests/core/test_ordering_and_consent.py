@@ -1,9 +1,11 @@
 from datetime import UTC, date, datetime
 
+import pytest
+
 from gateway.core.actions import consent_gate
 from gateway.core.consent import restore_block, unsubscribed_block
-from gateway.core.model import DeletionReason, Provider
-from gateway.core.ordering import merge_order
+from gateway.core.model import DeletedContact, DeletionReason, ListedContact, Provider
+from gateway.core.ordering import merge_order, sort_key
 from gateway.core.ports import OutcomeStatus, Target
 
 from .factories import contact
@@ -87,3 +89,24 @@ def test_consent_gate_fails_closed_when_a_provider_cannot_be_checked() -> None:
         unverified=unverified,
     )
     assert gate.allowed
+
+
+def test_a_listed_contact_maps_once_and_names_its_key() -> None:
+    listed_one = contact("g3")
+    calls: list[object] = []
+
+    def map_entry(entry: object) -> DeletedContact:
+        calls.append(entry)
+        return listed_one
+
+    listed = ListedContact(sort_key(listed_one), "entry", map_entry)
+    assert (listed.provider, listed.contact_id, listed.provider_value) == (
+        Provider.GETRESPONSE, "g3", "getresponse",
+    )  # fmt: skip
+    assert listed.contact is listed_one and listed.contact is listed_one and calls == ["entry"]
+    mapped = ListedContact(sort_key(listed_one), "entry", contact=listed_one)
+    assert mapped.contact is listed_one
+    with pytest.raises(ValueError, match="either"):
+        ListedContact(sort_key(listed_one), "entry")
+    with pytest.raises(ValueError, match="either"):
+        ListedContact(sort_key(listed_one), "entry", map_entry, contact=listed_one)

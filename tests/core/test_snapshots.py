@@ -69,3 +69,27 @@ async def test_memory_store_drops_the_oldest_snapshots_beyond_its_entry_budget()
         await store.page(first, 0, 1)
     for kept in (second, third):
         assert (await store.page(kept, 99, 5)).entries == [["getresponse", {"n": 99}]]
+
+
+@pytest.mark.parametrize(
+    ("offset", "limit"), [(0, 64), (0, 65), (63, 2), (64, 64), (100, 50), (190, 50), (199, 1)]
+)
+async def test_memory_pages_across_chunk_boundaries_are_exact_slices(offset: int, limit: int) -> None:
+    store = MemorySnapshotStore()
+    assert store.CHUNK_ENTRIES == 64  # the offsets above straddle its boundaries
+    entries = [["constant_contact", {"n": i}] for i in range(200)]
+    snapshot_id = await store.create(_meta(len(entries)), entries)
+    assert (await store.page(snapshot_id, offset, limit)).entries == entries[offset : offset + limit]
+
+
+async def test_memory_snapshots_are_encoded_behind_the_answer_and_on_demand() -> None:
+    store = MemorySnapshotStore()
+    entries = [["getresponse", {"n": i}] for i in range(100)]
+    early = await store.create(_meta(100), entries)
+    assert (await store.page(early, 0, 2)).entries == entries[:2]  # asked before the loop turned
+    later = await store.create(_meta(100), [["getresponse", {"n": i}] for i in range(100)])
+    held = store._items[later]
+    assert held.pending is not None and held.chunks == []  # not encoded while the request runs
+    await asyncio.sleep(0)  # the event loop's next turn
+    assert held.pending is None and len(held.chunks) == 2
+    assert (await store.page(later, 99, 5)).entries == [["getresponse", {"n": 99}]]

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.core.model import DeletionReason, Provider
-from gateway.providers.constant_contact.mapping import to_deleted_contact_from_json
+from gateway.core.ordering import sort_key
+from gateway.providers.constant_contact import records as cc_records
+from gateway.providers.constant_contact.mapping import listed_contact, to_deleted_contact_from_json
 from gateway.providers.constant_contact.records import Contact, ContactEntriesPage, ContactSummary
 from gateway.providers.errors import InvalidUpstreamResponse
-from gateway.providers.getresponse.mapping import to_deleted_contact
+from gateway.providers.getresponse import records as gr_records
+from gateway.providers.getresponse.mapping import listed_deletions, to_deleted_contact
 from gateway.providers.getresponse.records import DeletedContact as GetResponseRecord
 from gateway.providers.getresponse.records import DeletedContactSummary
 from gateway.providers.lazy import LazyRecord
@@ -113,3 +119,78 @@ def test_getresponse_listing_maps_from_the_summary_and_parses_the_rest_on_demand
 def test_getresponse_summary_still_rejects_what_the_listing_reads(key: str) -> None:
     with pytest.raises(InvalidUpstreamResponse, match=key):
         DeletedContactSummary.from_entry("c1", {**GR_ENTRY, key: None})
+
+
+# -- the listing's fast checks ------------------------------------------------------------------------
+
+_ODD_VALUES = st.one_of(
+    st.none(),
+    st.integers(),
+    st.booleans(),
+    st.text(max_size=12),
+    st.sampled_from(
+        ["", "2015-03-17", "2013-04-01T15:07:07Z", "2013-04-01T15:07:07-04:00", "2013-04-01 15:07:07",
+         "2010-01-02 10:00:00", "2010-01-02T10:00:00+02:00", "2010-13-02 10:00:00", "yes"]
+    ),
+    st.lists(st.text(max_size=3), max_size=2),
+    st.dictionaries(st.sampled_from(["address", "permission_to_send"]), st.text(max_size=8), max_size=2),
+)  # fmt: skip
+
+
+def _outcome(parse: Any, *args: Any) -> Any:
+    try:
+        return parse(*args)
+    except InvalidUpstreamResponse as error:
+        return ("invalid", str(error))
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.dictionaries(st.sampled_from(sorted(CC_CONTACT)), _ODD_VALUES, max_size=3))
+def test_constant_contact_fast_checks_agree_with_the_field_by_field_parse(changes: dict[str, Any]) -> None:
+    payload = {**CC_CONTACT, "job_title": None, **changes}
+    fast = _outcome(cc_records.summary_fields, payload)
+    assert fast == _outcome(cc_records._checked_summary_fields, payload)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    changes=st.dictionaries(st.sampled_from(sorted(GR_ENTRY)), _ODD_VALUES, max_size=3),
+    contact_id=st.sampled_from(["c1", "", None]),
+)
+def test_getresponse_fast_checks_agree_with_the_field_by_field_parse(
+    changes: dict[str, Any], contact_id: Any
+) -> None:
+    entry = {**GR_ENTRY, **changes}
+    fast = _outcome(gr_records.deleted_summary_fields, contact_id, entry)
+    assert fast == _outcome(gr_records._checked_summary_fields, contact_id, entry)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2010-01-02 10:00:00", "2010-01-02T10:00:00", "2010-01-02 10:00:00+02:00", "2010-01-02T10:00:00Z",
+     "2010-01-02", "2010-01-02 10:00+02"],
+)  # fmt: skip
+def test_getresponse_timestamps_are_aware_utc_whatever_the_form(text: str) -> None:
+    moment = gr_records.parse_timestamp(text)
+    general = datetime.fromisoformat(text)
+    expected = general.replace(tzinfo=UTC) if general.tzinfo is None else general.astimezone(UTC)
+    assert moment == expected and moment.tzinfo is UTC
+
+
+def test_listed_contacts_carry_their_merge_order_and_map_only_when_read() -> None:
+    (cc,) = [listed_contact(CC_CONTACT)]
+    assert cc is not None and cc.entry is CC_CONTACT and cc.provider is Provider.CONSTANT_CONTACT
+    assert listed_contact({**CC_CONTACT, "deleted_at": None}) is None
+    gr_result = {
+        "c1": GR_ENTRY,
+        "c2": {**GR_ENTRY, "email": "Bob@Example.com", "deleted_on": "2010-01-02 11:00:00"},
+        "c3": {**GR_ENTRY, "email": "carl@example.com", "campaign": "V8"},
+    }
+    listed = listed_deletions(gr_result, {("bob@example.com", "V7")})  # c2 was restored to V7
+    assert [item.contact_id for item in listed] == ["c1", "c3"]
+    assert listed[0].entry == ["c1", GR_ENTRY] and listed[0]._contact is None  # not mapped yet
+    for item in [cc, *listed]:
+        assert item.order == sort_key(item.contact)  # the key of the listing is the merge order's
+        assert item.contact is item.contact  # mapped once
+    with pytest.raises(InvalidUpstreamResponse, match="deleted_on"):
+        listed_deletions({"c9": {**GR_ENTRY, "deleted_on": "never"}}, set())

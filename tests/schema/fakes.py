@@ -8,7 +8,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from gateway.core.filters import DeletedContactFilter
-from gateway.core.model import DeletedContact, DeletionReason, Provider
+from gateway.core.model import DeletedContact, DeletionReason, ListedContact, Provider
+from gateway.core.ordering import sort_key
 from gateway.core.ports import (
     BulkProgress,
     OperationOutcome,
@@ -80,9 +81,9 @@ class FakePort:
         if self.failure is not None:
             raise self.failure
 
-    async def list_deleted(self, query: DeletedContactFilter) -> list[DeletedContact]:
+    async def list_deleted(self, query: DeletedContactFilter) -> list[ListedContact]:
         self._check("list_deleted")
-        return list(self.contacts.values())
+        return [ListedContact(sort_key(c), self.snapshot_entry(c), contact=c) for c in self.contacts.values()]
 
     def listing_cost(self) -> int:
         return self.cost

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from gateway.core.filters import DeletedContactFilter
-from gateway.core.model import DeletedContact, Provider
+from gateway.core.model import DeletedContact, ListedContact, Provider
 from gateway.core.ports import (
     BulkProgress,
     OperationOutcome,
@@ -34,7 +34,7 @@ from gateway.core.ports import (
 from gateway.providers.errors import NotFound, ProviderError
 
 from .client import ConstantContactClient
-from .mapping import to_deleted_contact, to_deleted_contact_from_json
+from .mapping import from_listing_entry, listed_contact, to_deleted_contact
 from .records import Activity, ContactList
 
 __all__ = ["ConstantContactAdapter"]
@@ -59,7 +59,7 @@ class ConstantContactAdapter:
 
     # -- reading -------------------------------------------------------------------------------
 
-    async def list_deleted(self, query: DeletedContactFilter) -> list[DeletedContact]:
+    async def list_deleted(self, query: DeletedContactFilter) -> list[ListedContact]:
         equalities = [c.value for c in query.email if c.is_plain_equality]
         params: dict[str, Any] = {}
         if len(set(map(str.lower, equalities))) == 1:
@@ -75,17 +75,17 @@ class ConstantContactAdapter:
             self._deleted_count = len(found)
         return found
 
-    async def _deleted(self, **params: Any) -> list[DeletedContact]:
-        found: list[DeletedContact] = []
+    async def _deleted(self, **params: Any) -> list[ListedContact]:
+        found: list[ListedContact] = []
         async for page in self.client.iter_contact_entries(status=("deleted",), limit=PAGE_SIZE, **params):
-            found.extend(c for c in map(to_deleted_contact_from_json, page.entries) if c is not None)
+            found.extend(listed for listed in map(listed_contact, page.entries) if listed is not None)
         return found
 
     def listing_cost(self) -> int:
         """Requests one full listing of the deleted contacts costs (as of the last listing)."""
         return max(1, math.ceil((self._deleted_count or 0) / PAGE_SIZE))
 
-    async def _all_deleted(self) -> list[DeletedContact]:
+    async def _all_deleted(self) -> list[ListedContact]:
         found = await self._deleted()
         self._deleted_count = len(found)
         return found
@@ -93,8 +93,8 @@ class ConstantContactAdapter:
     async def get_deleted(self, contact_ids: Sequence[str]) -> list[DeletedContact | None]:
         if len(contact_ids) <= self.listing_cost():
             return list(await asyncio.gather(*(self._get_one(i) for i in contact_ids)))
-        index = {c.contact_id: c for c in await self._all_deleted()}
-        return [index.get(contact_id) for contact_id in contact_ids]
+        index = {listed.contact_id: listed for listed in await self._all_deleted()}
+        return [index[i].contact if i in index else None for i in contact_ids]
 
     async def _get_one(self, contact_id: str) -> DeletedContact | None:
         try:
@@ -104,9 +104,11 @@ class ConstantContactAdapter:
 
     async def find_deleted_by_email(self, emails: Sequence[str]) -> list[list[DeletedContact]]:
         if len(emails) <= self.listing_cost():
-            return list(await asyncio.gather(*(self._deleted(email=e) for e in emails)))
+            answers = await asyncio.gather(*(self._deleted(email=e) for e in emails))
+            return [[listed.contact for listed in answer] for answer in answers]
         by_email: dict[str, list[DeletedContact]] = {}
-        for contact in await self._all_deleted():
+        for listed in await self._all_deleted():
+            contact = listed.contact
             by_email.setdefault(contact.email.lower(), []).append(contact)
         return [by_email.get(email.lower(), []) for email in emails]
 
@@ -279,9 +281,7 @@ class ConstantContactAdapter:
         return contact.raw
 
     def from_snapshot_entry(self, entry: Any) -> DeletedContact:
-        mapped = to_deleted_contact_from_json(entry)
-        assert mapped is not None, "snapshots only hold deleted contacts"
-        return mapped
+        return from_listing_entry(entry)
 
     async def aclose(self) -> None:
         await self.client.aclose()

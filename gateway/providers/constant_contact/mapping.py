@@ -4,8 +4,10 @@ Constant Contact records no deletion reason (``UNKNOWN``) and only the day of th
 (``deleted_at`` is a date), so ``deleted_at`` in the common model stays null.  A contact whose address
 was ``unsubscribed`` when it was deleted had withdrawn consent: it is not restorable without override.
 
-Listings map from :class:`ContactSummary` (the few fields they need) and leave the full
-:class:`Contact` to be parsed lazily (``gateway.providers.lazy``) for the contacts actually shown.
+Listings check every deleted contact (:func:`listed_contact`) but map only those that are read: the
+``ListedContact`` entry is the contact's JSON, turned into a :class:`DeletedContact` from its
+:class:`ContactSummary` (the few fields the common model needs), whose full :class:`Contact` is in turn
+parsed lazily (``gateway.providers.lazy``) for the contacts actually shown.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from functools import partial
 from typing import Any
 
 from gateway.core.consent import unsubscribed_block
-from gateway.core.model import DeletedContact, DeletionReason, Provider
+from gateway.core.model import DeletedContact, DeletionReason, ListedContact, Provider
+from gateway.core.ordering import order_key
 from gateway.providers.lazy import LazyRecord
 
-from .records import Contact, ContactSummary
+from .records import Contact, ContactSummary, summary_fields
 
-__all__ = ["to_deleted_contact", "to_deleted_contact_from_json"]
+__all__ = ["from_listing_entry", "listed_contact", "to_deleted_contact", "to_deleted_contact_from_json"]
+
+_PROVIDER = Provider.CONSTANT_CONTACT
 
 
 def _name(first: str | None, last: str | None) -> str | None:
@@ -35,7 +40,7 @@ def to_deleted_contact(contact: Contact) -> DeletedContact | None:
         return None
     address = contact.email_address
     return DeletedContact(
-        provider=Provider.CONSTANT_CONTACT,
+        provider=_PROVIDER,
         contact_id=contact.contact_id,
         email=address.address if address else "",
         name=_name(contact.first_name, contact.last_name),
@@ -55,7 +60,7 @@ def to_deleted_contact_from_json(payload: Mapping[str, Any]) -> DeletedContact |
     if summary.deleted_at is None:
         return None
     return DeletedContact(
-        provider=Provider.CONSTANT_CONTACT,
+        provider=_PROVIDER,
         contact_id=summary.contact_id,
         email=summary.address or "",
         name=_name(summary.first_name, summary.last_name),
@@ -67,3 +72,19 @@ def to_deleted_contact_from_json(payload: Mapping[str, Any]) -> DeletedContact |
         raw=payload,
         source=LazyRecord(partial(Contact.from_json, payload)),
     )
+
+
+def from_listing_entry(entry: Mapping[str, Any]) -> DeletedContact:
+    """The contact of a listing (or snapshot) entry: a deleted contact's JSON."""
+    mapped = to_deleted_contact_from_json(entry)
+    if mapped is None:
+        raise ValueError("listing entries are deleted contacts")
+    return mapped
+
+
+def listed_contact(payload: Any) -> ListedContact | None:
+    """A contact of a listing, checked and placed in the merge order; None when it is not deleted."""
+    contact_id, _, _, _, _, _, deleted_on = summary_fields(payload)
+    if deleted_on is None:
+        return None
+    return ListedContact(order_key(deleted_on, None, _PROVIDER, contact_id), payload, from_listing_entry)

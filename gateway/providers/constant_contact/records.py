@@ -29,6 +29,7 @@ __all__ = [
     "ContactsPage",
     "EmailAddress",
     "next_href",
+    "summary_fields",
 ]
 
 PROVIDER = "constant_contact"
@@ -40,7 +41,7 @@ def _invalid(what: str) -> InvalidUpstreamResponse:
 
 
 def _object(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):  # the ABC check is the slow one
         raise _invalid(f"{what} is not an object")
     return value
 
@@ -261,22 +262,65 @@ class ContactSummary:
 
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> ContactSummary:
-        what = "contact"
-        email = payload.get("email_address")
-        address = permission = None
-        if email is not None:
-            email = _object(email, f"{what}.email_address")
-            address = _required_str(email, "address", f"{what}.email_address")
-            permission = _str(email, "permission_to_send", f"{what}.email_address")
-        return cls(
-            contact_id=_required_str(payload, "contact_id", what),
-            address=address,
-            permission_to_send=permission,
-            first_name=_str(payload, "first_name", what),
-            last_name=_str(payload, "last_name", what),
-            created_at=_datetime(payload, "created_at", what),
-            deleted_at=_date(payload, "deleted_at", what),
-        )
+        return cls(*summary_fields(payload))
+
+
+_SummaryFields = tuple[str, str | None, str | None, str | None, str | None, datetime | None, date | None]
+
+
+def summary_fields(payload: Any) -> _SummaryFields:
+    """The fields of :class:`ContactSummary`, in its order, checked, without building one.
+
+    Listings check every deleted contact of the account, so the common shape (an email address
+    object, ``Z`` timestamps, a bare ``deleted_at`` date) is tested in one expression; anything else
+    goes through the field-by-field parse, which accepts every documented variant or names the fault.
+    """
+    if type(payload) is dict:
+        get = payload.get
+        contact_id, email, created, deleted = (
+            get("contact_id"), get("email_address"), get("created_at"), get("deleted_at")
+        )  # fmt: skip
+        first, last = get("first_name"), get("last_name")
+        if (
+            type(contact_id) is str
+            and contact_id
+            and type(email) is dict
+            and (first is None or type(first) is str)
+            and (last is None or type(last) is str)
+            and type(created) is str
+            and (deleted is None or (type(deleted) is str and len(deleted) == 10))
+        ):
+            address, permission = email.get("address"), email.get("permission_to_send")
+            if type(address) is str and address and (permission is None or type(permission) is str):
+                try:
+                    created_at = datetime.fromisoformat(created)
+                    deleted_at = date.fromisoformat(deleted) if deleted is not None else None
+                except ValueError:
+                    pass
+                else:
+                    if created_at.tzinfo is not None:
+                        return contact_id, address, permission, first, last, created_at, deleted_at
+    return _checked_summary_fields(payload)
+
+
+def _checked_summary_fields(payload: Any) -> _SummaryFields:
+    what = "contact"
+    payload = _object(payload, what)
+    email = payload.get("email_address")
+    address = permission = None
+    if email is not None:
+        email = _object(email, f"{what}.email_address")
+        address = _required_str(email, "address", f"{what}.email_address")
+        permission = _str(email, "permission_to_send", f"{what}.email_address")
+    return (
+        _required_str(payload, "contact_id", what),
+        address,
+        permission,
+        _str(payload, "first_name", what),
+        _str(payload, "last_name", what),
+        _datetime(payload, "created_at", what),
+        _date(payload, "deleted_at", what),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from gateway.core.filters import DeletedContactFilter
-from gateway.core.model import DeletedContact, Provider, ReasonFilter
+from gateway.core.model import DeletedContact, ListedContact, Provider, ReasonFilter
 from gateway.core.ports import (
     BulkProgress,
     OperationOutcome,
@@ -34,8 +34,8 @@ from gateway.providers.errors import NotFound, ProviderError
 
 from .client import GetResponseClient, RpcCall
 from .conditions import DayRange, DeletedContactsQuery, TextCondition
-from .mapping import to_deleted_contact
-from .records import Campaign, Contact, DeletedContactSummary, Message, memberships
+from .mapping import from_listing_entry, listed_deletions
+from .records import Campaign, Contact, Message, memberships
 from .records import DeletedContact as DeletedRecord
 
 __all__ = ["GetResponseAdapter"]
@@ -94,7 +94,7 @@ class GetResponseAdapter:
                 params[key] = deleted_params[key]
         return RpcCall("get_contacts", params)
 
-    async def _deleted_batch(self, queries: Sequence[DeletedContactsQuery]) -> list[list[DeletedContact]]:
+    async def _deleted_batch(self, queries: Sequence[DeletedContactsQuery]) -> list[list[ListedContact]]:
         """Run the queries and the matching active-contact lookups in one batch; drop superseded records."""
         calls = [RpcCall("get_contacts_deleted", q.to_params()) for q in queries]
         calls += [self._active_call(q) for q in queries]
@@ -103,26 +103,21 @@ class GetResponseAdapter:
             if isinstance(answer, ProviderError):
                 raise answer
         count = len(queries)
-        results = []
-        for deleted_raw, active_raw in zip(answers[:count], answers[count:], strict=True):
-            active = memberships(active_raw)
-            results.append(
-                [
-                    to_deleted_contact(record)
-                    for record in DeletedContactSummary.parse_map(deleted_raw)
-                    if (record.email.lower(), record.campaign_id) not in active
-                ]
-            )
-        return results
+        return [
+            listed_deletions(deleted_raw, memberships(active_raw))
+            for deleted_raw, active_raw in zip(answers[:count], answers[count:], strict=True)
+        ]
 
     # -- reading -------------------------------------------------------------------------------
 
-    async def list_deleted(self, query: DeletedContactFilter) -> list[DeletedContact]:
+    async def list_deleted(self, query: DeletedContactFilter) -> list[ListedContact]:
         answers = await self._deleted_batch(self._deleted_queries(query))
-        unique: dict[str, DeletedContact] = {}
+        if len(answers) == 1:
+            return answers[0]
+        unique: dict[str, ListedContact] = {}
         for answer in answers:
-            for contact in answer:
-                unique.setdefault(contact.contact_id, contact)
+            for listed in answer:
+                unique.setdefault(listed.contact_id, listed)
         return list(unique.values())
 
     def listing_cost(self) -> int:
@@ -131,12 +126,12 @@ class GetResponseAdapter:
     async def get_deleted(self, contact_ids: Sequence[str]) -> list[DeletedContact | None]:
         # get_contacts_deleted cannot filter by contact id: one unfiltered call answers every id.
         (everything,) = await self._deleted_batch([DeletedContactsQuery()])
-        index = {c.contact_id: c for c in everything}
-        return [index.get(contact_id) for contact_id in contact_ids]
+        index = {listed.contact_id: listed for listed in everything}
+        return [index[i].contact if i in index else None for i in contact_ids]
 
     async def find_deleted_by_email(self, emails: Sequence[str]) -> list[list[DeletedContact]]:
         queries = [DeletedContactsQuery(email=(TextCondition("EQUALS", email),)) for email in emails]
-        return await self._deleted_batch(queries)
+        return [[listed.contact for listed in answer] for answer in await self._deleted_batch(queries)]
 
     async def campaigns(self) -> list[Campaign]:
         return await self.client.get_campaigns()
@@ -234,8 +229,7 @@ class GetResponseAdapter:
         return [contact.contact_id, contact.raw]
 
     def from_snapshot_entry(self, entry: Any) -> DeletedContact:
-        contact_id, raw = entry
-        return to_deleted_contact(DeletedContactSummary.from_entry(contact_id, raw))
+        return from_listing_entry(entry)
 
     async def aclose(self) -> None:
         await self.client.aclose()

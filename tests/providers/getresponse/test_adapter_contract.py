@@ -18,9 +18,12 @@ async def test_reading_through_the_adapter_is_one_request_per_question(emulator:
     adapter = GetResponseAdapter(emulator.client())
     await emulator.reset_requests()
 
-    listed = await adapter.list_deleted(DeletedContactFilter())
+    listed_contacts = await adapter.list_deleted(DeletedContactFilter())
     assert await emulator.http_requests() == 1
-    assert listed and all(contact.provider is Provider.GETRESPONSE for contact in listed)
+    assert listed_contacts and all(item.provider is Provider.GETRESPONSE for item in listed_contacts)
+    # A listed contact's entry is its snapshot entry, and maps to the contact it stands for.
+    assert all(item.entry == adapter.snapshot_entry(item.contact) for item in listed_contacts)
+    listed = [item.contact for item in listed_contacts]
 
     found = await adapter.find_deleted_by_email([listed[0].email, "nobody@example.com"])
     assert [contact.contact_id for contact in found[0]] == [listed[0].contact_id] and found[1] == []
