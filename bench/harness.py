@@ -90,9 +90,15 @@ class Context:
         print(f"[bench {elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
 
     async def load(
-        self, runs: Sequence[dict[str, Any]], *, watch: dict[str, int], direct: dict[str, Any] | None = None
+        self,
+        runs: Sequence[dict[str, Any]],
+        *,
+        watch: dict[str, int],
+        direct: dict[str, Any] | None = None,
+        pool: bool = False,
     ) -> list[LoadResult]:
-        """Run ``runs`` in a fresh load-generator process (``bench.load``) and return their results."""
+        """Run ``runs`` in a fresh load-generator process (``bench.load``) and return their results;
+        with ``pool``, runs of the same label and concurrency come back as one (:func:`pool_runs`)."""
         number = next(self._spec_numbers)
         spec_path = self.work_dir / f"load-{number}.json"
         result_path = self.work_dir / f"load-{number}.result.json"
@@ -105,7 +111,33 @@ class Context:
             code = await process.wait()
         if code != 0:
             raise RuntimeError(f"load generator failed ({code}):\n{log_path.read_text()[-3000:]}")
-        return [LoadResult.from_json(raw) for raw in json.loads(result_path.read_text())]
+        raw_results = json.loads(result_path.read_text())
+        return [LoadResult.from_json(raw) for raw in (pool_runs(raw_results) if pool else raw_results)]
+
+
+def pool_runs(raw_results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Raw results of the same label and concurrency merged into one, in order of first appearance.
+
+    Two things compared in alternating short rounds (gateway, direct, gateway, direct, ...) see the
+    same drift of a shared machine; one long run of each would put any drift into their difference.
+    """
+    pooled: dict[tuple[str, int], dict[str, Any]] = {}
+    for raw in raw_results:
+        key = (raw["label"], raw["concurrency"])
+        into = pooled.get(key)
+        if into is None:
+            pooled[key] = {**raw, "latencies_ms": list(raw["latencies_ms"]), "cpu_s": dict(raw["cpu_s"]),
+                           "error_samples": list(raw["error_samples"])}  # fmt: skip
+            continue
+        for name in ("completed", "errors", "bytes", "wall_s"):
+            into[name] += raw[name]
+        into["latencies_ms"] += raw["latencies_ms"]
+        into["error_samples"] += raw["error_samples"]
+        for process, seconds in raw["cpu_s"].items():
+            into["cpu_s"][process] = into["cpu_s"].get(process, 0.0) + seconds
+    for result in pooled.values():
+        result["throughput_rps"] = result["completed"] / result["wall_s"] if result["wall_s"] > 0 else 0.0
+    return list(pooled.values())
 
 
 def fmt(value: float, digits: int = 1) -> str:

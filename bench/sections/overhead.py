@@ -9,6 +9,7 @@ field resolution and JSON encoding.  Upstream latency is set on both emulators (
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from bench.harness import Context, LoadResult, SectionResult, Verdict, fmt, table
@@ -21,6 +22,8 @@ __all__ = ["OVERHEAD_TARGET_MS", "run"]
 
 OVERHEAD_TARGET_MS = 5.0
 PAGE = 50
+ROUNDS = 5
+"""Gateway and direct runs alternate in this many rounds per concurrency, their samples pooled."""
 
 
 def _direct(stack: Stack) -> dict[str, Any]:
@@ -67,26 +70,27 @@ async def run(context: Context, stack: Stack) -> SectionResult:
         await stack.set_latency(latency)
         runs: list[dict[str, Any]] = []
         for concurrency in profile.overhead_concurrency:
-            timing = {
-                "concurrency": concurrency,
-                "warmup": profile.overhead_warmup,
-                "min_samples": profile.min_samples,
-                "duration": profile.overhead_duration,
-            }
-            runs.append(
-                {
-                    **timing,
-                    "kind": "http",
-                    "label": "gateway",
-                    "url": stack.graphql_url,
-                    "bodies": [page_query(PAGE)],
+            for _ in range(ROUNDS):  # alternating, so drift of the shared machine hits both alike
+                timing = {
+                    "concurrency": concurrency,
+                    "warmup": profile.overhead_warmup / ROUNDS,
+                    "min_samples": math.ceil(profile.min_samples / ROUNDS),
+                    "duration": profile.overhead_duration / ROUNDS,
                 }
-            )
-            runs.append({**timing, "kind": "direct", "label": "direct", "bodies": [{}]})
+                runs.append(
+                    {
+                        **timing,
+                        "kind": "http",
+                        "label": "gateway",
+                        "url": stack.graphql_url,
+                        "bodies": [page_query(PAGE)],
+                    }
+                )
+                runs.append({**timing, "kind": "direct", "label": "direct", "bodies": [{}]})
         context.progress(
             f"overhead: upstream latency {latency:g} ms, concurrency {profile.overhead_concurrency}"
         )
-        results = await context.load(runs, watch=stack.watch(), direct=direct)
+        results = await context.load(runs, watch=stack.watch(), direct=direct, pool=True)
         for gateway, plain in zip(results[::2], results[1::2], strict=True):
             if latency == 0 and gateway.concurrency == 1:
                 baseline = (gateway, plain)
@@ -153,9 +157,12 @@ async def run(context: Context, stack: Stack) -> SectionResult:
             "`GetResponseAdapter` sends for an unfiltered listing), concurrently, from the load-generator "
             "process. Upstream work per request, counted by the emulators: gateway: "
             f"{gateway_work}; direct: {direct_work}.",
-            f"Closed loop: each of N workers sends its next request when the last one is answered; "
-            f"{profile.overhead_warmup:g} s warm-up, then {profile.overhead_duration:g} s measured (longer "
-            f"where fewer than {profile.min_samples} answers came back in that time). "
+            f"Closed loop: each of N workers sends its next request when the last one is answered. "
+            f"Gateway and direct alternate in {ROUNDS} rounds (so drift of the shared machine hits both "
+            f"alike), each round {profile.overhead_warmup / ROUNDS:g} s of warm-up and "
+            f"{profile.overhead_duration / ROUNDS:g} s measured (longer where fewer than "
+            f"{math.ceil(profile.min_samples / ROUNDS)} answers came back in that time); the table pools "
+            "the rounds. "
             "Every process (gateway, both emulators, load generator) shares the same cores.",
             table(headers, rows),
             f"Gateway RSS: {fmt(rss_before / 1024)} MiB before this section, {fmt(rss_after / 1024)} MiB "

@@ -135,12 +135,13 @@ async def list_deleted_page(
     for provider in query.providers:
         if provider not in ports:
             raise ProviderNotConfigured(f"{provider.name} is not configured on this gateway")
-    asked = [port for provider, port in ports.items() if query.asks(provider)]
     shared = listings if listings is not None else SharedListings()
+    asked = [ports[provider] for provider in shared.slowest_first(p for p in ports if query.asks(p))]
     answers = await asyncio.gather(*(_ask(port, query, shared) for port in asked))
     merged = merge_listed(listed for found, _ in answers for listed in found)
     merged = merged[: store.max_entries]
-    sources = [status for _, status in answers]
+    order = list(ports)
+    sources = sorted((status for _, status in answers), key=lambda status: order.index(status.provider))
     created_at = min((s.fetched_at for s in sources), default=time.time())
     entries = [(listed.provider_value, listed.entry) for listed in merged]
     meta = SnapshotMeta(query.cache_key(), created_at, len(merged), [s.to_json() for s in sources])

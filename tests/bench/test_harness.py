@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from bench.harness import pool_runs
 from bench.load import renamed
 from bench.procfs import cpu_seconds, memory_kib, reset_peak_memory
 from bench.rawhttp import RawConnection
@@ -121,6 +122,33 @@ def test_percentiles_interpolate_between_ranks() -> None:
     summary = summarize([3.0, 1.0, 2.0])
     assert (summary.count, summary.p50, summary.max) == (3, 2.0, 3.0)
     assert summarize([]).count == 0
+
+
+def test_alternating_rounds_pool_into_one_result_per_label_and_concurrency() -> None:
+    def raw(label: str, concurrency: int, latencies: list[float], cpu: float) -> dict[str, object]:
+        return {
+            "label": label, "concurrency": concurrency, "completed": len(latencies), "errors": 0,
+            "error_samples": [], "latencies_ms": latencies, "bytes": 10 * len(latencies), "wall_s": 1.0,
+            "throughput_rps": float(len(latencies)), "cpu_s": {"gateway": cpu},
+        }  # fmt: skip
+
+    rounds = [
+        raw("gateway", 1, [1.0, 2.0], 0.5),
+        raw("direct", 1, [3.0], 0.1),
+        raw("gateway", 1, [4.0], 0.25),
+    ]
+    rounds += [raw("gateway", 8, [9.0], 1.0)]
+    gateway, direct, wider = pool_runs(rounds)
+    assert (gateway["label"], gateway["concurrency"], direct["label"], wider["concurrency"]) == (
+        "gateway", 1, "direct", 8,
+    )  # fmt: skip
+    assert gateway["latencies_ms"] == [1.0, 2.0, 4.0] and gateway["completed"] == 3
+    assert (
+        gateway["wall_s"] == 2.0
+        and gateway["throughput_rps"] == 1.5
+        and gateway["cpu_s"] == {"gateway": 0.75}
+    )
+    assert rounds[0]["latencies_ms"] == [1.0, 2.0]  # the inputs are left alone
 
 
 def test_renamed_gives_every_operation_its_own_name() -> None:

@@ -310,6 +310,18 @@ def memberships(result: Any) -> set[tuple[str, str]]:
     The adapter's superseded-deletion check needs only these two fields of every active contact (tens
     of thousands in a large account), so no :class:`Contact` records are built for it.
     """
+    if type(result) is dict:
+        # The common case in one comprehension; anything odd is found again below, with its id.
+        try:
+            pairs = {(entry["email"].lower(), entry["campaign"]) for entry in result.values()}
+        except (KeyError, TypeError, AttributeError):
+            pass
+        else:
+            if all(
+                type(email) is str and email and type(campaign) is str and campaign
+                for email, campaign in pairs
+            ):
+                return pairs
     found: set[tuple[str, str]] = set()
     for contact_id, entry in id_map(result, "get_contacts result"):
         email, campaign = entry.get("email"), entry.get("campaign")

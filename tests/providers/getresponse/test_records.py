@@ -171,6 +171,11 @@ def test_memberships_read_only_email_and_campaign() -> None:
     }
     assert memberships(result) == {("ann@example.com", "c1"), ("bob@example.com", "c2")}
     assert memberships([]) == set()
-    for broken in ({"a": {"email": "x@y.z"}}, {"a": {"email": None, "campaign": "c"}}, {"a": []}, "nope"):
+    broken_results = [
+        {"a": {"email": "x@y.z"}}, {"a": {"email": None, "campaign": "c"}}, {"a": []}, "nope",
+        {"a": {"email": "", "campaign": "c"}}, {"a": {"email": "x@y.z", "campaign": 5}},
+        {"a": {"email": 5, "campaign": "c"}}, {"a": {"email": "x@y.z", "campaign": ""}}, {"": {}},
+    ]  # fmt: skip
+    for broken in broken_results:
         with pytest.raises(InvalidUpstreamResponse):
             memberships(broken)
