@@ -122,9 +122,9 @@ def _plain_field(
     if coerce is not None:
         return _PlainField(response_name, definition.python_name, coerce, non_null, None)
     is_list = isinstance(named, GraphQLList)
-    item, item_non_null = (
-        _unwrap_non_null(named.of_type) if isinstance(named, GraphQLList) else (named, False)
-    )
+    item, item_non_null = named, False
+    if isinstance(named, GraphQLList):
+        item, item_non_null = _unwrap_non_null(named.of_type)
     item_coerce = _leaf_coerce(item) if is_list else None
     item_type = _composite(item) if item_coerce is None else None
     if item_coerce is None and item_type is None:
