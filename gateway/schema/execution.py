@@ -225,7 +225,6 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
     def _complete(self, plan: _Plan, source: Any, type_name: str) -> dict[str, Any] | None:
         """The completed object, or None where graphql-core must complete it (see the module doc)."""
         result: dict[str, Any] = {}
-        not_awaitable = self._not_awaitable
         try:
             for response_name, attribute, coerce, non_null, nested in plan:
                 if attribute is None:
@@ -237,12 +236,7 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
                         return None
                     result[response_name] = None
                     continue
-                if coerce is not None and type(value) in not_awaitable:
-                    # The common case, inlined: _leaf() without its checks of the value's type.
-                    completed = coerce(value)
-                    if completed is None or completed is Undefined:
-                        return None
-                elif coerce is not None:
+                if coerce is not None:
                     completed = self._leaf(coerce, value)
                 elif nested is not None:
                     completed = self._nested(nested, value)
