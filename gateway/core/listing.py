@@ -3,27 +3,35 @@
 ``first page``: ask every provider the filter targets, concurrently (concurrent first pages of the same
 filter share each provider's listing: ``shared_listings``); keep what each answered (a
 provider that fails is reported in ``sources`` and the others still answer); apply the filter in the
-gateway (so push-down never changes the answer); merge in the one documented order; store the merged
-list as a snapshot and return its head.  ``later pages``: slice the snapshot the cursor points into.
+gateway (so push-down never changes the answer); return the head of the merge in the one documented
+order, and store the whole merged list as a snapshot.  ``later pages``: slice the snapshot the cursor
+points into.  The caller says how a shown contact is presented (``present``: the GraphQL layer builds
+its object type); the listing returns the page's contacts presented.
 
-Only the contacts a filter must look at and those of the page are mapped to :class:`DeletedContact`;
-the others stay :class:`ListedContact` (merge-order key and snapshot entry), which is what makes a
-first page over thousands of deleted contacts cheap.
+A first page's answer waits for the slowest provider, so the work after its answer is kept small:
+
+- only the contacts a filter must look at and those of the page are mapped to
+  :class:`DeletedContact`; the others stay :class:`ListedContact` (merge-order key and snapshot entry);
+- each provider's *head* (its first contacts in merge order, as many as the page shows: all it can
+  contribute) is picked as its answer arrives, and while other providers are still awaited, the head
+  is also mapped and presented (``ListedContact.prepare``);
+- the merged list is ordered, and the snapshot's entries made, when the store reads them: after the
+  answer, for the memory store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from gateway.errors import GatewayError, InvalidCursor, ProviderNotConfigured
 
 from .filters import DeletedContactFilter
 from .model import DeletedContact, ListedContact, Provider
-from .ordering import merge_listed
+from .ordering import first_listed, merge_listed
 from .ports import DeletedContactsPort
 from .shared_listings import SharedListings
 from .snapshots import Snapshot as SnapshotMeta
@@ -66,9 +74,13 @@ class SourceStatus:
         )
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True, slots=True)
-class ListingPage:
-    contacts: list[DeletedContact]
+class ListingPage(Generic[T]):
+    items: list[T]
+    """The page's contacts, each as the caller's ``present`` made it."""
     offset: int
     total: int
     snapshot_id: str
@@ -81,20 +93,82 @@ class ListingPage:
 
     @property
     def has_next_page(self) -> bool:
-        return self.offset + len(self.contacts) < self.total
+        return self.offset + len(self.items) < self.total
 
     @property
     def has_previous_page(self) -> bool:
         return self.offset > 0
 
 
+class _SnapshotEntries(Sequence[tuple[str, Any]]):
+    """A first page's snapshot entries (provider, adapter's entry): every listed contact in merge
+    order, at most ``limit``.  They are ordered and made when the store first reads them; the memory
+    store does that after the first page's answer is on its way."""
+
+    def __init__(self, listed: list[ListedContact], limit: int) -> None:
+        self._listed: list[ListedContact] | None = listed
+        self._merged: list[ListedContact] = []
+        self._length = min(len(listed), limit)
+
+    def _ordered(self) -> list[ListedContact]:
+        if self._listed is not None:
+            self._merged, self._listed = merge_listed(self._listed)[: self._length], None
+        return self._merged
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> tuple[str, Any] | list[tuple[str, Any]]:
+        if isinstance(index, slice):
+            return [(listed.provider_value, listed.entry) for listed in self._ordered()[index]]
+        listed = self._ordered()[index]
+        return listed.provider_value, listed.entry
+
+
+@dataclass(slots=True)
+class _Answer:
+    found: list[ListedContact]
+    """What the provider listed that matches the filter."""
+    head: list[ListedContact]
+    """The first of ``found`` in merge order, as many as a page shows: all it can contribute to it."""
+    status: SourceStatus
+
+
+class _Awaited:
+    """How many providers have yet to answer a first page.
+
+    An answer that arrives while others are awaited prepares its head (maps and presents its contacts,
+    ``ListedContact.prepare``) in the meantime; after the last answer that work would lie on the
+    request's critical path.  The last provider's head is left to the page, which presents only the
+    contacts it shows.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def answered(self) -> bool:
+        """Count one answer; True while others are still awaited."""
+        self.count -= 1
+        return self.count > 0
+
+
 async def _ask(
-    port: DeletedContactsPort, query: DeletedContactFilter, listings: SharedListings
-) -> tuple[list[ListedContact], SourceStatus]:
+    port: DeletedContactsPort,
+    query: DeletedContactFilter,
+    listings: SharedListings,
+    first: int,
+    awaited: _Awaited,
+    present: Callable[[DeletedContact], Any],
+) -> _Answer:
     try:
         listing = await listings.get(port.provider, query.cache_key(), lambda: port.list_deleted(query))
     except GatewayError as error:
-        return [], SourceStatus(
+        awaited.answered()
+        status = SourceStatus(
             port.provider,
             ok=False,
             fetched_at=time.time(),
@@ -102,10 +176,19 @@ async def _ask(
             message=error.message,
             retry_after=getattr(error, "retry_after", None),
         )
+        return _Answer([], [], status)
     found = listing.contacts
     if query.checks_contacts:
         found = [listed for listed in found if query.matches(listed.contact)]
-    return found, SourceStatus(port.provider, ok=True, fetched_at=listing.fetched_at, count=len(found))
+    head = first_listed(found, first)
+    if awaited.answered():
+        for listed in head:
+            listed.prepare(present)
+    return _Answer(
+        head=head,
+        found=found,
+        status=SourceStatus(port.provider, ok=True, fetched_at=listing.fetched_at, count=len(found)),
+    )
 
 
 async def list_deleted_page(
@@ -115,16 +198,17 @@ async def list_deleted_page(
     *,
     first: int,
     after: str | None,
+    present: Callable[[DeletedContact], T],
     listings: SharedListings | None = None,
-) -> ListingPage:
+) -> ListingPage[T]:
     if after is not None:
         snapshot_id, offset = decode_cursor(after)
         page = await store.page(snapshot_id, offset, first)
         if page.snapshot.query_key != query.cache_key():
             raise InvalidCursor("the cursor belongs to a different filter")
-        contacts = [ports[Provider(p)].from_snapshot_entry(entry) for p, entry in page.entries]
+        items = [present(ports[Provider(p)].from_snapshot_entry(entry)) for p, entry in page.entries]
         return ListingPage(
-            contacts,
+            items,
             offset,
             page.snapshot.total,
             snapshot_id,
@@ -137,14 +221,15 @@ async def list_deleted_page(
             raise ProviderNotConfigured(f"{provider.name} is not configured on this gateway")
     shared = listings if listings is not None else SharedListings()
     asked = [ports[provider] for provider in shared.slowest_first(p for p in ports if query.asks(p))]
-    answers = await asyncio.gather(*(_ask(port, query, shared) for port in asked))
-    merged = merge_listed(listed for found, _ in answers for listed in found)
-    merged = merged[: store.max_entries]
+    awaited = _Awaited(len(asked))
+    answers = await asyncio.gather(*(_ask(port, query, shared, first, awaited, present) for port in asked))
+    listed = [contact for answer in answers for contact in answer.found]
+    shown = first_listed((contact for answer in answers for contact in answer.head), first)
     order = list(ports)
-    sources = sorted((status for _, status in answers), key=lambda status: order.index(status.provider))
+    sources = sorted((answer.status for answer in answers), key=lambda s: order.index(s.provider))
     created_at = min((s.fetched_at for s in sources), default=time.time())
-    entries = [(listed.provider_value, listed.entry) for listed in merged]
-    meta = SnapshotMeta(query.cache_key(), created_at, len(merged), [s.to_json() for s in sources])
+    entries = _SnapshotEntries(listed, store.max_entries)
+    meta = SnapshotMeta(query.cache_key(), created_at, len(entries), [s.to_json() for s in sources])
     snapshot_id = await store.create(meta, entries)
-    shown = [listed.contact for listed in merged[:first]]
-    return ListingPage(shown, 0, len(merged), snapshot_id, created_at, sources)
+    items = [listed.presented(present) for listed in shown[: len(entries)]]
+    return ListingPage(items, 0, len(entries), snapshot_id, created_at, sources)

@@ -7,14 +7,24 @@ then provider name and provider contact id ascending as a deterministic tie-brea
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from datetime import date, datetime
 
 from .model import DeletedContact, ListedContact, OrderKey, Provider
 
-__all__ = ["merge_listed", "merge_order", "order_key", "sort_key"]
+__all__ = [
+    "first_listed",
+    "merge_listed",
+    "merge_order",
+    "moment_order_key",
+    "order_key",
+    "sort_key",
+]
 
 _NO_TIME = float("inf")
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_SECONDS_PER_DAY = 86400
 
 
 def order_key(deleted_on: date, deleted_at: datetime | None, provider: Provider, contact_id: str) -> OrderKey:
@@ -25,6 +35,13 @@ def order_key(deleted_on: date, deleted_at: datetime | None, provider: Provider,
         provider._value_,  # Enum.value is a slow descriptor; listings compute a key per contact
         contact_id,
     )
+
+
+def moment_order_key(timestamp: float, provider: Provider, contact_id: str) -> OrderKey:
+    """``order_key`` of a deletion at ``timestamp`` (POSIX seconds) on its UTC day, computed without
+    building a date: listings compute one for every deleted contact of the account."""
+    day_ordinal = int(timestamp // _SECONDS_PER_DAY) + _EPOCH_ORDINAL
+    return (-day_ordinal, -timestamp, provider._value_, contact_id)
 
 
 def sort_key(contact: DeletedContact) -> OrderKey:
@@ -42,3 +59,9 @@ def _listed_order(listed: ListedContact) -> OrderKey:
 def merge_listed(listed: Iterable[ListedContact]) -> list[ListedContact]:
     """Listed contacts in merge order (their keys were computed when they were listed)."""
     return sorted(listed, key=_listed_order)
+
+
+def first_listed(listed: Iterable[ListedContact], count: int) -> list[ListedContact]:
+    """The first ``count`` of ``listed`` in merge order: ``merge_listed(listed)[:count]``, without
+    ordering the rest (keys are unique, so the two always agree)."""
+    return heapq.nsmallest(count, listed, key=_listed_order)

@@ -15,6 +15,11 @@ the origin of one non-generic Strawberry object type, without a custom ``is_type
 ``strawberry.cast``, and that type is the field's type or, for an interface without a custom
 ``resolve_type``, one of its implementations (what Strawberry's own resolution answers then).
 
+What the direct path needs of a field is learnt once per schema (``_SchemaFacts``); a request's
+plans only pair those facts with its selections.  Values of the types most leaf fields hold (``str``
+for String and ID, ``bool``, an enum's members, dates, ``None`` for a nullable field) complete without
+calling ``coerce_output_value`` at all (``_exact_coercions``: the same answers, fewer calls).
+
 Anything the direct path cannot complete exactly (a null for a non-null field, a value the type
 refuses, an exception from an attribute, an awaitable, another kind of iterable) is handed back to
 graphql-core for the whole object, which then completes it and reports errors with the paths and
@@ -26,14 +31,17 @@ checks that both paths give identical results.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from types import GeneratorType
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -41,11 +49,13 @@ from graphql import (
     GraphQLOutputType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
     Undefined,
 )
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
+from strawberry.schema.types import base_scalars
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.cast import get_strawberry_type_cast
 from strawberry.types.field import StrawberryField
@@ -77,10 +87,26 @@ class _PlainField(NamedTuple):
     """For a scalar or enum field; None when ``nested`` completes the value."""
     non_null: bool
     nested: _Nested | None
+    exact: Mapping[type, Callable[[Any], Any] | None]
+    """Value types whose completion is known without calling ``coerce`` (``_exact_coercions``), and
+    ``NoneType`` when the field is nullable."""
 
 
-_Plan = tuple[_PlainField, ...]
+_Step = tuple[str, str, Mapping[type, Callable[[Any], Any] | None], _PlainField]
+"""``(response name, attribute, exact, field)``: the parts of a :class:`_PlainField` that the common
+case reads, first, so ``_complete``'s loop unpacks only those."""
+_Plan = tuple[_Step, ...]
+_TYPENAME_ATTRIBUTE = "__class__"
+"""What ``__typename`` reads: an attribute every object has, whose type no ``exact`` knows."""
 _FAILED = object()
+
+
+def _not_exact(value: Any) -> Any:  # pragma: no cover - a marker, never called
+    raise AssertionError
+
+
+_NOT_EXACT: Callable[[Any], Any] = _not_exact
+"""What ``_PlainField.exact`` answers for a type it does not know (a callable, so lookups type-check)."""
 
 
 def _unwrap_non_null(field_type: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
@@ -93,6 +119,39 @@ def _leaf_coerce(named: GraphQLOutputType) -> Callable[[Any], Any] | None:
     return named.coerce_output_value if isinstance(named, GraphQLScalarType | GraphQLEnumType) else None
 
 
+_UNCHANGED: dict[GraphQLOutputType, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+"""Scalars whose ``coerce_output_value`` returns a value of this exact type unchanged."""
+_NO_EXACT: Mapping[type, Callable[[Any], Any] | None] = {}
+
+
+def _exact_coercions(named: GraphQLOutputType) -> Mapping[type, Callable[[Any], Any] | None]:
+    """What ``named.coerce_output_value`` does to values of these exact types, without calling it
+    (None: the value is returned unchanged).  Most leaf values of a page are strings, booleans,
+    enum members and dates, and the general coercion costs a few calls each."""
+    if named in _UNCHANGED:
+        return {_UNCHANGED[named]: None}
+    if isinstance(named, CustomGraphQLEnumType):
+        # Strawberry's serializer answers the first name whose value equals the member's value.
+        names: dict[Any, str] = {}
+        member: Any
+        for member in named.wrapped_cls:
+            for name, enum_value in named.values.items():
+                if member.value == enum_value.value:
+                    names[member] = name
+                    break
+        return {named.wrapped_cls: names.__getitem__} if len(names) == len(named.wrapped_cls) else _NO_EXACT
+    if isinstance(named, GraphQLScalarType) and named.serialize is base_scalars.isoformat:
+        return {date: date.isoformat, datetime: datetime.isoformat}
+    return _NO_EXACT
+
+
+def _with_null(
+    exact: Mapping[type, Callable[[Any], Any] | None], non_null: bool
+) -> Mapping[type, Callable[[Any], Any] | None]:
+    """``exact``, and a nullable field's null completed as null."""
+    return exact if non_null else {**exact, type(None): None}
+
+
 def _composite(named: GraphQLOutputType) -> GraphQLObjectType | GraphQLInterfaceType | None:
     if isinstance(named, GraphQLObjectType):
         return named
@@ -103,13 +162,22 @@ def _composite(named: GraphQLOutputType) -> GraphQLObjectType | GraphQLInterface
     return None
 
 
-def _plain_field(
-    field: GraphQLField | None, response_name: str, field_details_list: Any
-) -> _PlainField | None:
-    node = field_details_list[0].node
-    if field is None or field.args or node.arguments:
-        return None
-    if any(directive.name.value not in _CONDITIONAL for directive in node.directives or ()):
+class _FieldFacts(NamedTuple):
+    """What completing a plain field takes, known from the schema alone (kept per schema)."""
+
+    attribute: str
+    coerce: Callable[[Any], Any] | None
+    non_null: bool
+    exact: Mapping[type, Callable[[Any], Any] | None]
+    is_list: bool
+    item_non_null: bool
+    item_coerce: Callable[[Any], Any] | None
+    item_type: GraphQLObjectType | GraphQLInterfaceType | None
+
+
+def _field_facts(field: GraphQLField) -> _FieldFacts | None:
+    """None unless ``field`` is plain: no arguments, no resolver and a type the direct path completes."""
+    if field.args:
         return None
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     # Strawberry marks the resolver of a field without resolver, extensions or exception handlers.
@@ -120,7 +188,8 @@ def _plain_field(
     named, non_null = _unwrap_non_null(field.type)
     coerce = _leaf_coerce(named)
     if coerce is not None:
-        return _PlainField(response_name, definition.python_name, coerce, non_null, None)
+        exact = _with_null(_exact_coercions(named), non_null)
+        return _FieldFacts(definition.python_name, coerce, non_null, exact, False, False, None, None)
     is_list = isinstance(named, GraphQLList)
     item, item_non_null = named, False
     if isinstance(named, GraphQLList):
@@ -129,37 +198,76 @@ def _plain_field(
     item_type = _composite(item) if item_coerce is None else None
     if item_coerce is None and item_type is None:
         return None
-    nested = _Nested(is_list, item_non_null, item_coerce, item_type, field_details_list)
-    return _PlainField(response_name, definition.python_name, None, non_null, nested)
+    exact = _with_null(_NO_EXACT, non_null)
+    return _FieldFacts(
+        definition.python_name, None, non_null, exact, is_list, item_non_null, item_coerce, item_type
+    )
 
 
-_TYPES_BY_CLASS: WeakKeyDictionary[GraphQLSchema, dict[type, GraphQLObjectType]] = WeakKeyDictionary()
+class _SchemaFacts:
+    """What the direct path learns once per schema: classes' object types and fields' facts."""
+
+    def __init__(self, schema: GraphQLSchema) -> None:
+        self.types_by_class = _types_by_class(schema)
+        self._fields: dict[int, tuple[GraphQLField, _FieldFacts | None]] = {}
+
+    def field(self, field: GraphQLField) -> _FieldFacts | None:
+        known = self._fields.get(id(field))
+        if known is None:  # the field is kept with its facts, so its id stays its own
+            known = self._fields[id(field)] = (field, _field_facts(field))
+        return known[1]
+
+
+_FACTS: WeakKeyDictionary[GraphQLSchema, _SchemaFacts] = WeakKeyDictionary()
+
+
+def _schema_facts(schema: GraphQLSchema) -> _SchemaFacts:
+    found = _FACTS.get(schema)
+    if found is None:
+        found = _FACTS[schema] = _SchemaFacts(schema)
+    return found
+
+
+def _plain_field(
+    facts: _SchemaFacts, field: GraphQLField | None, response_name: str, field_details_list: Any
+) -> _PlainField | None:
+    node = field_details_list[0].node
+    if field is None or node.arguments:
+        return None
+    if any(directive.name.value not in _CONDITIONAL for directive in node.directives or ()):
+        return None
+    known = facts.field(field)
+    if known is None:
+        return None
+    if known.coerce is not None:
+        return _PlainField(response_name, known.attribute, known.coerce, known.non_null, None, known.exact)
+    nested = _Nested(
+        known.is_list, known.item_non_null, known.item_coerce, known.item_type, field_details_list
+    )
+    return _PlainField(response_name, known.attribute, None, known.non_null, nested, known.exact)
 
 
 def _types_by_class(schema: GraphQLSchema) -> dict[type, GraphQLObjectType]:
-    """Python class -> the object type it unambiguously is (see the module doc), once per schema."""
-    found = _TYPES_BY_CLASS.get(schema)
-    if found is None:
-        found = {}
-        ambiguous: set[type] = set()
-        for graphql_type in schema.type_map.values():
-            if not isinstance(graphql_type, GraphQLObjectType):
-                continue
-            definition = graphql_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            if (
-                not isinstance(definition, StrawberryObjectDefinition)
-                or definition.is_type_of is not None
-                or definition.concrete_of is not None
-                or definition.is_graphql_generic
-            ):
-                continue
-            origin = definition.origin
-            if origin in found:
-                ambiguous.add(origin)
-            found[origin] = graphql_type
-        for origin in ambiguous:
-            del found[origin]
-        _TYPES_BY_CLASS[schema] = found
+    """Python class -> the object type it unambiguously is (see the module doc)."""
+    found: dict[type, GraphQLObjectType] = {}
+    ambiguous: set[type] = set()
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        definition = graphql_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if (
+            not isinstance(definition, StrawberryObjectDefinition)
+            or definition.is_type_of is not None
+            or definition.concrete_of is not None
+            or definition.is_graphql_generic
+        ):
+            continue
+        origin = definition.origin
+        if origin in found:
+            ambiguous.add(origin)
+        found[origin] = graphql_type
+    for origin in ambiguous:
+        del found[origin]
     return found
 
 
@@ -173,8 +281,11 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
         self._without_middleware = manager is None or not manager.middlewares
         # id(grouped field set) -> (the set itself, kept alive so its id stays unique; its plan or None)
         self._plans: dict[int, tuple[Any, _Plan | None]] = {}
-        self._types_by_class = _types_by_class(self.schema)
+        self._facts = _schema_facts(self.schema)
+        self._types_by_class = self._facts.types_by_class
         self._not_awaitable: set[type] = set()
+        # (id of a nested field's _Nested, class of an item) -> (its object type, its plan); see _item
+        self._item_plans: dict[tuple[int, type], tuple[GraphQLObjectType | None, _Plan | None]] = {}
 
     def execute_fields(
         self,
@@ -198,19 +309,21 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
         cached = self._plans.get(id(grouped_field_set))
         if cached is not None:
             return cached[1]
-        fields: list[_PlainField] = []
+        steps: list[_Step] = []
         plan: _Plan | None = None
         for response_name, field_details_list in grouped_field_set.items():
             name = field_details_list[0].node.name.value
             if name == _TYPENAME:
-                fields.append(_PlainField(response_name, None, None, True, None))
+                typename = _PlainField(response_name, None, None, True, None, _NO_EXACT)
+                steps.append((response_name, _TYPENAME_ATTRIBUTE, _NO_EXACT, typename))
                 continue
-            plain = _plain_field(self.schema.get_field(parent_type, name), response_name, field_details_list)
+            field = self.schema.get_field(parent_type, name)
+            plain = _plain_field(self._facts, field, response_name, field_details_list)
             if plain is None:
                 break
-            fields.append(plain)
+            steps.append((response_name, plain.attribute or _TYPENAME_ATTRIBUTE, plain.exact, plain))
         else:
-            plan = tuple(fields)
+            plan = tuple(steps)
         self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
         return plan
 
@@ -226,28 +339,33 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
         """The completed object, or None where graphql-core must complete it (see the module doc)."""
         result: dict[str, Any] = {}
         try:
-            for response_name, attribute, coerce, non_null, nested in plan:
-                if attribute is None:
-                    result[response_name] = type_name
-                    continue
+            for response_name, attribute, exact, field in plan:
                 value = getattr(source, attribute)
-                if value is None:
-                    if non_null:
+                convert = exact.get(type(value), _NOT_EXACT)
+                if convert is None:
+                    result[response_name] = value
+                elif convert is not _NOT_EXACT:
+                    result[response_name] = convert(value)
+                else:
+                    completed = self._complete_field(field, value, type_name)
+                    if completed is _FAILED:
                         return None
-                    result[response_name] = None
-                    continue
-                if coerce is not None:
-                    completed = self._leaf(coerce, value)
-                elif nested is not None:
-                    completed = self._nested(nested, value)
-                else:  # pragma: no cover - a plan field is a leaf, a nested value or __typename
-                    return None
-                if completed is _FAILED:
-                    return None
-                result[response_name] = completed
+                    result[response_name] = completed
         except Exception:
             return None
         return result
+
+    def _complete_field(self, field: _PlainField, value: Any, type_name: str) -> Any:
+        """A field whose value is of a type its ``exact`` does not know."""
+        if field.attribute is None:
+            return type_name
+        if value is None:  # for a non-null field (a nullable one's null is exact)
+            return _FAILED
+        if field.coerce is not None:
+            return self._leaf(field.coerce, value)
+        if field.nested is not None:
+            return self._nested(field.nested, value)
+        return _FAILED  # pragma: no cover - a plan field is a leaf, a nested value or __typename
 
     def _leaf(self, coerce: Callable[[Any], Any], value: Any) -> Any:
         kind = type(value)
@@ -282,16 +400,25 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
     def _item(self, nested: _Nested, item: Any) -> Any:
         if nested.item_coerce is not None:
             return self._leaf(nested.item_coerce, item)
-        runtime_type = self._types_by_class.get(type(item))
-        expected = nested.item_type
-        if runtime_type is None or get_strawberry_type_cast(item) is not None:
-            return _FAILED
-        if runtime_type is not expected and not (
-            isinstance(expected, GraphQLInterfaceType) and self.schema.is_sub_type(expected, runtime_type)
-        ):
-            return _FAILED
-        plan = self._plan_of_nested(runtime_type, nested.field_details_list)
-        if plan is None:
+        # The same field's items are mostly of one or two classes: their checks and plans are kept.
+        key = (id(nested), type(item))  # ``nested`` lives as long as the plan holding it (``_plans``)
+        found = self._item_plans.get(key)
+        if found is None:
+            found = self._item_plans[key] = self._item_plan(nested, type(item))
+        runtime_type, plan = found
+        if runtime_type is None or plan is None or get_strawberry_type_cast(item) is not None:
             return _FAILED
         completed = self._complete(plan, item, runtime_type.name)
         return _FAILED if completed is None else completed
+
+    def _item_plan(self, nested: _Nested, kind: type) -> tuple[GraphQLObjectType | None, _Plan | None]:
+        """The object type items of class ``kind`` complete as in this field, and its plan."""
+        runtime_type = self._types_by_class.get(kind)
+        expected = nested.item_type
+        if runtime_type is None:
+            return None, None
+        if runtime_type is not expected and not (
+            isinstance(expected, GraphQLInterfaceType) and self.schema.is_sub_type(expected, runtime_type)
+        ):
+            return None, None
+        return runtime_type, self._plan_of_nested(runtime_type, nested.field_details_list)

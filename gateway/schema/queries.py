@@ -83,11 +83,8 @@ class DeletedContactConnection:
     sources: list[SourceInfo]
 
     @classmethod
-    def from_page(cls, page: ListingPage) -> DeletedContactConnection:
-        edges = [
-            DeletedContactEdge(cursor=page.cursor_at(i), node=contact_type(contact))
-            for i, contact in enumerate(page.contacts)
-        ]
+    def from_page(cls, page: ListingPage[DeletedContact]) -> DeletedContactConnection:
+        edges = [DeletedContactEdge(cursor=page.cursor_at(i), node=node) for i, node in enumerate(page.items)]
         now = time.time()
         return cls(
             edges=edges,
@@ -172,7 +169,13 @@ class Query:
             raise UserInputError(f"`first` must be between 1 and {services.max_page_size}")
         query = filter.to_core() if filter is not None else DeletedContactFilterInput().to_core()
         page = await list_deleted_page(
-            services.ports, services.snapshots, query, first=size, after=after, listings=services.listings
+            services.ports,
+            services.snapshots,
+            query,
+            first=size,
+            after=after,
+            present=contact_type,
+            listings=services.listings,
         )
         _report_source_errors(info.context, info, page.sources)
         return DeletedContactConnection.from_page(page)

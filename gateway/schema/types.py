@@ -91,7 +91,7 @@ class DeletedContact(Node):
 
 def _common(contact: model.DeletedContact) -> dict[str, Any]:
     return {
-        "id": strawberry.ID(encode_global_id(CONTACT_TYPE_BY_PROVIDER[contact.provider], contact.contact_id)),
+        "id": encode_global_id(CONTACT_TYPE_BY_PROVIDER[contact.provider], contact.contact_id),
         "provider": contact.provider,
         "contact_id": contact.contact_id,
         "email": contact.email,
@@ -122,7 +122,7 @@ class ConstantContactDeletedContact(DeletedContact):
 
     @classmethod
     def from_model(cls, contact: model.DeletedContact) -> ConstantContactDeletedContact:
-        record = contact.source
+        record = contact.record
         address = record.email_address
         return cls(
             **_common(contact),
@@ -208,7 +208,7 @@ class GetResponseDeletedContact(DeletedContact):
 
     @classmethod
     def from_model(cls, contact: model.DeletedContact) -> GetResponseDeletedContact:
-        record = contact.source
+        record = contact.record
         return cls(
             **_common(contact),
             campaign_id=strawberry.ID(record.campaign_id),

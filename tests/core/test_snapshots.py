@@ -1,8 +1,11 @@
 import asyncio
+import base64
 import os
 import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.core.snapshots import (
     MemorySnapshotStore,
@@ -12,6 +15,7 @@ from gateway.core.snapshots import (
     encode_cursor,
 )
 from gateway.errors import CursorExpired, InvalidCursor
+from gateway.schema.ids import decode_global_id, encode_global_id
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -93,3 +97,37 @@ async def test_memory_snapshots_are_encoded_behind_the_answer_and_on_demand() ->
     await asyncio.sleep(0)  # the event loop's next turn
     assert held.pending is None and len(held.chunks) == 2
     assert (await store.page(later, 99, 5)).entries == [["getresponse", {"n": 99}]]
+
+
+async def test_large_memory_snapshots_are_encoded_a_few_chunks_per_turn_of_the_event_loop() -> None:
+    store = MemorySnapshotStore()
+    size, per_turn = store.CHUNK_ENTRIES, store.CHUNKS_PER_TURN
+    entries = [["getresponse", {"n": i}] for i in range(size * per_turn * 2 + 1)]  # 2 turns and 1 chunk
+    snapshot_id = await store.create(_meta(len(entries)), entries)
+    held = store._items[snapshot_id]
+    await asyncio.sleep(0)
+    assert len(held.chunks) == per_turn and held.pending is not None  # other work can run in between
+    assert (await store.page(snapshot_id, len(entries) - 1, 1)).entries == entries[-1:]  # the rest, now
+    assert held.pending is None and len(held.chunks) == per_turn * 2 + 1
+    for _ in range(3):
+        await asyncio.sleep(0)  # the write-behind callback still queued finds nothing left to do
+    assert len(held.chunks) == per_turn * 2 + 1
+    assert (await store.page(snapshot_id, 0, len(entries))).entries == entries
+
+
+@given(
+    snapshot_id=st.text(alphabet="0123456789abcdef", min_size=1, max_size=32), offset=st.integers(0, 10**12)
+)
+def test_cursors_are_url_safe_base64_without_padding(snapshot_id: str, offset: int) -> None:
+    expected = base64.urlsafe_b64encode(f"v1:{snapshot_id}:{offset}".encode()).decode().rstrip("=")
+    assert encode_cursor(snapshot_id, offset) == expected
+    assert decode_cursor(expected) == (snapshot_id, offset)
+
+
+@given(
+    type_name=st.sampled_from(["GetResponseDeletedContact", "BulkOperation"]), local_id=st.text(min_size=1)
+)
+def test_global_ids_are_url_safe_base64_without_padding(type_name: str, local_id: str) -> None:
+    expected = base64.urlsafe_b64encode(f"{type_name}:{local_id}".encode()).decode().rstrip("=")
+    assert encode_global_id(type_name, local_id) == expected
+    assert decode_global_id(expected) == (type_name, local_id)

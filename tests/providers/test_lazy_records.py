@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,17 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.core.lazy import LazyRecord
 from gateway.core.model import DeletionReason, Provider
 from gateway.core.ordering import sort_key
 from gateway.providers.constant_contact import records as cc_records
 from gateway.providers.constant_contact.mapping import listed_contact, to_deleted_contact_from_json
-from gateway.providers.constant_contact.records import Contact, ContactEntriesPage, ContactSummary
+from gateway.providers.constant_contact.records import Contact, ContactEntriesPage, summary_fields
 from gateway.providers.errors import InvalidUpstreamResponse
 from gateway.providers.getresponse import records as gr_records
-from gateway.providers.getresponse.mapping import listed_deletions, to_deleted_contact
+from gateway.providers.getresponse.mapping import from_listing_entry, listed_deletions, to_deleted_contact
 from gateway.providers.getresponse.records import DeletedContact as GetResponseRecord
-from gateway.providers.getresponse.records import DeletedContactSummary
-from gateway.providers.lazy import LazyRecord
+from gateway.providers.getresponse.records import deleted_summary_fields
 
 CC_CONTACT: dict[str, Any] = {
     "contact_id": "1ec5a1d2-0c66-11e9-a1f2-fa163e56c9b0",
@@ -85,7 +87,7 @@ def test_constant_contact_listing_maps_from_the_summary_and_parses_the_rest_on_d
 )
 def test_constant_contact_summary_still_rejects_what_the_listing_reads(broken: dict[str, Any]) -> None:
     with pytest.raises(InvalidUpstreamResponse):
-        ContactSummary.from_json(broken)
+        summary_fields(broken)
 
 
 def test_constant_contact_entries_page_checks_the_envelope_only() -> None:
@@ -100,8 +102,7 @@ def test_constant_contact_entries_page_checks_the_envelope_only() -> None:
 
 
 def test_getresponse_listing_maps_from_the_summary_and_parses_the_rest_on_demand() -> None:
-    (summary,) = DeletedContactSummary.parse_map({"c1": GR_ENTRY})
-    contact = to_deleted_contact(summary)
+    contact = from_listing_entry(["c1", GR_ENTRY])
     assert (contact.contact_id, contact.email, contact.reason) == (
         "c1",
         "ann@example.com",
@@ -118,7 +119,7 @@ def test_getresponse_listing_maps_from_the_summary_and_parses_the_rest_on_demand
 @pytest.mark.parametrize("key", ["email", "campaign", "reason", "created_on", "deleted_on"])
 def test_getresponse_summary_still_rejects_what_the_listing_reads(key: str) -> None:
     with pytest.raises(InvalidUpstreamResponse, match=key):
-        DeletedContactSummary.from_entry("c1", {**GR_ENTRY, key: None})
+        deleted_summary_fields("c1", {**GR_ENTRY, key: None})
 
 
 # -- the listing's fast checks ------------------------------------------------------------------------
@@ -163,6 +164,81 @@ def test_getresponse_fast_checks_agree_with_the_field_by_field_parse(
     entry = {**GR_ENTRY, **changes}
     fast = _outcome(gr_records.deleted_summary_fields, contact_id, entry)
     assert fast == _outcome(gr_records._checked_summary_fields, contact_id, entry)
+
+
+CC_FULL: dict[str, Any] = {
+    **CC_CONTACT,
+    "job_title": "CEO",
+    "company_name": None,
+    "birthday_month": 4,
+    "birthday_day": None,
+    "anniversary": "2006-11-15",
+    "create_source": "Account",
+    "update_source": "Contact",
+    "updated_at": "2015-03-17T10:00:00Z",
+    "list_memberships": ["07936f78-662a-11eb-af0a-fa163e56c9b9"],
+    "email_address": {
+        **CC_CONTACT["email_address"],
+        "created_at": "2013-04-01T15:07:07Z",
+        "updated_at": "",
+        "opt_in_source": "Contact",
+        "opt_in_date": "2013-04-01T15:07:07.5+00:00",
+        "opt_out_date": None,
+        "confirm_status": "off",
+    },
+}
+
+
+@contextlib.contextmanager
+def _field_by_field_only(*classes: Any) -> Iterator[None]:
+    """The classes' common-shape readers switched off: they parse every record field by field."""
+    name = {Contact: "from_common_json", cc_records.EmailAddress: "from_common_json"}
+    saved = [(cls, name.get(cls, "from_common_entry")) for cls in classes]
+    readers = [cls.__dict__[attribute] for cls, attribute in saved]
+    for cls, attribute in saved:
+        setattr(cls, attribute, classmethod(lambda cls, *args: None))
+    try:
+        yield
+    finally:
+        for (cls, attribute), reader in zip(saved, readers, strict=True):
+            setattr(cls, attribute, reader)
+
+
+def test_the_common_shapes_are_read_by_the_common_shape_readers() -> None:
+    assert Contact.from_common_json(CC_FULL) == Contact.from_json(CC_FULL)
+    assert GetResponseRecord.from_common_entry("c1", {**GR_ENTRY, "cycle_day": 3}) is not None
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    changes=st.dictionaries(st.sampled_from(sorted(CC_FULL)), _ODD_VALUES, max_size=3),
+    address_changes=st.dictionaries(
+        st.sampled_from(sorted(CC_FULL["email_address"])), _ODD_VALUES, max_size=2
+    ),
+)
+def test_constant_contact_full_parse_reads_the_common_shape_as_the_field_by_field_parse_does(
+    changes: dict[str, Any], address_changes: dict[str, Any]
+) -> None:
+    payload = {**CC_FULL, "email_address": {**CC_FULL["email_address"], **address_changes}, **changes}
+    fast = _outcome(Contact.from_json, payload)
+    with _field_by_field_only(Contact, cc_records.EmailAddress):
+        assert fast == _outcome(Contact.from_json, payload)
+    if not isinstance(fast, tuple):
+        assert fast.raw == payload and fast.raw is not payload
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    changes=st.dictionaries(st.sampled_from([*sorted(GR_ENTRY), "x"]), _ODD_VALUES, max_size=3),
+    contact_id=st.sampled_from(["c1", "", None]),
+)
+def test_getresponse_full_parse_reads_the_common_shape_as_the_field_by_field_parse_does(
+    changes: dict[str, Any], contact_id: Any
+) -> None:
+    entry = {**GR_ENTRY, "cycle_day": 3, **changes}
+    fast = _outcome(GetResponseRecord.from_entry, contact_id, entry)
+    with _field_by_field_only(GetResponseRecord):
+        assert fast == _outcome(GetResponseRecord.from_entry, contact_id, entry)
 
 
 @pytest.mark.parametrize(

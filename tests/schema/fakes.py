@@ -83,7 +83,9 @@ class FakePort:
 
     async def list_deleted(self, query: DeletedContactFilter) -> list[ListedContact]:
         self._check("list_deleted")
-        return [ListedContact(sort_key(c), self.snapshot_entry(c), contact=c) for c in self.contacts.values()]
+        return [
+            ListedContact.of_contact(sort_key(c), self.snapshot_entry(c), c) for c in self.contacts.values()
+        ]
 
     def listing_cost(self) -> int:
         return self.cost

@@ -505,7 +505,7 @@ class ConstantContactClient:
         include_count: bool = False,
     ) -> AsyncIterator[ContactEntriesPage]:
         """:meth:`iter_contact_pages` with each contact left as its JSON object, for readers that need
-        a few fields of many contacts (``ContactSummary``) and the full record of only some."""
+        a few fields of many contacts (``records.summary_fields``) and the full record of only some."""
         params = _contacts_params(
             status=status, limit=limit, email=email, created_after=created_after,
             created_before=created_before, updated_after=updated_after, include_count=include_count,

@@ -25,9 +25,9 @@ __all__ = [
     "ContactEntriesPage",
     "ContactList",
     "ContactListsPage",
-    "ContactSummary",
     "ContactsPage",
     "EmailAddress",
+    "listing_fields",
     "next_href",
     "summary_fields",
 ]
@@ -99,6 +99,28 @@ def _date(payload: Mapping[str, Any], key: str, what: str) -> date | None:
         raise _invalid(f"{what}.{key} is not an ISO-8601 date") from None
 
 
+_ODD = object()
+"""What the common-shape readers below answer for a value only the field-by-field parse may judge."""
+
+
+def _texts(values: tuple[Any, ...]) -> bool:
+    """Every value is None or a string: the common case of a record's optional text fields."""
+    return all(value is None or type(value) is str for value in values)
+
+
+def _common_datetime(value: Any) -> Any:
+    """``_datetime``'s answer for None, ``""`` and ISO-8601 strings with an offset; ``_ODD`` otherwise."""
+    if not value:
+        return None if value is None or value == "" else _ODD
+    if type(value) is not str:
+        return _ODD
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return _ODD
+    return moment if moment.tzinfo is not None else _ODD
+
+
 def _strings(payload: Mapping[str, Any], key: str, what: str) -> tuple[str, ...]:
     value = payload.get(key)
     if value is None:
@@ -128,7 +150,7 @@ def next_href(payload: Mapping[str, Any], what: str) -> str | None:
     return _str(_object(nxt, f"{what}._links.next"), "href", f"{what}._links.next") or None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EmailAddress:
     address: str
     permission_to_send: str | None = None
@@ -143,6 +165,9 @@ class EmailAddress:
 
     @classmethod
     def from_json(cls, payload: Any) -> EmailAddress:
+        common = cls.from_common_json(payload)
+        if common is not None:
+            return common
         what = "contact.email_address"
         data = _object(payload, what)
         return cls(
@@ -158,8 +183,41 @@ class EmailAddress:
             confirm_status=_str(data, "confirm_status", what),
         )
 
+    @classmethod
+    def from_common_json(cls, payload: Any) -> EmailAddress | None:
+        """The address if it has the common shape, read in one pass; None when ``from_json`` must
+        look closer."""
+        if type(payload) is not dict:
+            return None
+        get = payload.get
+        address = get("address")
+        permission, opt_in_source, opt_out_source, opt_out_reason, confirm_status = texts = (
+            get("permission_to_send"), get("opt_in_source"), get("opt_out_source"), get("opt_out_reason"),
+            get("confirm_status"),
+        )  # fmt: skip
+        if type(address) is not str or not address or not _texts(texts):
+            return None
+        created_at, updated_at, opt_in_date, opt_out_date = moments = (
+            _common_datetime(get("created_at")), _common_datetime(get("updated_at")),
+            _common_datetime(get("opt_in_date")), _common_datetime(get("opt_out_date")),
+        )  # fmt: skip
+        if any(moment is _ODD for moment in moments):
+            return None
+        return cls(
+            address=address,
+            permission_to_send=permission,
+            created_at=created_at,
+            updated_at=updated_at,
+            opt_in_source=opt_in_source,
+            opt_in_date=opt_in_date,
+            opt_out_source=opt_out_source,
+            opt_out_date=opt_out_date,
+            opt_out_reason=opt_out_reason,
+            confirm_status=confirm_status,
+        )
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class Contact:
     """A ``ContactResource``.  ``deleted_at`` is set only on deleted contacts (a date, not a time)."""
 
@@ -182,6 +240,9 @@ class Contact:
 
     @classmethod
     def from_json(cls, payload: Any) -> Contact:
+        common = cls.from_common_json(payload)
+        if common is not None:
+            return common
         what = "contact"
         data = _object(payload, what)
         email = data.get("email_address")
@@ -202,6 +263,61 @@ class Contact:
             deleted_at=_date(data, "deleted_at", what),
             list_memberships=_strings(data, "list_memberships", what),
             raw=dict(data),
+        )
+
+    @classmethod
+    def from_common_json(cls, payload: Any) -> Contact | None:
+        """The contact if it has the common shape, read in one pass; None when ``from_json`` must
+        look closer (it then accepts every other documented variant or names the fault)."""
+        if type(payload) is not dict:
+            return None
+        get = payload.get
+        contact_id, email, month, day = (
+            get("contact_id"), get("email_address"), get("birthday_month"), get("birthday_day")
+        )  # fmt: skip
+        first_name, last_name, job_title, company_name, anniversary, create_source, update_source = texts = (
+            get("first_name"), get("last_name"), get("job_title"), get("company_name"), get("anniversary"),
+            get("create_source"), get("update_source"),
+        )  # fmt: skip
+        memberships, deleted = get("list_memberships"), get("deleted_at")
+        if not (
+            type(contact_id) is str
+            and contact_id
+            and _texts(texts)
+            and (month is None or type(month) is int)
+            and (day is None or type(day) is int)
+            and (
+                memberships is None
+                or (type(memberships) is list and all(type(m) is str for m in memberships))
+            )
+            and (deleted is None or (type(deleted) is str and len(deleted) == 10))
+        ):
+            return None
+        created_at, updated_at = _common_datetime(get("created_at")), _common_datetime(get("updated_at"))
+        address = None if email is None else EmailAddress.from_common_json(email)
+        if created_at is _ODD or updated_at is _ODD or (email is not None and address is None):
+            return None
+        try:
+            deleted_at = None if deleted is None else date.fromisoformat(deleted)
+        except ValueError:
+            return None
+        return cls(
+            contact_id=contact_id,
+            email_address=address,
+            first_name=first_name,
+            last_name=last_name,
+            job_title=job_title,
+            company_name=company_name,
+            birthday_month=month,
+            birthday_day=day,
+            anniversary=anniversary,
+            create_source=create_source,
+            update_source=update_source,
+            created_at=created_at,
+            updated_at=updated_at,
+            deleted_at=deleted_at,
+            list_memberships=tuple(memberships or ()),
+            raw=dict(payload),
         )
 
 
@@ -244,34 +360,34 @@ class ContactEntriesPage:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ContactSummary:
-    """The fields of a contact that a listing of deleted contacts needs, read and checked alone.
-
-    A listing reads every deleted contact of the account to merge them in one order; parsing all of
-    each one (:class:`Contact`) is left for the few that are shown.
-    """
-
-    contact_id: str
-    address: str | None
-    permission_to_send: str | None
-    first_name: str | None
-    last_name: str | None
-    created_at: datetime | None
-    deleted_at: date | None
-
-    @classmethod
-    def from_json(cls, payload: Mapping[str, Any]) -> ContactSummary:
-        return cls(*summary_fields(payload))
+def listing_fields(payload: Any) -> tuple[str, date | None]:
+    """``(contact id, deleted_at)`` of a contact, checked: what a listing of deleted contacts reads of
+    every contact (to order them).  The rest is checked when the contact is read
+    (:func:`summary_fields`, then :class:`Contact`)."""
+    if type(payload) is dict:
+        contact_id, deleted = payload.get("contact_id"), payload.get("deleted_at")
+        if type(contact_id) is str and contact_id:
+            if deleted is None:
+                return contact_id, None
+            if type(deleted) is str and len(deleted) == 10:
+                try:
+                    return contact_id, date.fromisoformat(deleted)
+                except ValueError:
+                    pass
+    what = "contact"
+    payload = _object(payload, what)
+    return _required_str(payload, "contact_id", what), _date(payload, "deleted_at", what)
 
 
 _SummaryFields = tuple[str, str | None, str | None, str | None, str | None, datetime | None, date | None]
 
 
 def summary_fields(payload: Any) -> _SummaryFields:
-    """The fields of :class:`ContactSummary`, in its order, checked, without building one.
+    """``(contact id, address, permission to send, first name, last name, created_at, deleted_at)``
+    of a contact, checked: the fields a listing of deleted contacts needs.
 
-    Listings check every deleted contact of the account, so the common shape (an email address
+    A listing reads every deleted contact of the account to merge them in one order; parsing all of
+    each one (:class:`Contact`) is left for the few that are shown.  The common shape (an email address
     object, ``Z`` timestamps, a bare ``deleted_at`` date) is tested in one expression; anything else
     goes through the field-by-field parse, which accepts every documented variant or names the fault.
     """

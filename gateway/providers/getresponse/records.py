@@ -29,8 +29,8 @@ __all__ = [
     "Campaign",
     "Contact",
     "DeletedContact",
-    "DeletedContactSummary",
     "Message",
+    "deleted_listing_fields",
     "deleted_summary_fields",
     "id_map",
     "memberships",
@@ -163,7 +163,7 @@ class _KeyedById:
         return [cls.from_entry(key, entry) for key, entry in id_map(result, cls._RESULT)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DeletedContact(_KeyedById):
     """One ``get_contacts_deleted`` entry.  ``reason`` is the general reason, as GetResponse returns it."""
 
@@ -184,6 +184,9 @@ class DeletedContact(_KeyedById):
 
     @classmethod
     def from_entry(cls, contact_id: str, raw: Any) -> Self:
+        common = cls.from_common_entry(contact_id, raw)
+        if common is not None:
+            return common
         if not isinstance(contact_id, str) or not contact_id:
             raise _invalid("a deleted contact has no id")
         fields = _Fields(raw, "deleted contact", contact_id)
@@ -202,29 +205,57 @@ class DeletedContact(_KeyedById):
             raw=dict(fields.entry),
         )
 
-
-@dataclass(frozen=True, slots=True)
-class DeletedContactSummary(_KeyedById):
-    """The fields of a ``get_contacts_deleted`` entry that a listing needs, read and checked alone.
-
-    A listing reads every deletion of the account to merge and de-duplicate them; the whole
-    :class:`DeletedContact` is parsed later, for the ones shown (``raw`` is the entry, unchanged).
-    """
-
-    _RESULT: ClassVar[str] = "get_contacts_deleted result"
-
-    contact_id: str
-    email: str
-    name: str | None
-    campaign_id: str
-    reason: str
-    created_on: datetime
-    deleted_on: datetime
-    raw: Mapping[str, Any] = field(hash=False, repr=False)
-
     @classmethod
-    def from_entry(cls, contact_id: str, raw: Any) -> Self:
-        return cls(contact_id, *deleted_summary_fields(contact_id, raw), raw)
+    def from_common_entry(cls, contact_id: Any, raw: Any) -> Self | None:
+        """The entry if it has the common shape, read in one pass; None when ``from_entry`` must
+        look closer (it then accepts the other variants or names the fault)."""
+        if type(raw) is not dict or type(contact_id) is not str or not contact_id:
+            return None
+        get = raw.get
+        message, origin, ip, cycle_day = get("message"), get("origin"), get("ip"), get("cycle_day")
+        if not (
+            (message is None or type(message) is str)
+            and (origin is None or type(origin) is str)
+            and (ip is None or type(ip) is str)
+            and (cycle_day is None or type(cycle_day) is int)
+        ):
+            return None
+        # Checked in the field-by-field parse's order, so a fault is named as it would name it.
+        email, name, campaign_id, reason, created_on, deleted_on = deleted_summary_fields(contact_id, raw)
+        return cls(
+            contact_id=contact_id,
+            email=email,
+            name=name,
+            campaign_id=campaign_id,
+            message_id=message,
+            origin=origin,
+            ip=ip,
+            cycle_day=cycle_day,
+            reason=reason,
+            created_on=created_on,
+            deleted_on=deleted_on,
+            raw=dict(raw),
+        )
+
+
+def deleted_listing_fields(contact_id: str, raw: Any) -> tuple[str, str, float]:
+    """``(email, campaign id, deleted_on as POSIX seconds)`` of a ``get_contacts_deleted`` entry,
+    checked: what a listing reads of every deletion (to drop superseded ones and to order them).
+
+    The rest of the entry is checked when the contact is read (:func:`deleted_summary_fields`, then
+    :class:`DeletedContact`).  The common shape is tested in one expression; anything else goes
+    through the field-by-field parse, which accepts the other timestamp forms or names the fault.
+    """
+    if type(raw) is dict:
+        get = raw.get
+        email, campaign, deleted_on = get("email"), get("campaign"), get("deleted_on")
+        if type(email) is str and type(campaign) is str and type(deleted_on) is str and len(deleted_on) == 19:
+            try:  # what parse_timestamp does with GetResponse's own form
+                return email, campaign, datetime.fromisoformat(deleted_on + "+00:00").timestamp()
+            except ValueError:
+                pass
+    fields = _Fields(raw, "deleted contact", contact_id)
+    return fields.text("email"), fields.text("campaign"), fields.timestamp("deleted_on").timestamp()
 
 
 _SummaryFields = tuple[str, str | None, str, str, datetime, datetime]
@@ -232,9 +263,11 @@ _SummaryFields = tuple[str, str | None, str, str, datetime, datetime]
 
 def deleted_summary_fields(contact_id: Any, raw: Any) -> _SummaryFields:
     """``(email, name, campaign id, reason, created_on, deleted_on)`` of a ``get_contacts_deleted``
-    entry, checked: what :class:`DeletedContactSummary` holds, without building one.
+    entry, checked: the fields a listing needs.
 
-    Listings check every deletion of the account, so the common case is tested in one expression;
+    A listing reads every deletion of the account to merge and de-duplicate them; the whole
+    :class:`DeletedContact` is parsed later, for the ones shown.  The common case is tested in one
+    expression;
     only an entry that fails it goes through the field-by-field parse, which names what is wrong.
     """
     if isinstance(contact_id, str) and contact_id and isinstance(raw, dict):
