@@ -190,9 +190,15 @@ class MemorySnapshotStore:
             self._held -= item.count
 
     def _evict_expired(self) -> None:
+        # Snapshots live ``ttl`` each, so they expire in the order they were made, and eviction stops
+        # at the first live one (O(expired), not O(held): it runs on every first page).  Should ``ttl``
+        # shrink at run time, a later snapshot is evicted late, but ``page`` still refuses it.
         now = time.monotonic()
-        for key in [k for k, item in self._items.items() if item.expires < now]:
-            self._drop(key)
+        while self._items:
+            oldest = next(iter(self._items))
+            if self._items[oldest].expires >= now:
+                break
+            self._drop(oldest)
 
     async def aclose(self) -> None:
         self._items.clear()

@@ -131,3 +131,18 @@ def test_global_ids_are_url_safe_base64_without_padding(type_name: str, local_id
     expected = base64.urlsafe_b64encode(f"{type_name}:{local_id}".encode()).decode().rstrip("=")
     assert encode_global_id(type_name, local_id) == expected
     assert decode_global_id(expected) == (type_name, local_id)
+
+
+async def test_expired_memory_snapshots_are_evicted_oldest_first_when_snapshots_are_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr("gateway.core.snapshots.time.monotonic", lambda: now[0])
+    store = MemorySnapshotStore(ttl=10.0)
+    made = []
+    for _ in range(5):
+        made.append(await store.create(_meta(1), [["getresponse", {}]]))
+        now[0] += 3.0  # made at 1000, 1003, 1006, 1009, 1012: expiring at 1010, 1013, ...
+    await store.create(_meta(1), [["getresponse", {}]])  # at 1015: the first two have expired
+    assert [key for key in made if key in store._items] == made[2:]
+    assert store.entries_held == 4
