@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test lint typecheck check schema bench
+.PHONY: setup demo test lint typecheck check schema bench bench-instructions
 
 setup:
 	bash scripts/setup.sh
@@ -28,3 +28,7 @@ schema:
 
 bench: setup
 	$(PY) -m bench.run
+
+# Deterministic companion to section 2 (needs valgrind and a C compiler): instructions, not time.
+bench-instructions: setup
+	$(PY) -m bench.instructions
