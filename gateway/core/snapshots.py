@@ -109,8 +109,8 @@ class MemorySnapshotStore:
     as given and encodes them from the event loop's next turn on, which comes once the first page's
     answer is on its way (nothing between ``create`` and the answer awaits), ``CHUNKS_PER_TURN``
     chunks a turn, so requests that arrive meanwhile are not held up by a large snapshot; a page
-    asked before that encodes the rest first.  When ``memory_entries`` is exceeded the oldest
-    snapshots go first; a cursor into one of them gets ``CURSOR_EXPIRED``.
+    asked before the encoding is done is read from the entries themselves.  When ``memory_entries``
+    is exceeded the oldest snapshots go first; a cursor into one of them gets ``CURSOR_EXPIRED``.
     """
 
     CHUNK_ENTRIES = 64
@@ -150,7 +150,10 @@ class MemorySnapshotStore:
         if item is None or item.expires < time.monotonic():
             self._drop(snapshot_id)
             raise CursorExpired("the cursor has expired; start again without `after`")
-        self._encode(item)
+        if item.pending is not None:  # still being written behind: the entries are at hand
+            return SnapshotPage(
+                snapshot_id, item.snapshot, offset, list(item.pending[offset : offset + limit])
+            )
         size = self.CHUNK_ENTRIES
         first, last = offset // size, (offset + limit - 1) // size
         spanned: list[Any] = []
@@ -170,13 +173,13 @@ class MemorySnapshotStore:
         if held.pending is not None:
             asyncio.get_running_loop().call_soon(self._write_behind, snapshot_id, held)
 
-    def _encode(self, held: _HeldSnapshot, chunks: int | None = None) -> None:
-        """Encode ``chunks`` more chunks of the pending entries (all that remain when None)."""
+    def _encode(self, held: _HeldSnapshot, chunks: int) -> None:
+        """Encode ``chunks`` more chunks of the pending entries."""
         pending = held.pending
         if pending is None:
             return
         size = self.CHUNK_ENTRIES
-        stop = len(pending) if chunks is None else min(len(pending), held.encoded + chunks * size)
+        stop = min(len(pending), held.encoded + chunks * size)
         held.chunks.extend(
             orjson.dumps(pending[start : start + size]) for start in range(held.encoded, stop, size)
         )
