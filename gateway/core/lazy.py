@@ -1,12 +1,13 @@
 """``LazyRecord``: a provider's record that is parsed only when something reads it.
 
-The first page of a listing reads every matching deleted contact from each provider (thousands, in a
-large account) to merge them in one order, but shows only a page of them.  The adapters therefore
-map each entry to the provider-neutral model from the few fields the listing needs, and put the full
-typed record in ``DeletedContact.source`` as a ``LazyRecord``: it is parsed (with all of the record
-parser's validation) when a provider-specific GraphQL field or a restore first reads it, typically
-for the 50 contacts of a page instead of all of them.  Readers that read many fields take the parsed
-record once (``DeletedContact.record``, :func:`parsed`) instead of going through the proxy each time.
+A first page reads every matching deleted contact from each provider (thousands, in a large
+account) but maps only those it shows or filters on.  An entry of the common shape is then parsed
+whole, in one pass.  Any other entry is mapped from the few fields the provider-neutral model needs,
+and its full typed record goes in ``DeletedContact.source`` as a ``LazyRecord``: it is parsed, with
+all of the record parser's validation, when a provider-specific GraphQL field or a restore first
+reads it, so a fault in such a field fails only the reads of that contact.  Readers that read many
+fields take the parsed record once (``DeletedContact.record``, :func:`parsed`) instead of going
+through the proxy each time.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Listings map each deleted contact from the few fields they need; the rest is parsed when read."""
+"""Listings read only what orders deleted contacts; a contact is mapped and parsed when read."""
 
 from __future__ import annotations
 
@@ -270,3 +270,39 @@ def test_listed_contacts_carry_their_merge_order_and_map_only_when_read() -> Non
         assert item.contact is item.contact  # mapped once
     with pytest.raises(InvalidUpstreamResponse, match="deleted_on"):
         listed_deletions({"c9": {**GR_ENTRY, "deleted_on": "never"}}, set())
+
+
+def _parsed(parse: Any, *args: Any) -> tuple[bool, Any]:
+    try:
+        return True, parse(*args)
+    except InvalidUpstreamResponse as error:
+        return False, str(error)
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.dictionaries(st.sampled_from(sorted(GR_ENTRY)), _ODD_VALUES, max_size=3))
+def test_getresponse_listings_read_what_the_full_checks_read_of_the_fields_they_need(
+    changes: dict[str, Any],
+) -> None:
+    entry = {**GR_ENTRY, **changes}
+    listed_ok, listed = _parsed(gr_records.deleted_listing_fields, "c1", entry)
+    summary_ok, summary = _parsed(gr_records.deleted_summary_fields, "c1", entry)
+    if summary_ok:
+        email, _, campaign, _, _, deleted_on = summary
+        assert listed_ok and listed == (email, campaign, deleted_on.timestamp())
+    if not listed_ok:
+        assert any(f".{key} " in listed for key in ("email", "campaign", "deleted_on")), listed
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.dictionaries(st.sampled_from(sorted(CC_CONTACT)), _ODD_VALUES, max_size=3))
+def test_constant_contact_listings_read_what_the_full_checks_read_of_the_fields_they_need(
+    changes: dict[str, Any],
+) -> None:
+    payload = {**CC_CONTACT, **changes}
+    listed_ok, listed = _parsed(cc_records.listing_fields, payload)
+    summary_ok, summary = _parsed(summary_fields, payload)
+    if summary_ok:
+        assert listed_ok and listed == (summary[0], summary[6])
+    if not listed_ok:
+        assert any(f".{key} " in listed for key in ("contact_id", "deleted_at")), listed

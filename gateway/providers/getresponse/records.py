@@ -263,12 +263,9 @@ _SummaryFields = tuple[str, str | None, str, str, datetime, datetime]
 
 def deleted_summary_fields(contact_id: Any, raw: Any) -> _SummaryFields:
     """``(email, name, campaign id, reason, created_on, deleted_on)`` of a ``get_contacts_deleted``
-    entry, checked: the fields a listing needs.
-
-    A listing reads every deletion of the account to merge and de-duplicate them; the whole
-    :class:`DeletedContact` is parsed later, for the ones shown.  The common case is tested in one
-    expression;
-    only an entry that fails it goes through the field-by-field parse, which names what is wrong.
+    entry, checked: the fields the provider-neutral model needs, for an entry that is not parsed whole
+    (``mapping.from_listing_entry``).  The common case is tested in one expression; only an entry that
+    fails it goes through the field-by-field parse, which names what is wrong.
     """
     if isinstance(contact_id, str) and contact_id and isinstance(raw, dict):
         get = raw.get
