@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from gateway import base64url
 from gateway.errors import CursorExpired, InvalidCursor
 
 __all__ = [
@@ -41,13 +42,8 @@ __all__ = [
 _CURSOR_PREFIX = "v1"
 
 
-_URL_SAFE = bytes.maketrans(b"+/", b"-_")
-
-
 def encode_cursor(snapshot_id: str, offset: int) -> str:
-    # base64.urlsafe_b64encode, without its two Python-level layers: a page has a cursor per contact.
-    encoded = binascii.b2a_base64(f"{_CURSOR_PREFIX}:{snapshot_id}:{offset}".encode(), newline=False)
-    return encoded.translate(_URL_SAFE).rstrip(b"=").decode()
+    return base64url.encode(f"{_CURSOR_PREFIX}:{snapshot_id}:{offset}")
 
 
 def decode_cursor(cursor: str) -> tuple[str, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from gateway import base64url
 from gateway.core.model import Provider
 from gateway.errors import InvalidId
 
@@ -21,13 +22,8 @@ CONTACT_TYPE_BY_PROVIDER = {
 PROVIDER_BY_CONTACT_TYPE = {name: provider for provider, name in CONTACT_TYPE_BY_PROVIDER.items()}
 
 
-_URL_SAFE = bytes.maketrans(b"+/", b"-_")
-
-
 def encode_global_id(type_name: str, local_id: str) -> str:
-    # base64.urlsafe_b64encode, without its two Python-level layers: a page encodes one id per contact.
-    encoded = binascii.b2a_base64(f"{type_name}:{local_id}".encode(), newline=False)
-    return encoded.translate(_URL_SAFE).rstrip(b"=").decode()
+    return base64url.encode(f"{type_name}:{local_id}")
 
 
 def decode_global_id(global_id: str) -> tuple[str, str]:
