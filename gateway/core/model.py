@@ -170,12 +170,15 @@ class ListedContact:
 
     __slots__ = ("_contact", "_map_entry", "_presented", "entry", "order")
 
+    # ``_contact`` and ``_presented`` are set when first made (a listing builds hundreds of these per
+    # first page and reads them for a page's worth): until then reading them raises AttributeError.
+    _contact: DeletedContact
+    _presented: tuple[Callable[[DeletedContact], Any], Any]
+
     def __init__(self, order: OrderKey, entry: Any, map_entry: Callable[[Any], DeletedContact]) -> None:
         self.order = order
         self.entry = entry
         self._map_entry: Callable[[Any], DeletedContact] | None = map_entry
-        self._contact: DeletedContact | None = None
-        self._presented: tuple[Callable[[DeletedContact], Any], Any] | None = None
 
     @classmethod
     def of_contact(cls, order: OrderKey, entry: Any, contact: DeletedContact) -> ListedContact:
@@ -201,11 +204,11 @@ class ListedContact:
         if self._map_entry is not None:
             self._contact = self._map_entry(self.entry)
             self._map_entry = None
-        return self._contact  # type: ignore[return-value]  # set above, before _map_entry was dropped
+        return self._contact
 
     def presented(self, present: Callable[[DeletedContact], T]) -> T:
         """``present(self.contact)``, made once (a listing may have prepared it already)."""
-        made = self._presented
+        made = getattr(self, "_presented", None)
         if made is not None and made[0] is present:
             return made[1]  # type: ignore[no-any-return]  # made by this same ``present``
         result = present(self.contact)

@@ -29,6 +29,8 @@ import orjson
 from gateway import base64url
 from gateway.errors import CursorExpired, InvalidCursor
 
+from . import afterwards
+
 __all__ = [
     "MemorySnapshotStore",
     "RedisSnapshotStore",
@@ -102,10 +104,10 @@ class MemorySnapshotStore:
     collections take hundreds of milliseconds), and a few large buffers cost far less to allocate
     than one small one per entry (measured: 0.3 vs 1.9 ms for 600 contacts); a page decodes only
     the one or two chunks it spans.  The encoding is written behind: ``create`` keeps the entries
-    as given and encodes them from the event loop's next turn on, which comes once the first page's
-    answer is on its way (nothing between ``create`` and the answer awaits), ``CHUNKS_PER_TURN``
-    chunks a turn, so requests that arrive meanwhile are not held up by a large snapshot; a page
-    asked before the encoding is done is read from the entries themselves.  When ``memory_entries``
+    as given and encodes them once the first page's answer is out of the way (``afterwards``),
+    ``CHUNKS_PER_TURN`` chunks a turn of the event loop, so requests that arrive meanwhile are not
+    held up by a large snapshot; a page asked before the encoding is done is read from the entries
+    themselves.  When ``memory_entries``
     is exceeded the oldest snapshots go first; a cursor into one of them gets ``CURSOR_EXPIRED``.
     """
 
@@ -133,7 +135,7 @@ class MemorySnapshotStore:
         # Kept as given until encoded: a listing's entries are made as they are read (sliced).
         held = _HeldSnapshot(time.monotonic() + self.ttl, snapshot, len(entries), entries)
         self._items[snapshot_id] = held
-        asyncio.get_running_loop().call_soon(self._write_behind, snapshot_id, held)
+        afterwards.later(self._write_behind, snapshot_id, held)
         self._held += len(entries)
         while len(self._items) > 1 and (
             len(self._items) > self._max_snapshots or self._held > self._memory_entries

@@ -128,8 +128,9 @@ def test_first_listed_is_the_head_of_merge_listed() -> None:
         for p in Provider
         for c in _contacts(p, range(0, 30, 3) if p is Provider.GETRESPONSE else range(0, 30, 2))
     ]
-    for count in (0, 1, 5, len(listed), len(listed) + 3):
+    for count in (0, 1, 5, len(listed), len(listed) + 3):  # 1: a heap; 5 and up: a sort of them all
         assert first_listed(listed, count) == merge_listed(listed)[:count]
+        assert first_listed(iter(listed), count) == merge_listed(listed)[:count]
 
 
 @given(

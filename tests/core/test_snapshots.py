@@ -2,11 +2,13 @@ import asyncio
 import base64
 import os
 import uuid
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gateway.core import afterwards
 from gateway.core.snapshots import (
     MemorySnapshotStore,
     RedisSnapshotStore,
@@ -26,6 +28,14 @@ def test_cursor_round_trip_and_rejection() -> None:
     for bad in ["", "!!!", "bm90IGEgY3Vyc29y", encode_cursor("abc", -1), encode_cursor("a:b", 1)]:
         with pytest.raises(InvalidCursor):
             decode_cursor(bad)
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 1.0) -> None:
+    """Let the event loop turn, one turn at a time, until ``condition`` holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "the condition never held"
+        await asyncio.sleep(0)
 
 
 def _meta(total: int) -> Snapshot:
@@ -94,7 +104,9 @@ async def test_memory_snapshots_are_encoded_behind_the_answer_and_read_from_the_
     later = await store.create(_meta(100), [["getresponse", {"n": i}] for i in range(100)])
     held = store._items[later]
     assert held.pending is not None and held.chunks == []  # not encoded while the request runs
-    await asyncio.sleep(0)  # the event loop's next turn
+    await asyncio.sleep(0)  # nor on the event loop's next turn, where the next request would be
+    assert held.pending is not None and held.chunks == []
+    await asyncio.sleep(afterwards.DELAY * 2)
     assert held.pending is None and len(held.chunks) == 2
     assert (await store.page(later, 99, 5)).entries == [["getresponse", {"n": 99}]]
 
@@ -105,7 +117,7 @@ async def test_large_memory_snapshots_are_encoded_a_few_chunks_per_turn_of_the_e
     entries = [["getresponse", {"n": i}] for i in range(size * per_turn * 2 + 1)]  # 2 turns and 1 chunk
     snapshot_id = await store.create(_meta(len(entries)), entries)
     held = store._items[snapshot_id]
-    await asyncio.sleep(0)
+    await _until(lambda: bool(held.chunks))
     assert len(held.chunks) == per_turn and held.pending is not None  # other work can run in between
     # A page asked meanwhile is read from the entries themselves; the encoding goes on behind it.
     assert (await store.page(snapshot_id, len(entries) - 2, 5)).entries == entries[-2:]

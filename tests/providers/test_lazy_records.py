@@ -264,7 +264,7 @@ def test_listed_contacts_carry_their_merge_order_and_map_only_when_read() -> Non
     }
     listed = listed_deletions(gr_result, {("bob@example.com", "V7")})  # c2 was restored to V7
     assert [item.contact_id for item in listed] == ["c1", "c3"]
-    assert listed[0].entry == ["c1", GR_ENTRY] and listed[0]._contact is None  # not mapped yet
+    assert listed[0].entry == ["c1", GR_ENTRY] and listed[0]._map_entry is not None  # not mapped yet
     for item in [cc, *listed]:
         assert item.order == sort_key(item.contact)  # the key of the listing is the merge order's
         assert item.contact is item.contact  # mapped once
