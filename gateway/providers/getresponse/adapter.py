@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from gateway.core.afterwards import release_later
 from gateway.core.filters import DeletedContactFilter
 from gateway.core.model import DeletedContact, ListedContact, Provider, ReasonFilter
 from gateway.core.ports import (
@@ -35,7 +36,7 @@ from gateway.providers.errors import NotFound, ProviderError
 from .client import GetResponseClient, RpcCall
 from .conditions import DayRange, DeletedContactsQuery, TextCondition
 from .mapping import from_listing_entry, listed_deletions
-from .records import Campaign, Contact, Message, memberships
+from .records import Campaign, Contact, Message, memberships, read_memberships
 from .records import DeletedContact as DeletedRecord
 
 __all__ = ["GetResponseAdapter"]
@@ -86,13 +87,14 @@ class GetResponseAdapter:
 
     @staticmethod
     def _active_call(query: DeletedContactsQuery) -> RpcCall:
-        """The active contacts that could supersede the deletions ``query`` finds."""
+        """The active contacts that could supersede the deletions ``query`` finds (only their addresses
+        and campaigns are decoded: ``read_memberships``)."""
         params: dict[str, Any] = {}
         deleted_params = query.to_params()
         for key in ("campaigns", "get_campaigns", "email"):
             if key in deleted_params:
                 params[key] = deleted_params[key]
-        return RpcCall("get_contacts", params)
+        return RpcCall("get_contacts", params, read=read_memberships)
 
     async def _deleted_batch(self, queries: Sequence[DeletedContactsQuery]) -> list[list[ListedContact]]:
         """Run the queries and the matching active-contact lookups in one batch; drop superseded records."""
@@ -103,10 +105,13 @@ class GetResponseAdapter:
             if isinstance(answer, ProviderError):
                 raise answer
         count = len(queries)
-        return [
-            listed_deletions(deleted_raw, memberships(active_raw))
-            for deleted_raw, active_raw in zip(answers[:count], answers[count:], strict=True)
+        superseded = [memberships(active_raw) for active_raw in answers[count:]]
+        listed = [
+            listed_deletions(deleted_raw, active)
+            for deleted_raw, active in zip(answers[:count], superseded, strict=True)
         ]
+        release_later(answers, superseded)  # most of the answer (the active contacts) is freed later
+        return listed
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 import httpx
+import msgspec
 import orjson
 
 from gateway.providers.errors import (
@@ -84,12 +85,17 @@ class RpcCall:
     ``idempotent=False`` (``add_contact``) means the call, and any batch holding it, is never
     retried.  A ``notification`` is sent without an id: GetResponse runs it and answers nothing, so its
     slot in a batch's results is ``None``.
+
+    ``read`` decodes the call's result from its JSON text itself (a caller that needs a few fields of
+    a large result), when the call is answered within a batch; when it raises, whatever the reason,
+    or for a call sent alone, the result is decoded as plain JSON.
     """
 
     method: str
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
     idempotent: bool = True
     notification: bool = False
+    read: Callable[[bytes | memoryview], Any] | None = field(default=None, hash=False, compare=False)
 
 
 class _ApiKey:
@@ -223,6 +229,51 @@ def _json_body(content: bytes) -> Any:
         return _NOT_JSON
 
 
+class _Reply(msgspec.Struct):
+    """A JSON-RPC reply with its result left as JSON text (what a call's ``read`` decodes)."""
+
+    jsonrpc: Any = msgspec.UNSET
+    id: Any = msgspec.UNSET
+    result: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    error: Any = msgspec.UNSET
+
+
+_REPLIES = msgspec.json.Decoder(list[_Reply])
+
+
+def _read_results(content: bytes, chunk: Sequence[_Prepared]) -> Any:
+    """The parsed body of a batch, each result decoded by its call's ``read`` where it has one (else
+    as plain JSON); ``_NOT_JSON`` for anything but an array of objects, so the plain parse judges it."""
+    try:
+        replies = _REPLIES.decode(content)
+        readers = {item.request_id: item.call.read for item in chunk if item.call.read is not None}
+        document: list[dict[str, Any]] = []
+        for reply in replies:
+            entry = {
+                name: value
+                for name, value in (("jsonrpc", reply.jsonrpc), ("id", reply.id), ("error", reply.error))
+                if value is not msgspec.UNSET
+            }
+            raw = reply.result
+            if raw is not msgspec.UNSET:
+                read = readers.get(reply.id) if _is_int_id(reply.id) else None
+                entry["result"] = _read_result(raw, read)
+            document.append(entry)
+    except (msgspec.MsgspecError, orjson.JSONDecodeError):  # the plain parse of the body judges it
+        return _NOT_JSON
+    return document
+
+
+def _read_result(raw: msgspec.Raw, read: Callable[[bytes | memoryview], Any] | None) -> Any:
+    text = memoryview(raw)
+    if read is not None:
+        try:
+            return read(text)
+        except Exception:  # the plain parse below accepts it, or the caller names the fault
+            pass
+    return orjson.loads(text)
+
+
 def _transport_failure(exc: httpx.HTTPError) -> ProviderError:
     if isinstance(exc, httpx.DecodingError):
         return _invalid("the body could not be decoded")
@@ -342,9 +393,13 @@ class GetResponseClient:
             else:
                 sendable.append((index, item))
         chunks = self._pack(sendable) if batched else [[entry] for entry in sendable]
-        answers = await asyncio.gather(
-            *(self._send([item for _, item in chunk]) for chunk in chunks), return_exceptions=True
-        )
+        answers: list[list[Outcome] | BaseException]
+        if len(chunks) == 1:  # the usual case, sent now (a task would send it on the loop's next turn)
+            answers = [await self._send([item for _, item in chunks[0]])]  # its failure is everyone's
+        else:
+            answers = await asyncio.gather(
+                *(self._send([item for _, item in chunk]) for chunk in chunks), return_exceptions=True
+            )
         failures = [answer for answer in answers if isinstance(answer, BaseException)]
         for failure in failures:
             if not isinstance(failure, ProviderError):
@@ -449,7 +504,11 @@ class GetResponseClient:
             return [None] * len(chunk)  # notifications only: nothing to read, whatever came back
         if status == 204:
             raise _invalid("HTTP 204 (no content), as if the calls were notifications")
-        document = _json_body(response.content)
+        document = _NOT_JSON
+        if not single and 200 <= status < 300 and any(item.call.read is not None for item in chunk):
+            document = _read_results(response.content, chunk)
+        if document is _NOT_JSON:
+            document = _json_body(response.content)
         if document is _NOT_JSON:
             if status != 200:
                 raise self._http_error(status, None)
