@@ -15,9 +15,12 @@ the origin of one non-generic Strawberry object type, without a custom ``is_type
 ``strawberry.cast``, and that type is the field's type or, for an interface without a custom
 ``resolve_type``, one of its implementations (what Strawberry's own resolution answers then).
 
-What the direct path needs of a field is learnt once per schema (``_SchemaFacts``); a request's
-plans only pair those facts with its selections.  Values of the types most leaf fields hold (``str``
-for String and ID, ``bool``, an enum's members, dates, ``None`` for a nullable field) complete without
+What the direct path needs is learnt once per schema (``_SchemaFacts``): each field's facts; each
+selection's *plan*, kept by the identities of its field nodes (the parse cache hands every request
+of a text the same document); the item plans of nested selections whose collection reads no
+variable (no directive anywhere under them); and, for each distinct selection, a completion
+function generated for it (``_compile``).  Values of the types most leaf fields hold (``str`` for
+String and ID, ``bool``, an enum's members, dates, ``None`` for a nullable field) complete without
 calling ``coerce_output_value`` at all (``_exact_coercions``: the same answers, fewer calls).
 
 Anything the direct path cannot complete exactly (a null for a non-null field, a value the type
@@ -31,13 +34,16 @@ checks that both paths give identical results.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import keyword
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from types import GeneratorType
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
@@ -50,6 +56,8 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
+    InlineFragmentNode,
+    SelectionSetNode,
     Undefined,
 )
 from graphql.pyutils import Path
@@ -77,6 +85,9 @@ class _Nested(NamedTuple):
     """For objects, or lists of them."""
     field_details_list: Any
     """The field's collected nodes: the key of its sub-selection."""
+    fixed: bool
+    """Whether its sub-selection has no directives (nor fragment arguments) anywhere, so what it
+    collects depends on the document alone, not on a request's variables."""
 
 
 class _PlainField(NamedTuple):
@@ -92,21 +103,27 @@ class _PlainField(NamedTuple):
     ``NoneType`` when the field is nullable."""
 
 
-_Step = tuple[str, str, Mapping[type, Callable[[Any], Any] | None], _PlainField]
-"""``(response name, attribute, exact, field)``: the parts of a :class:`_PlainField` that the common
-case reads, first, so ``_complete``'s loop unpacks only those."""
-_Plan = tuple[_Step, ...]
+_Step = tuple[str, str, Mapping[type, Callable[[Any], Any] | None]]
+"""``(response name, attribute, exact)``: what a compiled completion is made of (``_compile``)."""
+_SlowPath = Callable[[_PlainField, Any, str], Any]
+_Completion = Callable[[Any, str, tuple[_PlainField, ...], _SlowPath], dict[str, Any] | None]
+
+
+class _Plan(NamedTuple):
+    """How to complete one selection of one object type: a function compiled for its steps, and the
+    fields its slow path (a value of a type no ``exact`` knows) is given."""
+
+    complete: _Completion
+    fields: tuple[_PlainField, ...]
+
+
+_ItemPlan = tuple[GraphQLObjectType | None, _Plan | None]
+"""The object type items of one class complete as in one nested field, and its plan (None, None:
+they go to graphql-core)."""
+
 _TYPENAME_ATTRIBUTE = "__class__"
 """What ``__typename`` reads: an attribute every object has, whose type no ``exact`` knows."""
 _FAILED = object()
-
-
-def _not_exact(value: Any) -> Any:  # pragma: no cover - a marker, never called
-    raise AssertionError
-
-
-_NOT_EXACT: Callable[[Any], Any] = _not_exact
-"""What ``_PlainField.exact`` answers for a type it does not know (a callable, so lookups type-check)."""
 
 
 def _unwrap_non_null(field_type: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
@@ -162,6 +179,55 @@ def _composite(named: GraphQLOutputType) -> GraphQLObjectType | GraphQLInterface
     return None
 
 
+def _compile(steps: Sequence[_Step]) -> _Completion:
+    """A function completing an object with these steps, as reading and completing each in turn would.
+
+    Each step reads its attribute and tests the value's exact type against the types its ``exact``
+    knows (``is`` tests instead of a mapping lookup); any other value goes to the slow path, and a
+    failure there or an exception anywhere answers None, so graphql-core completes the object.  The
+    code is generated once per distinct selection (graphql-jit does the same for whole queries): a
+    general loop over the steps spent most of a field's time unpacking them and looking up types.
+    """
+    namespace: dict[str, Any] = {"FAILED": _FAILED}
+    body: list[str] = []
+    for i, (_, attribute, exact) in enumerate(steps):
+        if attribute.isidentifier() and not keyword.iskeyword(attribute):
+            body.append(f"v{i} = source.{attribute}")
+        else:  # pragma: no cover - Strawberry's python names are identifiers
+            namespace[f"a{i}"] = attribute
+            body.append(f"v{i} = getattr(source, a{i})")
+        tests: list[tuple[str, str]] = []
+        unchanged = [kind for kind, convert in exact.items() if convert is None]
+        for j, kind in enumerate(unchanged):
+            namespace[f"u{i}_{j}"] = kind
+        if unchanged:
+            tests.append((" or ".join(f"t is u{i}_{j}" for j in range(len(unchanged))), "pass"))
+        converted = [(kind, convert) for kind, convert in exact.items() if convert is not None]
+        for j, (kind, convert) in enumerate(converted):
+            namespace[f"k{i}_{j}"], namespace[f"c{i}_{j}"] = kind, convert
+            tests.append((f"t is k{i}_{j}", f"v{i} = c{i}_{j}(v{i})"))
+        slow = [f"v{i} = slow(fields[{i}], v{i}, type_name)", f"if v{i} is FAILED:", "    return None"]
+        if tests:
+            body.append(f"t = type(v{i})")
+            for n, (condition, action) in enumerate(tests):
+                body += [f"{'elif' if n else 'if'} {condition}:", f"    {action}"]
+            body += ["else:", *(f"    {line}" for line in slow)]
+        else:
+            body += slow
+    items = ", ".join(f"{response_name!r}: v{i}" for i, (response_name, _, _) in enumerate(steps))
+    body.append(f"return {{{items}}}")
+    lines = [
+        "def complete(source, type_name, fields, slow):",
+        "    try:",
+        *(f"        {line}" for line in body),
+        "    except Exception:",
+        "        return None",
+    ]
+    exec(compile("\n".join(lines), "<plain object completion>", "exec"), namespace)
+    completion: _Completion = namespace["complete"]
+    return completion
+
+
 class _FieldFacts(NamedTuple):
     """What completing a plain field takes, known from the schema alone (kept per schema)."""
 
@@ -207,9 +273,48 @@ def _field_facts(field: GraphQLField) -> _FieldFacts | None:
 class _SchemaFacts:
     """What the direct path learns once per schema: classes' object types and fields' facts."""
 
+    MAX_COMPLETIONS = 1024
+    """Compiled completions kept (least recently compiled go first): one per distinct selection."""
+
     def __init__(self, schema: GraphQLSchema) -> None:
         self.types_by_class = _types_by_class(schema)
         self._fields: dict[int, tuple[GraphQLField, _FieldFacts | None]] = {}
+        # (response name, attribute, id of exact) per step -> the compiled completion and the exact
+        # mappings, kept alive so their ids stay their own
+        self._completions: dict[tuple[tuple[str, str, int], ...], tuple[_Completion, Any]] = {}
+        self._plans: dict[tuple[Any, ...], tuple[_Plan | None, Any]] = {}
+        # (id of a nested field of a kept plan, item class) -> (that nested, kept so its id is its
+        # own; the item plan)
+        self._item_plans: dict[tuple[int, type], tuple[_Nested, _ItemPlan]] = {}
+
+    def plan(self, key: tuple[Any, ...], make: Callable[[], _Plan | None], keep: Any) -> _Plan | None:
+        """The plan for ``key`` (made by ``make`` the first time); ``keep`` holds the objects whose ids
+        the key is made of, so none of them is reused by another object while the plan is kept."""
+        found = self._plans.get(key)
+        if found is None:
+            if len(self._plans) >= self.MAX_COMPLETIONS:
+                del self._plans[next(iter(self._plans))]
+            found = self._plans[key] = (make(), keep)
+        return found[0]
+
+    def item_plan(self, nested: _Nested, kind: type, make: Callable[[], _ItemPlan]) -> _ItemPlan:
+        """The item plan of ``nested`` for items of class ``kind``, made once (``nested.fixed``)."""
+        key = (id(nested), kind)
+        found = self._item_plans.get(key)
+        if found is None or found[0] is not nested:
+            if len(self._item_plans) >= self.MAX_COMPLETIONS:
+                del self._item_plans[next(iter(self._item_plans))]
+            found = self._item_plans[key] = (nested, make())
+        return found[1]
+
+    def completion(self, steps: Sequence[_Step]) -> _Completion:
+        key = tuple((response_name, attribute, id(exact)) for response_name, attribute, exact in steps)
+        found = self._completions.get(key)
+        if found is None:
+            if len(self._completions) >= self.MAX_COMPLETIONS:
+                del self._completions[next(iter(self._completions))]
+            found = self._completions[key] = (_compile(steps), [exact for *_, exact in steps])
+        return found[0]
 
     def field(self, field: GraphQLField) -> _FieldFacts | None:
         known = self._fields.get(id(field))
@@ -229,7 +334,11 @@ def _schema_facts(schema: GraphQLSchema) -> _SchemaFacts:
 
 
 def _plain_field(
-    facts: _SchemaFacts, field: GraphQLField | None, response_name: str, field_details_list: Any
+    facts: _SchemaFacts,
+    field: GraphQLField | None,
+    response_name: str,
+    field_details_list: Any,
+    fragments: Mapping[str, Any],
 ) -> _PlainField | None:
     node = field_details_list[0].node
     if field is None or node.arguments:
@@ -241,10 +350,36 @@ def _plain_field(
         return None
     if known.coerce is not None:
         return _PlainField(response_name, known.attribute, known.coerce, known.non_null, None, known.exact)
+    fixed = _without_directives([details.node.selection_set for details in field_details_list], fragments)
     nested = _Nested(
-        known.is_list, known.item_non_null, known.item_coerce, known.item_type, field_details_list
+        known.is_list, known.item_non_null, known.item_coerce, known.item_type, field_details_list, fixed
     )
     return _PlainField(response_name, known.attribute, None, known.non_null, nested, known.exact)
+
+
+def _without_directives(selection_sets: list[SelectionSetNode | None], fragments: Mapping[str, Any]) -> bool:
+    """Whether no selection under ``selection_sets`` (fragments followed) has a directive or is a
+    fragment spread with arguments: collecting them then reads no variable."""
+    pending = [selection_set for selection_set in selection_sets if selection_set is not None]
+    spread: set[str] = set()
+    while pending:
+        for selection in pending.pop().selections:
+            if selection.directives:
+                return False
+            if isinstance(selection, FragmentSpreadNode):
+                if getattr(selection, "arguments", None):
+                    return False
+                name = selection.name.value
+                if name in spread:
+                    continue
+                spread.add(name)
+                fragment = fragments.get(name)
+                if fragment is None or fragment.definition.directives:
+                    return False
+                pending.append(fragment.definition.selection_set)
+            elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+                pending.append(selection.selection_set)
+    return True
 
 
 def _types_by_class(schema: GraphQLSchema) -> dict[type, GraphQLObjectType]:
@@ -285,7 +420,7 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
         self._types_by_class = self._facts.types_by_class
         self._not_awaitable: set[type] = set()
         # (id of a nested field's _Nested, class of an item) -> (its object type, its plan); see _item
-        self._item_plans: dict[tuple[int, type], tuple[GraphQLObjectType | None, _Plan | None]] = {}
+        self._item_plans: dict[tuple[int, type], _ItemPlan] = {}
 
     def execute_fields(
         self,
@@ -309,23 +444,34 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
         cached = self._plans.get(id(grouped_field_set))
         if cached is not None:
             return cached[1]
-        steps: list[_Step] = []
-        plan: _Plan | None = None
+        # The same selection of the same type (the same field nodes of a cached document) has the
+        # same plan in every request: it is kept per schema, keyed by the nodes' identities.
+        lists = list(grouped_field_set.values())
+        key = (
+            parent_type.name,
+            *(
+                (response_name, *(id(details.node) for details in field_details_list))
+                for response_name, field_details_list in grouped_field_set.items()
+            ),
+        )
+        plan = self._facts.plan(key, lambda: self._new_plan(parent_type, grouped_field_set), lists)
+        self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
+        return plan
+
+    def _new_plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan | None:
+        fields: list[_PlainField] = []
         for response_name, field_details_list in grouped_field_set.items():
             name = field_details_list[0].node.name.value
             if name == _TYPENAME:
-                typename = _PlainField(response_name, None, None, True, None, _NO_EXACT)
-                steps.append((response_name, _TYPENAME_ATTRIBUTE, _NO_EXACT, typename))
+                fields.append(_PlainField(response_name, None, None, True, None, _NO_EXACT))
                 continue
             field = self.schema.get_field(parent_type, name)
-            plain = _plain_field(self._facts, field, response_name, field_details_list)
+            plain = _plain_field(self._facts, field, response_name, field_details_list, self.fragments)
             if plain is None:
-                break
-            steps.append((response_name, plain.attribute or _TYPENAME_ATTRIBUTE, plain.exact, plain))
-        else:
-            plan = tuple(steps)
-        self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
-        return plan
+                return None
+            fields.append(plain)
+        steps = [(f.response_name, f.attribute or _TYPENAME_ATTRIBUTE, f.exact) for f in fields]
+        return _Plan(self._facts.completion(steps), tuple(fields))
 
     def _plan_of_nested(self, runtime_type: GraphQLObjectType, field_details_list: Any) -> _Plan | None:
         grouped_field_set, defer_usages, *_ = self.collect_subfields(runtime_type, field_details_list)
@@ -337,23 +483,7 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _complete(self, plan: _Plan, source: Any, type_name: str) -> dict[str, Any] | None:
         """The completed object, or None where graphql-core must complete it (see the module doc)."""
-        result: dict[str, Any] = {}
-        try:
-            for response_name, attribute, exact, field in plan:
-                value = getattr(source, attribute)
-                convert = exact.get(type(value), _NOT_EXACT)
-                if convert is None:
-                    result[response_name] = value
-                elif convert is not _NOT_EXACT:
-                    result[response_name] = convert(value)
-                else:
-                    completed = self._complete_field(field, value, type_name)
-                    if completed is _FAILED:
-                        return None
-                    result[response_name] = completed
-        except Exception:
-            return None
-        return result
+        return plan.complete(source, type_name, plan.fields, self._complete_field)
 
     def _complete_field(self, field: _PlainField, value: Any, type_name: str) -> Any:
         """A field whose value is of a type its ``exact`` does not know."""
@@ -363,8 +493,9 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
             return _FAILED
         if field.coerce is not None:
             return self._leaf(field.coerce, value)
-        if field.nested is not None:
-            return self._nested(field.nested, value)
+        nested = field.nested
+        if nested is not None:
+            return self._nested(nested, value) if nested.is_list else self._item(nested, value)
         return _FAILED  # pragma: no cover - a plan field is a leaf, a nested value or __typename
 
     def _leaf(self, coerce: Callable[[Any], Any], value: Any) -> Any:
@@ -380,10 +511,10 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
         return coerced
 
     def _nested(self, nested: _Nested, value: Any) -> Any:
-        if not nested.is_list:
-            return self._item(nested, value)
+        """A list's items completed (``nested.is_list``)."""
         if type(value) is not list and type(value) is not tuple:
             return _FAILED
+        complete_item = self._item
         completed: list[Any] = []
         for item in value:
             if item is None:
@@ -391,7 +522,7 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
                     return _FAILED
                 completed.append(None)
                 continue
-            done = self._item(nested, item)
+            done = complete_item(nested, item)
             if done is _FAILED:
                 return _FAILED
             completed.append(done)
@@ -404,14 +535,19 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
         key = (id(nested), type(item))  # ``nested`` lives as long as the plan holding it (``_plans``)
         found = self._item_plans.get(key)
         if found is None:
-            found = self._item_plans[key] = self._item_plan(nested, type(item))
+            kind = type(item)
+            if nested.fixed:  # the same in every request: kept per schema
+                found = self._facts.item_plan(nested, kind, lambda: self._item_plan(nested, kind))
+            else:
+                found = self._item_plan(nested, kind)
+            self._item_plans[key] = found
         runtime_type, plan = found
         if runtime_type is None or plan is None or get_strawberry_type_cast(item) is not None:
             return _FAILED
         completed = self._complete(plan, item, runtime_type.name)
         return _FAILED if completed is None else completed
 
-    def _item_plan(self, nested: _Nested, kind: type) -> tuple[GraphQLObjectType | None, _Plan | None]:
+    def _item_plan(self, nested: _Nested, kind: type) -> _ItemPlan:
         """The object type items of class ``kind`` complete as in this field, and its plan."""
         runtime_type = self._types_by_class.get(kind)
         expected = nested.item_type

@@ -14,7 +14,7 @@ import pytest
 import strawberry
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.scalars import JSON
 
 from gateway.schema.execution import PlainObjectExecutor
@@ -303,6 +303,55 @@ async def test_skip_and_include_follow_variables(show: bool) -> None:
         {"show": show},
     )
     assert ("count" in data["plains"][0]) is show and ("flag" in data["plains"][0]) is not show
+
+
+NESTED_DIRECTIVES = """
+query($variant: String!, $show: Boolean!) {
+  connection(variant: $variant) {
+    edges { node { __typename label ... on Plain { count @include(if: $show) } ...Extra } }
+    best { label seenAt @skip(if: $show) }
+  }
+}
+fragment Extra on Plain { colour @skip(if: $show) }
+"""
+
+
+async def test_nested_selections_with_directives_follow_each_requests_variables(
+    direct_completions: list[str],
+) -> None:
+    """Item plans of directive-free selections are kept across requests; these must not be."""
+    for show in (True, False, True):
+        data, errors = await _both(NESTED_DIRECTIVES, {"variant": "good", "show": show})
+        nodes = [edge["node"] for edge in data["connection"]["edges"]]
+        plain = next(node for node in nodes if node["__typename"] == "Plain")
+        assert errors == [] and ("count" in plain) is show and ("colour" in plain) is not show
+        assert ("seenAt" in data["connection"]["best"]) is not show
+    assert direct_completions.count("Connection") == 3
+
+
+async def test_directive_free_nested_selections_reuse_their_item_plans(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[str] = []
+    original = PlainObjectExecutor._item_plan
+
+    def counting(self: PlainObjectExecutor, nested: Any, kind: type) -> Any:
+        made.append(kind.__name__)
+        return original(self, nested, kind)
+
+    monkeypatch.setattr(PlainObjectExecutor, "_item_plan", counting)
+    caching = strawberry.Schema(  # the same document object every time, as the gateway's schema has
+        query=Query,
+        types=[Plain, Fancy],
+        execution_context_class=PlainObjectExecutor,
+        extensions=[ParserCache],
+    )
+    expected = _shape(await DEFAULT.execute(CONNECTION, variable_values={"variant": "good"}))
+    made_after: list[int] = []
+    for _ in range(3):
+        assert _shape(await caching.execute(CONNECTION, variable_values={"variant": "good"})) == expected
+        made_after.append(len(made))
+    assert made_after[0] > 0 and made_after == [made_after[0]] * 3  # all in the first request
 
 
 @pytest.mark.parametrize(
