@@ -16,6 +16,7 @@ PACKAGES = (
     "httpx",
     "starlette",
     "orjson",
+    "msgspec",
     "uvloop",
     "httptools",
     "pyinstrument",
