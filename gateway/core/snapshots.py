@@ -107,8 +107,8 @@ class MemorySnapshotStore:
     as given and encodes them once the first page's answer is out of the way (``afterwards``),
     ``CHUNKS_PER_TURN`` chunks a turn of the event loop, so requests that arrive meanwhile are not
     held up by a large snapshot; a page asked before the encoding is done is read from the entries
-    themselves.  When ``memory_entries``
-    is exceeded the oldest snapshots go first; a cursor into one of them gets ``CURSOR_EXPIRED``.
+    themselves.  When ``memory_entries`` is exceeded the oldest snapshots go first; a cursor into one
+    of them gets ``CURSOR_EXPIRED``.
     """
 
     CHUNK_ENTRIES = 64

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from strawberry.extensions import SchemaExtension
@@ -63,7 +64,7 @@ class ValidatedDocuments:
         return len(self._errors)
 
 
-def _remember(entries: OrderedDict, key: object, value: object, maxsize: int) -> None:  # type: ignore[type-arg]
+def _remember(entries: OrderedDict[Any, Any], key: object, value: object, maxsize: int) -> None:
     entries[key] = value
     entries.move_to_end(key)
     if len(entries) > maxsize:
