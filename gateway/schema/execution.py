@@ -35,10 +35,10 @@ checks that both paths give identical results.
 from __future__ import annotations
 
 import keyword
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import date, datetime
 from types import GeneratorType
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
 
 from graphql import (
@@ -270,57 +270,55 @@ def _field_facts(field: GraphQLField) -> _FieldFacts | None:
     )
 
 
-class _SchemaFacts:
-    """What the direct path learns once per schema: classes' object types and fields' facts."""
+V = TypeVar("V")
 
-    MAX_COMPLETIONS = 1024
-    """Compiled completions kept (least recently compiled go first): one per distinct selection."""
+
+class _KeptById(Generic[V]):
+    """Values made once per key, where keys are made of object ids: each entry keeps those objects
+    alive, so no id is taken by another object while its value is kept.  At most ``limit`` entries
+    (the oldest made goes first), or any number with ``None``."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self._entries: dict[Hashable, tuple[V, Any]] = {}
+
+    def get(self, key: Hashable, make: Callable[[], V], keep: Any) -> V:
+        found = self._entries.get(key)
+        if found is None:
+            if self.limit is not None and len(self._entries) >= self.limit:
+                del self._entries[next(iter(self._entries))]
+            found = self._entries[key] = (make(), keep)
+        return found[0]
+
+
+class _SchemaFacts:
+    """What the direct path learns once per schema: classes' object types, fields' facts, and the
+    plans and compiled completions of the selections it has seen (``MAX_KEPT`` of each kind)."""
+
+    MAX_KEPT = 1024
 
     def __init__(self, schema: GraphQLSchema) -> None:
         self.types_by_class = _types_by_class(schema)
-        self._fields: dict[int, tuple[GraphQLField, _FieldFacts | None]] = {}
-        # (response name, attribute, id of exact) per step -> the compiled completion and the exact
-        # mappings, kept alive so their ids stay their own
-        self._completions: dict[tuple[tuple[str, str, int], ...], tuple[_Completion, Any]] = {}
-        self._plans: dict[tuple[Any, ...], tuple[_Plan | None, Any]] = {}
-        # (id of a nested field of a kept plan, item class) -> (that nested, kept so its id is its
-        # own; the item plan)
-        self._item_plans: dict[tuple[int, type], tuple[_Nested, _ItemPlan]] = {}
-
-    def plan(self, key: tuple[Any, ...], make: Callable[[], _Plan | None], keep: Any) -> _Plan | None:
-        """The plan for ``key`` (made by ``make`` the first time); ``keep`` holds the objects whose ids
-        the key is made of, so none of them is reused by another object while the plan is kept."""
-        found = self._plans.get(key)
-        if found is None:
-            if len(self._plans) >= self.MAX_COMPLETIONS:
-                del self._plans[next(iter(self._plans))]
-            found = self._plans[key] = (make(), keep)
-        return found[0]
-
-    def item_plan(self, nested: _Nested, kind: type, make: Callable[[], _ItemPlan]) -> _ItemPlan:
-        """The item plan of ``nested`` for items of class ``kind``, made once (``nested.fixed``)."""
-        key = (id(nested), kind)
-        found = self._item_plans.get(key)
-        if found is None or found[0] is not nested:
-            if len(self._item_plans) >= self.MAX_COMPLETIONS:
-                del self._item_plans[next(iter(self._item_plans))]
-            found = self._item_plans[key] = (nested, make())
-        return found[1]
-
-    def completion(self, steps: Sequence[_Step]) -> _Completion:
-        key = tuple((response_name, attribute, id(exact)) for response_name, attribute, exact in steps)
-        found = self._completions.get(key)
-        if found is None:
-            if len(self._completions) >= self.MAX_COMPLETIONS:
-                del self._completions[next(iter(self._completions))]
-            found = self._completions[key] = (_compile(steps), [exact for *_, exact in steps])
-        return found[0]
+        self._fields: _KeptById[_FieldFacts | None] = _KeptById(None)  # as many as the schema has
+        self._plans: _KeptById[_Plan | None] = _KeptById(self.MAX_KEPT)
+        self._item_plans: _KeptById[_ItemPlan] = _KeptById(self.MAX_KEPT)
+        self._completions: _KeptById[_Completion] = _KeptById(self.MAX_KEPT)
 
     def field(self, field: GraphQLField) -> _FieldFacts | None:
-        known = self._fields.get(id(field))
-        if known is None:  # the field is kept with its facts, so its id stays its own
-            known = self._fields[id(field)] = (field, _field_facts(field))
-        return known[1]
+        return self._fields.get(id(field), lambda: _field_facts(field), field)
+
+    def plan(self, key: tuple[Any, ...], make: Callable[[], _Plan | None], keep: Any) -> _Plan | None:
+        """The plan for ``key``, a selection's field nodes by id (``keep`` holds them)."""
+        return self._plans.get(key, make, keep)
+
+    def item_plan(self, nested: _Nested, kind: type, make: Callable[[], _ItemPlan]) -> _ItemPlan:
+        """The item plan of ``nested`` for items of class ``kind`` (kept for ``nested.fixed`` ones)."""
+        return self._item_plans.get((id(nested), kind), make, nested)
+
+    def completion(self, steps: Sequence[_Step]) -> _Completion:
+        """The compiled completion of ``steps`` (keyed by the ids of their ``exact`` mappings)."""
+        key = tuple((response_name, attribute, id(exact)) for response_name, attribute, exact in steps)
+        return self._completions.get(key, lambda: _compile(steps), [exact for *_, exact in steps])
 
 
 _FACTS: WeakKeyDictionary[GraphQLSchema, _SchemaFacts] = WeakKeyDictionary()
