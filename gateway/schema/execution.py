@@ -443,8 +443,8 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
         if cached is not None:
             return cached[1]
         # The same selection of the same type (the same field nodes of a cached document) has the
-        # same plan in every request: it is kept per schema, keyed by the nodes' identities.
-        lists = list(grouped_field_set.values())
+        # same plan in every request: it is kept per schema, keyed by the nodes' identities (the
+        # grouped field set it is first made of holds those nodes, so it is what the entry keeps).
         key = (
             parent_type.name,
             *(
@@ -452,7 +452,9 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
                 for response_name, field_details_list in grouped_field_set.items()
             ),
         )
-        plan = self._facts.plan(key, lambda: self._new_plan(parent_type, grouped_field_set), lists)
+        plan = self._facts.plan(
+            key, lambda: self._new_plan(parent_type, grouped_field_set), grouped_field_set
+        )
         self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
         return plan
 

@@ -352,9 +352,9 @@ def memberships(result: Any) -> Memberships:
     if type(result) is Memberships:
         return result
     if type(result) is dict:
-        # The common case in one comprehension; anything odd is found again below, with its id.
+        # The common case in one pass; anything odd is found again below, with its id.
         try:
-            pairs = {(entry["email"].lower(), entry["campaign"]) for entry in result.values()}
+            pairs = Memberships((entry["email"].lower(), entry["campaign"]) for entry in result.values())
         except (KeyError, TypeError, AttributeError):
             pass
         else:
@@ -362,7 +362,7 @@ def memberships(result: Any) -> Memberships:
                 type(email) is str and email and type(campaign) is str and campaign
                 for email, campaign in pairs
             ):
-                return Memberships(pairs)
+                return pairs
     found: set[tuple[str, str]] = set()
     for contact_id, entry in id_map(result, "get_contacts result"):
         email, campaign = entry.get("email"), entry.get("campaign")
