@@ -15,11 +15,11 @@ test: setup
 	$(PY) -m pytest
 
 lint:
-	$(VENV)/bin/ruff check gateway tests bench
-	$(VENV)/bin/ruff format --check gateway tests bench
+	$(VENV)/bin/ruff check gateway sandbox tests bench
+	$(VENV)/bin/ruff format --check gateway sandbox tests bench
 
 typecheck:
-	$(VENV)/bin/mypy gateway
+	$(VENV)/bin/mypy
 
 check: lint typecheck
 

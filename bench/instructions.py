@@ -130,15 +130,16 @@ class _Replay(httpx.AsyncBaseTransport):
 
 
 async def _operations(counter: _Counter) -> tuple[Callable[[], Awaitable[Any]], Any, Any]:
+    from emulators.constant_contact import ConstantContactEmulatorSettings
+    from emulators.constant_contact import create_app as create_cc
+    from emulators.getresponse import GetResponseEmulatorSettings
+    from emulators.getresponse import create_app as create_gr
+
     from bench.profiles import FAST_DAILY_QUOTA, FAST_RATE, FULL
     from bench.queries import page_query
     from bench.servers import CC_TOKEN, GR_KEY
     from gateway.app import create_app
     from gateway.config import Settings
-    from gateway.emulators.constant_contact import ConstantContactEmulatorSettings
-    from gateway.emulators.constant_contact import create_app as create_cc
-    from gateway.emulators.getresponse import GetResponseEmulatorSettings
-    from gateway.emulators.getresponse import create_app as create_gr
     from gateway.providers.constant_contact.client import ConstantContactClient
     from gateway.providers.getresponse.client import GetResponseClient, RpcCall
     from gateway.providers.getresponse.conditions import DeletedContactsQuery

@@ -22,7 +22,7 @@ SECTION_TITLES = (
 
 HOW = """\
 Every part is a real server process on a loopback port: the Constant Contact and GetResponse emulators
-(`gateway/emulators/`) and the gateway (`create_app(Settings(...))` under uvicorn, one worker, uvloop and
+(`sandbox/emulators/`) and the gateway (`create_app(Settings(...))` under uvicorn, one worker, uvloop and
 httptools, as `gateway serve` runs it), each started by `bench/serve.py`. The load comes from another
 process (`bench/load.py`: Python, a fixed number of closed-loop workers, each on a keep-alive HTTP/1.1
 connection of its own, `bench/rawhttp.py`; `httpx.AsyncClient` was measured at 1.8 ms of CPU per request

@@ -104,15 +104,15 @@ class ProfileControl:
 
 def build_app(kind: str, settings: dict[str, Any], *, no_caches: bool = False) -> ASGIApp:
     if kind == "constant-contact":
-        from gateway.emulators.constant_contact import ConstantContactEmulatorSettings
-        from gateway.emulators.constant_contact import create_app as create_cc
+        from emulators.constant_contact import ConstantContactEmulatorSettings
+        from emulators.constant_contact import create_app as create_cc
 
         return create_cc(
             ConstantContactEmulatorSettings(**_tuples(settings, "access_tokens", "refresh_tokens"))
         )
     if kind == "getresponse":
-        from gateway.emulators.getresponse import GetResponseEmulatorSettings
-        from gateway.emulators.getresponse import create_app as create_gr
+        from emulators.getresponse import GetResponseEmulatorSettings
+        from emulators.getresponse import create_app as create_gr
 
         return create_gr(GetResponseEmulatorSettings(**_tuples(settings, "api_keys")))
     from gateway import app as app_module

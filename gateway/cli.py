@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import uvicorn
 
@@ -13,14 +14,15 @@ from .runtime import tune_garbage_collector
 
 __all__ = ["main"]
 
-DEMO_CC_ACCESS_TOKEN = "demo-cc-access-token"
-DEMO_CC_REFRESH_TOKEN = "demo-cc-refresh-token"
-DEMO_CC_CLIENT_ID = "demo-cc-client"
-DEMO_CC_CLIENT_SECRET = "demo-cc-secret"
-DEMO_GR_API_KEY = "demo-gr-api-key"
+# Where ``demo`` and ``emulate`` live: the emulators' own distribution (sandbox/), not this package.
+EMULATOR_COMMANDS = "emulators.commands"
+INSTALL_HINT = (
+    "the emulators are not installed here; from a checkout of the repository run "
+    "`pip install -e ./sandbox` (or `make setup`), then try again"
+)
 
 
-def _configure_logging(level: str) -> None:
+def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # httpx logs every upstream request at INFO: per-call noise that belongs at DEBUG.
     debug = level.upper() == "DEBUG"
@@ -32,7 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .config import Settings
 
     settings = Settings()
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level)
     app = create_app(settings)
     if settings.gc_tuning:
         tune_garbage_collector()
@@ -46,74 +48,21 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from pydantic import SecretStr
+def _emulator_command(name: str) -> Callable[[argparse.Namespace], int]:
+    """The emulators' implementation of ``name``, or a command that explains how to install them."""
 
-    from .app import create_app
-    from .config import Settings
-    from .emulators.constant_contact import ConstantContactEmulatorSettings
-    from .emulators.constant_contact import create_app as create_cc
-    from .emulators.getresponse import GetResponseEmulatorSettings
-    from .emulators.getresponse import create_app as create_gr
-    from .serving import BackgroundServer
+    def run(args: argparse.Namespace) -> int:
+        try:
+            commands = importlib.import_module(EMULATOR_COMMANDS)
+        except ModuleNotFoundError as missing:
+            if missing.name not in ("emulators", EMULATOR_COMMANDS):
+                raise
+            print(f"gateway {name}: {INSTALL_HINT}", file=sys.stderr)
+            return 2
+        command: Callable[[argparse.Namespace], int] = getattr(commands, name)
+        return command(args)
 
-    _configure_logging("INFO")
-    cc = BackgroundServer(create_cc(ConstantContactEmulatorSettings(seed=args.seed))).start()
-    gr = BackgroundServer(create_gr(GetResponseEmulatorSettings(seed=args.seed))).start()
-    settings = Settings(
-        constant_contact_base_url=cc.url,
-        constant_contact_access_token=SecretStr(DEMO_CC_ACCESS_TOKEN),
-        constant_contact_refresh_token=SecretStr(DEMO_CC_REFRESH_TOKEN),
-        constant_contact_client_id=DEMO_CC_CLIENT_ID,
-        constant_contact_client_secret=SecretStr(DEMO_CC_CLIENT_SECRET),
-        constant_contact_token_url=f"{cc.url}/oauth2/default/v1/token",
-        getresponse_api_url=f"{gr.url}/",
-        getresponse_api_key=SecretStr(DEMO_GR_API_KEY),
-    )
-    print(f"Constant Contact emulator: {cc.url}/v3   (control plane {cc.url}/_emulator/requests)")
-    print(f"GetResponse emulator:      {gr.url}/     (control plane {gr.url}/_emulator/requests)")
-    print(f"GraphiQL:                  http://{args.host}:{args.port}/graphql", flush=True)
-    app = create_app(settings)
-    if settings.gc_tuning:
-        tune_garbage_collector()
-    try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
-    finally:
-        cc.stop()
-        gr.stop()
-    return 0
-
-
-def _emulate(args: argparse.Namespace) -> int:
-    if args.provider == "constant-contact":
-        from .emulators.constant_contact import ConstantContactEmulatorSettings
-        from .emulators.constant_contact import create_app as create_cc
-
-        tokens = tuple(args.access_token or [DEMO_CC_ACCESS_TOKEN])
-        app = create_cc(
-            ConstantContactEmulatorSettings(
-                seed=args.seed,
-                contacts=args.contacts,
-                deleted_fraction=args.deleted_fraction,
-                access_tokens=tokens,
-                requests_per_second=args.requests_per_second,
-                daily_quota=args.daily_quota,
-            )
-        )
-        print(f"Constant Contact v3 emulator on http://{args.host}:{args.port}/v3 (tokens: {len(tokens)})")
-    else:
-        from .emulators.getresponse import GetResponseEmulatorSettings
-        from .emulators.getresponse import create_app as create_gr
-
-        keys = tuple(args.api_key or [DEMO_GR_API_KEY])
-        app = create_gr(
-            GetResponseEmulatorSettings(
-                seed=args.seed, contacts=args.contacts, deleted_fraction=args.deleted_fraction, api_keys=keys
-            )
-        )
-        print(f"GetResponse 1.5 emulator on http://{args.host}:{args.port}/ (api keys: {len(keys)})")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
-    return 0
+    return run
 
 
 def _export_schema(args: argparse.Namespace) -> int:
@@ -138,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--seed", type=int, default=42)
-    demo.set_defaults(run=_demo)
+    demo.set_defaults(run=_emulator_command("demo"))
 
     emulate = commands.add_parser("emulate", help="run one provider emulator")
     emulate.add_argument("provider", choices=["constant-contact", "getresponse"])
@@ -154,14 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     emulate.add_argument(
         "--access-token",
         action="append",
-        help=f"Constant Contact bearer token to accept (repeatable; default {DEMO_CC_ACCESS_TOKEN})",
+        help="Constant Contact bearer token to accept (repeatable; default: the demo token)",
     )
     emulate.add_argument(
         "--api-key",
         action="append",
-        help=f"GetResponse API key to accept (repeatable; default {DEMO_GR_API_KEY})",
+        help="GetResponse API key to accept (repeatable; default: the demo key)",
     )
-    emulate.set_defaults(run=_emulate)
+    emulate.set_defaults(run=_emulator_command("emulate"))
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.set_defaults(run=_export_schema)

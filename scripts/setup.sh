@@ -5,8 +5,8 @@
 #   bash scripts/setup.sh STEP...    # only these: python graphiql audit-tools chromium
 #
 # Idempotent and quick when nothing changed: each step checks a stamp or a version first.
-#   python       .venv (python3 -m venv) + pip install -e '.[dev]' + playwright; redone when
-#                pyproject.toml changes (stamp: .venv/.setup-pyproject.sha256)
+#   python       .venv (python3 -m venv) + pip install -e '.[dev]' -e ./sandbox (the emulators) +
+#                playwright; redone when either pyproject.toml changes (stamp: .venv/.setup-pyproject.sha256)
 #   graphiql     the GraphiQL/React bundles pinned in gateway/static/graphiql/vendor.json, from the npm
 #                registry, into gateway/static/graphiql/vendor/ (stamp: vendor/.vendor.json.sha256)
 #   audit-tools  the graphql-http npm package (GraphQL-over-HTTP audit) into .tools/node_modules
@@ -58,14 +58,14 @@ step_python() {
     python3 -m venv "$VENV"
   fi
   local stamp="$VENV/.setup-pyproject.sha256" want
-  want="$(sha256_of pyproject.toml)"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c 'import gateway, playwright' 2>/dev/null; then
+  want="$(cat pyproject.toml sandbox/pyproject.toml | sha256sum | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c 'import gateway, emulators, playwright' 2>/dev/null; then
     say "python: up to date"
     return
   fi
-  say "pip install -e '.[dev]' (and $PLAYWRIGHT_SPEC; its browsers are never downloaded)"
+  say "pip install -e '.[dev]' -e ./sandbox (and $PLAYWRIGHT_SPEC; its browsers are never downloaded)"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]' "$PLAYWRIGHT_SPEC"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]' -e ./sandbox "$PLAYWRIGHT_SPEC"
   echo "$want" >"$stamp"
 }
 

@@ -17,15 +17,15 @@ from typing import Any
 
 import httpx
 import pytest
+from emulators.constant_contact import ConstantContactEmulatorSettings
+from emulators.constant_contact import create_app as create_cc
+from emulators.getresponse import GetResponseEmulatorSettings
+from emulators.getresponse import create_app as create_gr
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.emulators.constant_contact import ConstantContactEmulatorSettings
-from gateway.emulators.constant_contact import create_app as create_cc
-from gateway.emulators.getresponse import GetResponseEmulatorSettings
-from gateway.emulators.getresponse import create_app as create_gr
 from gateway.serving import BackgroundServer
 
 FAST_RATE = 100.0

@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
-from gateway.emulators.constant_contact import ConstantContactEmulatorSettings
-from gateway.emulators.constant_contact.limits import RateLimits
-from gateway.emulators.control import Clock
+from emulators.constant_contact import ConstantContactEmulatorSettings
+from emulators.constant_contact.limits import RateLimits
+from emulators.control import Clock
 
 from .conftest import SMALL_ACCOUNT, ConstantContact
 

@@ -15,9 +15,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from emulators.constant_contact import ConstantContactEmulatorSettings, create_app
 from starlette.applications import Starlette
-
-from gateway.emulators.constant_contact import ConstantContactEmulatorSettings, create_app
 
 from .conftest import AUTH
 

@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-
-from gateway.emulators.constant_contact import ConstantContactEmulatorSettings, create_app
-from gateway.emulators.getresponse import GetResponseEmulatorSettings
-from gateway.emulators.getresponse import create_app as create_getresponse
+from emulators.constant_contact import ConstantContactEmulatorSettings, create_app
+from emulators.getresponse import GetResponseEmulatorSettings
+from emulators.getresponse import create_app as create_getresponse
 
 from .conftest import SMALL_ACCOUNT, ConstantContact, contacts_with
 

@@ -19,12 +19,12 @@ from typing import Any
 
 import httpx
 import pytest
+from emulators.getresponse import GetResponseEmulatorSettings, create_app
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from gateway.emulators.getresponse import GetResponseEmulatorSettings, create_app
 from gateway.serving import BackgroundServer
 
 from ...servers import ServerPool

@@ -7,8 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-
-from gateway.emulators.getresponse import GetResponseEmulatorSettings, create_app
+from emulators.getresponse import GetResponseEmulatorSettings, create_app
 
 from .conftest import SMALL_ACCOUNT, GetResponse
 

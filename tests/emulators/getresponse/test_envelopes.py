@@ -8,8 +8,7 @@ from typing import Any
 
 import orjson
 import pytest
-
-from gateway.emulators.getresponse import GetResponseEmulatorSettings
+from emulators.getresponse import GetResponseEmulatorSettings
 
 from .conftest import API_KEY, SMALL_ACCOUNT, GetResponse
 

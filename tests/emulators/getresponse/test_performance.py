@@ -13,9 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
+from emulators.getresponse import GetResponseEmulatorSettings, create_app
 from starlette.applications import Starlette
-
-from gateway.emulators.getresponse import GetResponseEmulatorSettings, create_app
 
 from .conftest import API_KEY
 

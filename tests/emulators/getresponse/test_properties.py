@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from emulators.getresponse import GetResponseEmulatorSettings, create_app
+from emulators.getresponse.conditions import TextCondition
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.emulators.getresponse import GetResponseEmulatorSettings, create_app
-from gateway.emulators.getresponse.conditions import TextCondition
 from gateway.serving import BackgroundServer
 
 from .conftest import API_KEY

@@ -7,8 +7,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-
-from gateway.emulators.getresponse import GetResponseEmulatorSettings, create_app
+from emulators.getresponse import GetResponseEmulatorSettings, create_app
 
 from .conftest import SMALL_ACCOUNT, GetResponse
 

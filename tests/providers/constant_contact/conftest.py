@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
+from emulators.constant_contact import ConstantContactEmulatorSettings, create_app
 from starlette.applications import Starlette
 
-from gateway.emulators.constant_contact import ConstantContactEmulatorSettings, create_app
 from gateway.providers.constant_contact import ConstantContactClient, OAuthRefresh
 from gateway.providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
 from gateway.serving import BackgroundServer

@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from emulators.constant_contact import ConstantContactEmulatorSettings
 
-from gateway.emulators.constant_contact import ConstantContactEmulatorSettings
 from gateway.providers.constant_contact import ConstantContactClient, error_for_response
 from gateway.providers.errors import AuthenticationFailed, Conflict, NotFound, RateLimited, ValidationFailed
 

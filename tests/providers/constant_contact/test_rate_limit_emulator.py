@@ -13,8 +13,8 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from emulators.constant_contact import ConstantContactEmulatorSettings, create_app
 
-from gateway.emulators.constant_contact import ConstantContactEmulatorSettings, create_app
 from gateway.providers.constant_contact import ConstantContactClient
 from gateway.providers.errors import RateLimited
 from gateway.providers.resilience import RetryPolicy

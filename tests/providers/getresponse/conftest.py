@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from emulators.getresponse import GetResponseEmulatorSettings, create_app
 from starlette.applications import Starlette
 
-from gateway.emulators.getresponse import GetResponseEmulatorSettings, create_app
 from gateway.providers.errors import ProviderError
 from gateway.providers.getresponse import GetResponseClient
 from gateway.providers.resilience import CircuitBreaker, RetryPolicy, Timeouts

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gateway.emulators.control import Clock
+from emulators.control import Clock
 
 from .errors import conflict, contact_not_found, invalid_id
 from .ids import UuidMinter, normalized_uuid

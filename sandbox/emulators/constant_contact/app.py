@@ -3,7 +3,7 @@ the control plane under ``/_emulator/``.
 
 Unknown paths answer 404 and wrong methods 405, both in CC's error-array shape.
 
-Control routes added to the shared ones (``gateway/emulators/control.py``)::
+Control routes added to the shared ones (``sandbox/emulators/control.py``)::
 
     POST /_emulator/tokens/expire          {"tokens": [...]} or no body (= all): those access tokens stop
                                            working now, so a client's refresh-on-401 can be tested;
@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from gateway.emulators.control import CONTROL_PREFIX, Clock, EmulatorControl, FaultMiddleware, json_response
+from emulators.control import CONTROL_PREFIX, Clock, EmulatorControl, FaultMiddleware, json_response
 
 from .activities import ActivityBook
 from .api import ConstantContactApi

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.emulators.control import RequestLog, json_response
+from emulators.control import RequestLog, json_response
 
 from .activities import ActivityBook
 from .auth import TokenRegistry

@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from gateway.emulators.control import json_response
+from emulators.control import json_response
 
 __all__ = [
     "VALIDATION_KEY",

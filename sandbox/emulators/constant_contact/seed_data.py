@@ -2,7 +2,7 @@
 
 What the data is built to exercise:
 
-- people from ``gateway.emulators.seed.people_for("constant_contact", ...)`` (unicode names, ``+``
+- people from ``emulators.seed.people_for("constant_contact", ...)`` (unicode names, ``+``
   tags, mixed-case addresses); a fifth of them also exist at the GetResponse emulator;
 - ``round(contacts * deleted_fraction)`` deleted contacts, deleted 2019-01-01 .. 2026-10-31 (several
   years), never before they were created; most were last updated when deleted, some later (CC's own
@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from gateway.emulators.seed import Person, people_for
+from emulators.seed import Person, people_for
 
 from .ids import UuidMinter
 from .model import PERMISSIONS, Contact, ContactList, EmailAddress

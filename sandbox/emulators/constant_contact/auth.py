@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, unquote_plus
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.emulators.control import Clock, json_response
+from emulators.control import Clock, json_response
 
 from .settings import ConstantContactEmulatorSettings
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from gateway.emulators.control import Clock
+from emulators.control import Clock
 
 from .errors import (
     CONTACT_ALREADY_ADDED,

@@ -9,7 +9,7 @@ Transport decisions:
   at the fastest compression level (a 10,000-entry answer: ~30 ms at level 1, ~60 ms at level 5).
 - Only ``POST /`` is the API; other verbs get 405.
 
-Control routes added to the shared ones (``gateway/emulators/control.py``)::
+Control routes added to the shared ones (``sandbox/emulators/control.py``)::
 
     POST /_emulator/unsubscribe   {"contact": ID, "message": MESSAGE_ID | null}: the person clicks an
                                   unsubscribe link; removal with reason "unsubscribe", callback fired
@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.emulators.control import CONTROL_PREFIX, Clock, EmulatorControl, FaultMiddleware, json_response
+from emulators.control import CONTROL_PREFIX, Clock, EmulatorControl, FaultMiddleware, json_response
 
 from .callbacks import CallbackDispatcher, unsubscribe_params
 from .errors import RpcError, invalid_request

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from gateway.emulators.control import Clock
+from emulators.control import Clock
 
 from .errors import ApiError, quota_exceeded, throttled
 

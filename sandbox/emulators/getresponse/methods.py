@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from gateway.emulators.control import RequestLog
+from emulators.control import RequestLog
 
 from .callbacks import CallbackDispatcher, subscribe_params
 from .catalog import find_campaigns, find_messages

@@ -1,6 +1,6 @@
 """A faithful in-memory emulator of GetResponse API 1.5 (JSON-RPC at ``POST /``).
 
-    from gateway.emulators.getresponse import create_app, GetResponseEmulatorSettings
+    from emulators.getresponse import create_app, GetResponseEmulatorSettings
     app = create_app(GetResponseEmulatorSettings(seed=42, contacts=1000))
     app.state.control   # EmulatorControl: request log, faults, clock, /_emulator/ routes
     app.state.store     # GetResponseStore: the account's state, for tests

@@ -1,6 +1,6 @@
 """A faithful in-memory emulator of the Constant Contact v3 API (REST under ``/v3``).
 
-    from gateway.emulators.constant_contact import create_app, ConstantContactEmulatorSettings
+    from emulators.constant_contact import create_app, ConstantContactEmulatorSettings
     app = create_app(ConstantContactEmulatorSettings(seed=42, contacts=1000))
     app.state.control   # EmulatorControl: request log, faults, clock, /_emulator/ routes
     app.state.store     # ConstantContactStore: the account's state, for tests
@@ -24,7 +24,7 @@ Limits are per access token: a 4-request token bucket refilled at 4/s (429 ``thr
 requests per UTC day (429 ``quota_exceeded``), both as single error objects like 401s, while other
 errors are arrays; no rate-limit headers.  The request log counts operations by Swagger
 ``operationId`` plus ``throttled``, ``quota_exceeded`` and ``unauthorized``.  Seeded data comes from
-``gateway.emulators.seed`` (a fifth of the addresses are shared with the GetResponse emulator).
+``emulators.seed`` (a fifth of the addresses are shared with the GetResponse emulator).
 
 Modules, top to bottom: ``settings`` (knobs and UNCONFIRMED switches), ``model`` (records, vocabulary,
 JSON), ``ids``, ``errors``, ``store`` (the account and its rules), ``seed_data``, ``params`` and

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from gateway.emulators.control import Clock
+from emulators.control import Clock
 
 from .model import Account, Campaign, Contact, format_timestamp
 

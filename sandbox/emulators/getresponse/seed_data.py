@@ -2,7 +2,7 @@
 
 What the data is built to exercise:
 
-- people from ``gateway.emulators.seed.people_for("getresponse", ...)`` (unicode names, ``+`` tags,
+- people from ``emulators.seed.people_for("getresponse", ...)`` (unicode names, ``+`` tags,
   mixed-case addresses); about one person in ten is in two campaigns;
 - campaigns with unique names (``shop_newsletter``, ...) and messages of every type, some newsletters
   without a name;
@@ -25,7 +25,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from gateway.emulators.seed import Person, people_for
+from emulators.seed import Person, people_for
 
 from .ids import IdMinter
 from .model import GENERAL_REASONS, ORIGINS, SPECIFIC_REASONS, Account, Campaign, Contact, Deletion, Message
