@@ -52,7 +52,7 @@ def build_services(
     )
     retry = RetryPolicy(max_attempts=settings.retry_max_attempts, budget=settings.retry_budget_seconds)
 
-    def breaker(provider: str) -> CircuitBreaker:
+    def breaker(provider: Provider) -> CircuitBreaker:
         return CircuitBreaker(
             provider,
             failure_threshold=settings.breaker_failure_threshold,
@@ -82,7 +82,7 @@ def build_services(
             transport=constant_contact_transport,
             timeouts=timeouts,
             retry=retry,
-            breaker=breaker("constant_contact"),
+            breaker=breaker(Provider.CONSTANT_CONTACT),
             rate_per_second=settings.constant_contact_rate_per_second,
             daily_quota=settings.constant_contact_daily_quota,
         )
@@ -96,7 +96,7 @@ def build_services(
             transport=getresponse_transport,
             timeouts=timeouts,
             retry=retry,
-            breaker=breaker("getresponse"),
+            breaker=breaker(Provider.GETRESPONSE),
             batching=settings.getresponse_batching,
         )
         getresponse = GetResponseAdapter(gr_client)

@@ -8,20 +8,31 @@
     │   ├── InvalidCursor             a cursor that is malformed or belongs to another query (INVALID_CURSOR)
     │   └── CursorExpired             a well-formed cursor whose snapshot is gone (CURSOR_EXPIRED)
     ├── ProviderNotConfigured         the query names a provider with no credentials (PROVIDER_NOT_CONFIGURED)
-    └── ProviderError                 talking to a provider went wrong; the subtree lives in
+    └── ProviderError                 talking to a provider went wrong; its subclasses live in
                                       gateway.providers.errors (timeouts, 429s, auth, 404, 409, ...)
 
 Every class carries ``code``, the value the GraphQL layer puts in ``extensions.code``.  Messages are
 written for the caller and never contain credentials.
+
+``ProviderError`` itself lives here, not beside its subclasses, so that the layers which only report
+provider failures (the GraphQL layer, core) depend on this module alone and never on a provider
+package.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Only for annotations: gateway.core.model imports this module, so a runtime import would cycle.
+    from gateway.core.model import Provider
 
 __all__ = [
     "CursorExpired",
     "GatewayError",
     "InvalidCursor",
     "InvalidId",
+    "ProviderError",
     "ProviderNotConfigured",
     "UserInputError",
 ]
@@ -53,3 +64,24 @@ class CursorExpired(UserInputError):
 
 class ProviderNotConfigured(GatewayError):
     code = "PROVIDER_NOT_CONFIGURED"
+
+
+class ProviderError(GatewayError):
+    """Something went wrong talking to ``provider``; ``status_code`` is the HTTP status, when one came back.
+
+    ``retry_after`` (seconds) is set by the subclasses that know when trying again makes sense.
+    """
+
+    code = "PROVIDER_ERROR"
+    retry_after: float | None = None
+
+    def __init__(self, message: str, *, provider: Provider, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.status_code = status_code
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(provider={self.provider.value!r}, message={self.message!r})"
+
+    def __str__(self) -> str:
+        return f"{self.provider.value}: {self.message}"

@@ -2,7 +2,7 @@
 
 The hierarchy::
 
-    ProviderError                 anything that went wrong talking to a provider (a GatewayError)
+    ProviderError                 anything that went wrong talking to a provider (defined in gateway.errors)
     ├── ProviderRequestError      the call did not produce a usable answer
     │   ├── ProviderTimeout       connect/read/total timeout expired (after retries)
     │   ├── ProviderUnavailable   connection refused or dropped, 5xx (after retries)
@@ -17,7 +17,7 @@ The hierarchy::
 
 Rules every subclass follows:
 
-- ``provider`` says which provider answered (``"constant_contact"`` or ``"getresponse"``).
+- ``provider`` says which provider answered, as the ``gateway.core.model.Provider`` member.
 - ``code`` is the stable machine-readable name the GraphQL layer puts in ``extensions.code``.
 - Messages and reprs never contain access tokens, refresh tokens, client secrets or API keys:
   adapters build them from the provider's error text and the operation name only.
@@ -29,7 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.errors import GatewayError
+from gateway.core.model import Provider
+from gateway.errors import ProviderError
 
 __all__ = [
     "AuthenticationFailed",
@@ -56,23 +57,6 @@ class ErrorDetail:
     message: str
 
 
-class ProviderError(GatewayError):
-    """Base class: something went wrong talking to ``provider``."""
-
-    code = "PROVIDER_ERROR"
-
-    def __init__(self, message: str, *, provider: str, status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.provider = provider
-        self.status_code = status_code
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(provider={self.provider!r}, message={self.message!r})"
-
-    def __str__(self) -> str:
-        return f"{self.provider}: {self.message}"
-
-
 class ProviderRequestError(ProviderError):
     """The request did not produce a usable answer (network, timeout, 5xx, garbage).
 
@@ -85,7 +69,7 @@ class ProviderRequestError(ProviderError):
         self,
         message: str,
         *,
-        provider: str,
+        provider: Provider,
         status_code: int | None = None,
         retry_after: float | None = None,
     ) -> None:
@@ -104,7 +88,7 @@ class ProviderUnavailable(ProviderRequestError):
 class CircuitOpen(ProviderUnavailable):
     """The circuit breaker is open; ``retry_after`` is the time until it half-opens."""
 
-    def __init__(self, message: str, *, provider: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, provider: Provider, retry_after: float | None = None) -> None:
         super().__init__(message, provider=provider, retry_after=retry_after)
 
 
@@ -125,7 +109,7 @@ class RateLimited(ProviderError):
         self,
         message: str,
         *,
-        provider: str,
+        provider: Provider,
         kind: str,
         retry_after: float | None = None,
         reset_at: datetime | None = None,
@@ -158,7 +142,7 @@ class Conflict(ProviderError):
         self,
         message: str,
         *,
-        provider: str,
+        provider: Provider,
         existing_id: str | None = None,
         status_code: int | None = 409,
     ) -> None:
@@ -173,7 +157,7 @@ class ValidationFailed(ProviderError):
         self,
         message: str,
         *,
-        provider: str,
+        provider: Provider,
         details: Sequence[ErrorDetail] = (),
         status_code: int | None = 400,
     ) -> None:

@@ -26,6 +26,8 @@ from typing import Literal, TypeVar
 
 import httpx
 
+from gateway.core.model import Provider
+
 from .errors import (
     CircuitOpen,
     ProviderError,
@@ -99,7 +101,7 @@ class CircuitBreaker:
 
     def __init__(
         self,
-        provider: str,
+        provider: Provider,
         *,
         failure_threshold: int = 5,
         reset_timeout: float = 30.0,
@@ -196,7 +198,7 @@ class DailyBudget:
     """Counts calls against a daily quota that resets at 00:00 UTC (Constant Contact's rule)."""
 
     def __init__(
-        self, provider: str, limit: int, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self, provider: Provider, limit: int, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
     ) -> None:
         self.provider = provider
         self.limit = limit
@@ -254,7 +256,7 @@ def is_retryable(error: ProviderError) -> bool:
 async def call_with_retries(
     attempt: Callable[[], Awaitable[T]],
     *,
-    provider: str,
+    provider: Provider,
     policy: RetryPolicy,
     breaker: CircuitBreaker,
     idempotent: bool,
@@ -312,7 +314,7 @@ async def call_with_retries(
         await sleep(delay)
 
 
-def transport_error(provider: str, exc: httpx.TransportError) -> ProviderRequestError:
+def transport_error(provider: Provider, exc: httpx.TransportError) -> ProviderRequestError:
     """Map an httpx transport failure to our hierarchy without echoing URLs or headers."""
     if isinstance(exc, httpx.TimeoutException):
         return ProviderTimeout(f"upstream timed out ({type(exc).__name__})", provider=provider)

@@ -22,20 +22,17 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from gateway.errors import GatewayError
-from gateway.providers.errors import ProviderError
+from gateway.errors import GatewayError, ProviderError
 
 __all__ = ["error_extensions", "partial_error", "shape_errors"]
 
 logger = logging.getLogger("gateway.errors")
 
-_PROVIDER_ENUM_NAMES = {"constant_contact": "CONSTANT_CONTACT", "getresponse": "GETRESPONSE"}
-
 
 def error_extensions(error: GatewayError) -> dict[str, Any]:
     extensions: dict[str, Any] = {"code": error.code}
     if isinstance(error, ProviderError):
-        extensions["provider"] = _PROVIDER_ENUM_NAMES.get(error.provider, error.provider)
+        extensions["provider"] = error.provider.name
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         extensions["retryAfter"] = round(float(retry_after), 3)

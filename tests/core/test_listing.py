@@ -101,7 +101,7 @@ async def test_a_prepared_contact_that_fails_to_present_fails_the_page_only_if_s
     def present(contact: DeletedContact) -> str:
         attempts.append(contact.contact_id)
         if contact.contact_id == broken:
-            raise InvalidUpstreamResponse("unexpected response shape", provider="constant_contact")
+            raise InvalidUpstreamResponse("unexpected response shape", provider=Provider.CONSTANT_CONTACT)
         return contact.contact_id
 
     slow.answer.set()

@@ -75,7 +75,7 @@ def test_consent_gate_fails_closed_when_a_provider_cannot_be_checked() -> None:
     from gateway.providers.errors import ProviderTimeout
 
     cc = contact("cc1", provider=Provider.CONSTANT_CONTACT)
-    unverified = {Provider.GETRESPONSE: ProviderTimeout("slow", provider="getresponse")}
+    unverified = {Provider.GETRESPONSE: ProviderTimeout("slow", provider=Provider.GETRESPONSE)}
     gate = consent_gate(
         [(Target(0, Provider.CONSTANT_CONTACT, "cc1"), cc)], None, request_id="r", unverified=unverified
     )

@@ -25,7 +25,7 @@ class Upstream:
         self.calls += 1
         await self.release.wait()
         if self.fail:
-            raise ProviderUnavailable("down", provider="getresponse")
+            raise ProviderUnavailable("down", provider=Provider.GETRESPONSE)
         return [contact(f"c{self.calls}")]
 
 

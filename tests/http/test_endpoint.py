@@ -409,7 +409,7 @@ async def test_every_refusal_carries_a_request_id(http: httpx.AsyncClient) -> No
 async def test_a_provider_failure_is_typed_and_200(http: httpx.AsyncClient, edge: Edge) -> None:
     from gateway.providers.errors import ProviderTimeout
 
-    edge.ports[Provider.GETRESPONSE].failure = ProviderTimeout("timed out", provider="getresponse")
+    edge.ports[Provider.GETRESPONSE].failure = ProviderTimeout("timed out", provider=Provider.GETRESPONSE)
     response = await post(http, {"query": "{ deletedContacts { totalCount sources { provider status } } }"})
     assert response.status_code == 200
     statuses = {s["provider"]: s["status"] for s in response.json()["data"]["deletedContacts"]["sources"]}

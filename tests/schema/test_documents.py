@@ -110,7 +110,9 @@ async def test_partial_errors_are_the_same_on_the_direct_path(
     schema: tuple[GatewaySchema, _Spy], services: Services, ports: dict[Provider, FakePort]
 ) -> None:
     built, spy = schema
-    ports[Provider.GETRESPONSE].failure = ProviderUnavailable("down for the test", provider="getresponse")
+    ports[Provider.GETRESPONSE].failure = ProviderUnavailable(
+        "down for the test", provider=Provider.GETRESPONSE
+    )
     first, second = await _twice(built, services, PAGE, variable_values={"first": 4})
     assert second == first and first[2] and first[1] is not None  # data and errors alike
     assert spy.direct == 1

@@ -113,7 +113,7 @@ async def test_a_complaint_at_getresponse_blocks_the_same_address_at_constant_co
 async def test_restore_fails_closed_when_the_other_provider_cannot_be_checked(run, ports) -> None:
     from gateway.providers.errors import ProviderUnavailable
 
-    ports[Provider.GETRESPONSE].failure = ProviderUnavailable("down", provider="getresponse")
+    ports[Provider.GETRESPONSE].failure = ProviderUnavailable("down", provider=Provider.GETRESPONSE)
     cc_id = encode_global_id("ConstantContactDeletedContact", "co0002")
     payload = (
         await run(RESTORE, {"input": {"contacts": [{"id": cc_id}], "constantContactListIds": ["l1"]}})

@@ -49,7 +49,7 @@ async def test_provider_specific_fields_and_raw(run) -> None:
 
 async def test_one_provider_down_still_answers_with_typed_error(run, ports) -> None:
     ports[Provider.CONSTANT_CONTACT].failure = RateLimited(
-        "Too Many Requests", provider="constant_contact", kind="throttled", retry_after=1.5
+        "Too Many Requests", provider=Provider.CONSTANT_CONTACT, kind="throttled", retry_after=1.5
     )
     result = await run(PAGE, {"first": 100})
     connection = result.data["deletedContacts"]
@@ -68,7 +68,9 @@ async def test_one_provider_down_still_answers_with_typed_error(run, ports) -> N
 
 
 async def test_timeouts_are_reported_as_provider_timeout(run, ports) -> None:
-    ports[Provider.GETRESPONSE].failure = ProviderTimeout("no answer within 1s", provider="getresponse")
+    ports[Provider.GETRESPONSE].failure = ProviderTimeout(
+        "no answer within 1s", provider=Provider.GETRESPONSE
+    )
     result = await run(PAGE, {"first": 5})
     assert [e.extensions["code"] for e in result.errors] == ["PROVIDER_TIMEOUT"]
     assert result.data["deletedContacts"]["totalCount"] == 30

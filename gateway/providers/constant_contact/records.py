@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from gateway.core.model import Provider
 from gateway.providers.errors import InvalidUpstreamResponse
 
 __all__ = [
@@ -32,7 +33,7 @@ __all__ = [
     "summary_fields",
 ]
 
-PROVIDER = "constant_contact"
+PROVIDER = Provider.CONSTANT_CONTACT
 TERMINAL_ACTIVITY_STATES = frozenset({"completed", "cancelled", "failed", "timed_out"})
 
 

@@ -217,7 +217,7 @@ class GetResponseAdapter:
         return outcomes
 
     async def bulk_progress(self, operation_id: str) -> BulkProgress:
-        raise NotFound("GetResponse has no bulk operations", provider="getresponse")
+        raise NotFound("GetResponse has no bulk operations", provider=Provider.GETRESPONSE)
 
     # -- health and snapshots ------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from typing import Annotated, Any, ClassVar, Self
 
 import msgspec
 
+from gateway.core.model import Provider
 from gateway.providers.errors import InvalidUpstreamResponse
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
     "read_memberships",
 ]
 
-PROVIDER = "getresponse"
+PROVIDER = Provider.GETRESPONSE
 
 
 def _invalid(what: str) -> InvalidUpstreamResponse:

@@ -19,6 +19,7 @@ import pytest
 from emulators.constant_contact import ConstantContactEmulatorSettings, create_app
 from starlette.applications import Starlette
 
+from gateway.core.model import Provider
 from gateway.providers.constant_contact import ConstantContactClient, OAuthRefresh
 from gateway.providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
 from gateway.serving import BackgroundServer
@@ -49,7 +50,7 @@ async def make_client() -> AsyncIterator[ClientFactory]:
             "transport": transport,
             "timeouts": FAST_TIMEOUTS,
             "retry": FAST_RETRY,
-            "breaker": CircuitBreaker("constant_contact", failure_threshold=50, reset_timeout=30.0),
+            "breaker": CircuitBreaker(Provider.CONSTANT_CONTACT, failure_threshold=50, reset_timeout=30.0),
             "rate_per_second": 1000.0,
             **overrides,
         }

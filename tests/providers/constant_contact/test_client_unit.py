@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.core.model import Provider
 from gateway.providers.constant_contact.client import restore_body
 from gateway.providers.constant_contact.records import Contact
 from gateway.providers.errors import (
@@ -309,7 +310,7 @@ async def test_error_shapes_map_to_typed_errors(
     error = caught.value
     assert type(error) is error_type
     assert error.message == message
-    assert error.status_code == status and error.provider == "constant_contact"
+    assert error.status_code == status and error.provider is Provider.CONSTANT_CONTACT
 
 
 async def test_validation_keeps_every_detail(make_client: ClientFactory) -> None:
@@ -477,7 +478,7 @@ async def test_timeouts_are_retried_and_open_the_breaker(make_client: ClientFact
         return httpx.Response(200, json=DELETED_CONTACT)
 
     upstream = Recorder(slow)
-    breaker = CircuitBreaker("constant_contact", failure_threshold=3, reset_timeout=60)
+    breaker = CircuitBreaker(Provider.CONSTANT_CONTACT, failure_threshold=3, reset_timeout=60)
     client = make_client(upstream.transport(), timeouts=_timeouts(0.05), breaker=breaker)
     with pytest.raises(ProviderTimeout):
         await client.get_contact(CONTACT_ID)

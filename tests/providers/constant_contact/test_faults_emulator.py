@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from gateway.core.model import Provider
 from gateway.providers.constant_contact import ConstantContactClient
 from gateway.providers.errors import (
     CircuitOpen,
@@ -33,7 +34,7 @@ async def _deleted_id(cc: Emulator) -> str:
 def client_for(
     make_client: ClientFactory, cc: Emulator, *, threshold: int = 50, reset: float = 30.0, **overrides: Any
 ) -> ConstantContactClient:
-    breaker = CircuitBreaker("constant_contact", failure_threshold=threshold, reset_timeout=reset)
+    breaker = CircuitBreaker(Provider.CONSTANT_CONTACT, failure_threshold=threshold, reset_timeout=reset)
     return make_client(cc.transport(), base_url=cc.base_url, breaker=breaker, **overrides)
 
 

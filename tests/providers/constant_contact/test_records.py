@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from gateway.core.model import Provider
 from gateway.providers.constant_contact.records import (
     Activity,
     Contact,
@@ -159,7 +160,7 @@ def _broken(path: tuple[str, ...], value: Any) -> dict[str, Any]:
 def test_malformed_contacts_raise_invalid_upstream_response(payload: Any) -> None:
     with pytest.raises(InvalidUpstreamResponse) as caught:
         Contact.from_json(payload)
-    assert caught.value.provider == "constant_contact"
+    assert caught.value.provider is Provider.CONSTANT_CONTACT
     assert caught.value.code == "PROVIDER_INVALID_RESPONSE"
 
 

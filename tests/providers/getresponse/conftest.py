@@ -25,6 +25,7 @@ import pytest
 from emulators.getresponse import GetResponseEmulatorSettings, create_app
 from starlette.applications import Starlette
 
+from gateway.core.model import Provider
 from gateway.providers.errors import ProviderError
 from gateway.providers.getresponse import GetResponseClient
 from gateway.providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
@@ -53,7 +54,7 @@ def client_options(**overrides: Any) -> dict[str, Any]:
         "api_key": API_KEY,
         "timeouts": FAST_TIMEOUTS,
         "retry": FAST_RETRY,
-        "breaker": CircuitBreaker("getresponse", failure_threshold=50, reset_timeout=30.0),
+        "breaker": CircuitBreaker(Provider.GETRESPONSE, failure_threshold=50, reset_timeout=30.0),
         **overrides,
     }
 

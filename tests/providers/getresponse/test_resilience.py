@@ -14,6 +14,7 @@ import httpx
 import orjson
 import pytest
 
+from gateway.core.model import Provider
 from gateway.providers.errors import (
     CircuitOpen,
     InvalidUpstreamResponse,
@@ -42,7 +43,7 @@ FAULTS: dict[str, tuple[type[ProviderError], bool]] = {
 
 
 def _breaker(threshold: int = 3, clock: Any = time.monotonic) -> CircuitBreaker:
-    return CircuitBreaker("getresponse", failure_threshold=threshold, reset_timeout=30.0, clock=clock)
+    return CircuitBreaker(Provider.GETRESPONSE, failure_threshold=threshold, reset_timeout=30.0, clock=clock)
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
