@@ -1,7 +1,7 @@
 """CPU instructions of the work after the slowest provider's answer: ``python -m bench.instructions``.
 
-Wall-clock timing on a shared 2-core machine varies by a third from one minute to the next, which is
-more than most single optimisations change.  This tool measures deterministically instead: it counts
+Wall-clock timing on a shared 2-core machine drifts from one minute to the next by more than most
+single optimisations change.  This tool measures deterministically instead: it counts
 the CPU instructions (valgrind's callgrind) that one process spends on ``deletedContacts(first: 50)``
 (the query of section 2) once the GetResponse answer has arrived, which is the request's critical path
 (GetResponse's emulator takes longest to answer), and the same for the direct baseline of section 2.

@@ -1,9 +1,9 @@
 """Process-level tuning for serving: the garbage collector.
 
 A first page parses thousands of provider records into short-lived objects.  With CPython's default
-thresholds (a young collection every 700 allocations) that churn triggers hundreds of collections
-per request, and each older-generation pass walks every long-lived object of the process; measured
-on a 50-contact first page, the collector took several milliseconds of each request.  Serving
+thresholds (a young collection every 700 allocations) that churn triggers a collection every few
+hundred records, and each older-generation pass walks every long-lived object of the process, so
+the collector's share of a first page grows with everything the process holds.  Serving
 therefore (1) freezes what exists after start-up (modules, the schema, settings: never garbage) so
 collections skip it, and (2) collects the young generation every 50,000 allocations instead.  The
 cost is memory held a little longer by unreachable cycles.  ``GC_TUNING=false`` turns it off.

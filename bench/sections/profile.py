@@ -4,7 +4,8 @@ Three runs, each on the stack's own gateway process once its measurements are do
 --profile-control`` starts and stops pyinstrument over HTTP, so start-up is not in the profile), driven
 over HTTP by the load generator at concurrency 1:
 
-- *target*: ``deletedContacts(first: 50)`` on the standard account (the query of the 5 ms target);
+- *target*: ``deletedContacts(first: 50)`` on the standard account (the query whose overhead
+  section 2 holds to its target);
 - *small*: ``{ providers { provider healthy } }``, the gateway's fixed cost per request;
 - *worst*: the first page at the cap on the large account (the slowest query measured in section 4).
 

@@ -2,13 +2,12 @@
 
 A first page decodes whole provider answers and stores a snapshot of the merged listing.  Two costs
 of that need not delay any answer: encoding the snapshot (``MemorySnapshotStore``'s write-behind)
-and freeing the decoded answers (tens of thousands of small objects, a fraction of a millisecond).
-Run on the event loop's next turn, they used to land on the *next* request instead: a client that
-sends it as soon as an answer arrives (a closed loop, a UI paging on) was read, parsed and sent
-upstream only after them.  Started ``DELAY`` seconds later, they run while that request waits for
-its providers, which takes far longer (tens of milliseconds for a real provider; about ten for the
-benchmark's emulators).  Measured at concurrency 1 with the emulators answering at once, against the
-next turn: 0.4 ms less overhead per first page.  Nothing waits for the work: a page asked before the
+and freeing the decoded answers (tens of thousands of small objects).  Run on the event loop's next
+turn, they used to land on the *next* request instead: a client that sends it as soon as an answer
+arrives (a closed loop, a UI paging on) was read, parsed and sent upstream only after them.  Started
+``DELAY`` seconds later, they run while that request waits for its providers, a network round trip
+that takes far longer than the work itself.  Section 2 of BENCHMARKS.md (a closed loop at
+concurrency 1) is where the difference shows.  Nothing waits for the work: a page asked before the
 snapshot is encoded is read from its entries.
 """
 

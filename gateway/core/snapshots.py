@@ -100,9 +100,9 @@ class MemorySnapshotStore:
     """Snapshots in this process's memory, bounded by age, by count and by the entries they hold.
 
     Entries are kept orjson-encoded in chunks of ``CHUNK_ENTRIES``: bytes are not containers, so
-    thousands of stored listings add nothing to the garbage collector's work (as dicts they made full
-    collections take hundreds of milliseconds), and a few large buffers cost far less to allocate
-    than one small one per entry (measured: 0.3 vs 1.9 ms for 600 contacts); a page decodes only
+    thousands of stored listings add nothing to the garbage collector's work (as dicts, every full
+    collection would walk each of their objects), and a few large buffers cost far less to allocate
+    than one small one per entry; a page decodes only
     the one or two chunks it spans.  The encoding is written behind: ``create`` keeps the entries
     as given and encodes them once the first page's answer is out of the way (``afterwards``),
     ``CHUNKS_PER_TURN`` chunks a turn of the event loop, so requests that arrive meanwhile are not

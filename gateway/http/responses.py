@@ -13,7 +13,8 @@ A result has no ``data`` entry when execution never started.  Strawberry marks m
 ``PreExecutionError``; variable coercion fails inside graphql-core's ``execute`` and comes back as a
 plain result with ``data`` None, told apart from a null ``data`` by its errors having no ``path``.
 
-Bodies are encoded with orjson (14x faster than ``json`` on large results; strawberry-notes.md A1).
+Bodies are encoded with orjson: the standard library's ``json`` is the slower encoder on large results,
+and a page of contacts is one.
 Responses are never cached (``no-store``): they hold personal data.
 """
 

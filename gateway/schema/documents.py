@@ -2,8 +2,8 @@
 
 Strawberry's ``ValidationCache`` is an ``lru_cache`` over ``validate_document(schema, document,
 rules)``, so every lookup hashes the whole ``DocumentNode``: graphql-core nodes hash by walking the
-tree, a few thousand Python calls for the benchmark's 50-contact page query (about 0.2 ms of each
-request, before any upstream call goes out).  ``ParserCache`` already hands out the *same* document
+tree, thousands of Python calls for a page query, on every request and before any upstream call
+goes out.  ``ParserCache`` already hands out the *same* document
 object for the same query text, so :class:`ValidatedDocuments` looks documents up by identity
 instead.  An entry keeps its document alive, so an identity is never reused while it is cached; a
 document parsed anew (the parse cache evicted it) is simply validated again.

@@ -2,8 +2,8 @@
 
 graphql-core completes every field of every object in the same general way: it builds a
 ``GraphQLResolveInfo``, calls the resolver, checks whether the result is awaitable and completes it by
-type.  That costs several microseconds per field (``strawberry-notes.md`` §A1) and is most of the time
-of a page of 50 contacts with 14 fields each.  Yet most of those fields are *plain*: Strawberry fields
+type.  That per-field work, repeated for every field of every object, is most of the time of a
+page of contacts (BENCHMARKS.md profiles it).  Yet most of those fields are *plain*: Strawberry fields
 with no resolver, no field extensions, no arguments and no directives, whose value is an attribute of
 the object.  For an object whose selected fields are all plain, the response is fully determined by
 ``getattr`` and what graphql-core would do with the values: ``coerce_output_value`` for scalars and

@@ -49,8 +49,8 @@ class GatewaySchema(strawberry.Schema):
     straight through graphql-core with the same arguments Strawberry passes it, and its result
     converted the way Strawberry converts it.  Parsing and validation would give the same document
     and no errors again, and none of the schema's extensions does anything else, so what is skipped
-    is only Strawberry's per-request extension machinery: about a third of a millisecond of every
-    request, before its resolvers start (measured on the benchmark's page query).  Anything else
+    is only Strawberry's per-request extension machinery, which runs on every request before its
+    resolvers start.  Anything else
     (a new text, an operation the document cannot name, one not allowed here, schema directives or
     incremental delivery, which need Strawberry's own handling) takes Strawberry's path.
     """
@@ -183,5 +183,10 @@ def build_schema(*, caches: bool = True) -> GatewaySchema:
 
 @cache
 def get_schema() -> GatewaySchema:
-    """The process-wide schema (Strawberry schemas are built once; see strawberry-notes.md gotcha 3)."""
+    """The process-wide schema, built once.
+
+    Strawberry cannot build a second schema from the same ``Query`` class when it has a ``relay.node()``
+    field (the first build mutates the field object and the second fails an assertion), so every caller
+    shares this one.
+    """
     return build_schema()

@@ -17,8 +17,8 @@ Contacts filters (all optional, ANDed):
 Order: creation order, oldest first (CC documents none).  A page stops at ``limit`` matches; the next
 match, if any, anchors ``_links.next``, so the last page has no ``_links`` at all.  The work per page
 is proportional to the records scanned for it, and ``contacts_count`` for a status-only query comes
-from the store's per-status counters, which is what keeps a 500-contact page of a 30,000-contact
-account in the low milliseconds.
+from the store's per-status counters, so a page of a large account does not cost a walk of the
+whole account.
 
 Lists: ``limit`` 1..1000 (the Swagger schema's maximum; its prose says 500), ``include_count``,
 ``include_membership_count`` (``all``, or ``active`` = members whose status is active), ``name``

@@ -18,8 +18,8 @@ per UTC day.  Test suites that do not test limits should raise ``requests_per_se
 Bulk activities spend ``activity_initialized_seconds`` in ``initialized`` and then
 ``activity_processing_seconds`` in ``processing``, items being applied evenly over that time.
 
-The behaviour switches exist because the sources leave these points open (see
-the research notes ``shared/specs/constant-contact-v3.md`` §10) and a client has to cope with either answer:
+The behaviour switches exist because Constant Contact's documentation (its API reference and the
+Swagger file in ``tests/fixtures/``) leaves these points open, and a client has to cope with either answer:
 
 - ``delete_deleted_contact_status``: DELETE of an already-deleted contact answers 204 (nothing changes)
   or 404.

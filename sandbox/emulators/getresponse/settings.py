@@ -5,8 +5,8 @@ decide the seeded account.  ``contacts`` counts every contact record ever create
 the deletion history.  The defaults give about 700 active contacts and 300 deletion records; for the
 "10,000 deleted contacts" data set use ``contacts=30000, deleted_fraction=0.34``.
 
-The behaviour switches exist because the sources leave these points open (see
-the research notes ``shared/specs/getresponse-1.5.md`` §9) and a client has to cope with either answer:
+The behaviour switches exist because GetResponse's documentation and the client libraries written
+against it leave these points open, and a client has to cope with either answer:
 
 - ``bad_key_http_status``: 200 (the JSON-RPC error ``-1 API key verification failed``) or 403 (what the
   2010 Ruby gem expected).  Either way the body is the JSON-RPC error.
