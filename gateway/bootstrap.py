@@ -6,6 +6,7 @@ import httpx
 
 from .config import Settings
 from .core.idempotency import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
+from .core.input_limits import InputLimits
 from .core.model import Provider
 from .core.ports import DeletedContactsPort
 from .core.services import Services
@@ -18,7 +19,7 @@ from .providers.getresponse.adapter import GetResponseAdapter
 from .providers.getresponse.client import GetResponseClient
 from .providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
 
-__all__ = ["build_services"]
+__all__ = ["build_services", "input_limits"]
 
 
 def _snapshot_store(settings: Settings) -> SnapshotStore:
@@ -30,6 +31,24 @@ def _snapshot_store(settings: Settings) -> SnapshotStore:
         ttl=settings.snapshot_ttl_seconds,
         max_entries=settings.snapshot_max_entries,
         memory_entries=settings.snapshot_memory_entries,
+    )
+
+
+def input_limits(settings: Settings) -> InputLimits:
+    return InputLimits(
+        max_email_length=settings.input_max_email_length,
+        max_pattern_length=settings.input_max_pattern_length,
+        max_id_length=settings.input_max_id_length,
+        max_global_id_length=settings.input_max_global_id_length,
+        max_cursor_length=settings.input_max_cursor_length,
+        max_reason_length=settings.input_max_reason_length,
+        max_idempotency_key_length=settings.input_max_idempotency_key_length,
+        max_list_items=settings.input_max_list_items,
+        max_emails_per_lookup=settings.max_emails_per_lookup,
+        max_nodes_per_lookup=settings.max_nodes_per_lookup,
+        max_contacts_per_mutation=settings.max_contacts_per_mutation,
+        earliest_day=settings.input_earliest_day,
+        latest_day=settings.input_latest_day,
     )
 
 
@@ -108,6 +127,7 @@ def build_services(
         idempotency=_idempotency_store(settings),
         default_page_size=settings.page_size_default,
         max_page_size=settings.page_size_max,
+        limits=input_limits(settings),
         getresponse=getresponse,
         constant_contact=constant_contact,
     )

@@ -6,7 +6,9 @@ logged or shown in an error without leaking them.
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from datetime import date
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -64,11 +66,45 @@ class Settings(BaseSettings):
         description="If set, paging snapshots and idempotency keys live in Redis, shared by every replica.",
     )
 
+    # Input bounds (gateway.core.input_limits): longer strings, longer lists and days outside the
+    # range are BAD_USER_INPUT before any provider is asked.
+    input_max_email_length: int = Field(default=254, ge=1, description="Characters in an address.")
+    input_max_pattern_length: int = Field(default=254, ge=1, description="Characters in a text condition.")
+    input_max_id_length: int = Field(
+        default=128, ge=1, description="Characters in a provider id (contact, list, campaign, message)."
+    )
+    input_max_global_id_length: int = Field(default=256, ge=1, description="Characters in a global id.")
+    input_max_cursor_length: int = Field(default=256, ge=1, description="Characters in a cursor.")
+    input_max_reason_length: int = Field(
+        default=2_000, ge=1, description="Characters in a consent override's reason."
+    )
+    input_max_idempotency_key_length: int = Field(default=200, ge=1)
+    input_max_list_items: int = Field(
+        default=100, ge=1, description="Conditions or ids in one list of a filter; list ids of a restore."
+    )
+    max_emails_per_lookup: int = Field(default=100, ge=1, description="Addresses per deletedContactsByEmail.")
+    max_nodes_per_lookup: int = Field(default=200, ge=1, description="Ids per nodes(ids:).")
+    max_contacts_per_mutation: int = Field(default=1_000, ge=1, description="Contacts per delete or restore.")
+    input_earliest_day: date = Field(
+        default=date(1970, 1, 1), description="First day a date condition may name (no contact is older)."
+    )
+    input_latest_day: date = Field(
+        default=date(9999, 12, 30),
+        description="Last day a date condition may name (the calendar's last but one: a `to` day becomes "
+        "the next day's midnight).",
+    )
+
     log_level: str = "INFO"
     gc_tuning: bool = Field(
         default=True,
         description="Freeze start-up objects and collect garbage less often (gateway/runtime.py).",
     )
+
+    @model_validator(mode="after")
+    def _day_range_is_not_empty(self) -> Settings:
+        if self.input_earliest_day > self.input_latest_day:
+            raise ValueError("input_earliest_day is after input_latest_day")
+        return self
 
     @property
     def constant_contact_configured(self) -> bool:

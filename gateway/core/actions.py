@@ -7,7 +7,6 @@ a whole turns into a FAILED outcome for each of its targets, never into a lost a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from gateway.errors import GatewayError
 
 from .consent import suppression_block
+from .gathering import gather_settled
 from .model import DeletedContact, Provider
 from .ports import DeletedContactsPort, OperationOutcome, OutcomeStatus, RestoreOptions, Target
 
@@ -43,7 +43,7 @@ async def delete_targets(
         except GatewayError as error:
             return _failed_all(group, error)
 
-    answers = await asyncio.gather(*(run(p, g) for p, g in grouped.items()))
+    answers = await gather_settled(run(p, g) for p, g in grouped.items())
     return sorted((o for answer in answers for o in answer), key=lambda o: o.target.index)
 
 
@@ -148,5 +148,5 @@ async def restore_targets(
         except GatewayError as error:
             return _failed_all([t for t, _ in group], error)
 
-    answers = await asyncio.gather(*(run(p, g) for p, g in grouped.items()))
+    answers = await gather_settled(run(p, g) for p, g in grouped.items())
     return sorted((o for answer in answers for o in answer), key=lambda o: o.target.index)

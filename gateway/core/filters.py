@@ -4,7 +4,8 @@ Semantics (the same whichever side evaluates them):
 
 - Email text conditions are case-insensitive.  ``EQUALS`` / ``NOT_EQUALS`` compare literally;
   ``CONTAINS`` / ``NOT_CONTAINS`` are SQL ``LIKE`` patterns (``%`` any run, ``_`` one character), so
-  ``CONTAINS "shop"`` matches only the address ``shop`` and ``CONTAINS "%shop%"`` matches substrings.
+  ``CONTAINS "shop"`` matches only the address ``shop`` and ``CONTAINS "%shop%"`` matches substrings
+  (matched by ``gateway.core.wildcards``, which cannot backtrack: no pattern holds the loop).
   Several conditions are ANDed.
 - Name text conditions work the same way on the contact's name (Constant Contact: first and last
   name joined by a space; a contact without a name has the empty name).  No provider can evaluate
@@ -23,7 +24,6 @@ Each adapter pushes down what its provider evaluates exactly and leaves the rest
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -32,6 +32,7 @@ from functools import cached_property
 import orjson
 
 from .model import DeletedContact, Provider, ReasonFilter
+from .wildcards import LikePattern, StepCounter
 
 __all__ = ["DayRange", "DeletedContactFilter", "TextCondition", "TextOperator", "utc_day"]
 
@@ -47,31 +48,19 @@ class TextOperator(enum.Enum):
         return self in (TextOperator.NOT_EQUALS, TextOperator.NOT_CONTAINS)
 
 
-def _like_to_regex(pattern: str) -> re.Pattern[str]:
-    parts = []
-    for char in pattern:
-        if char == "%":
-            parts.append(".*")
-        elif char == "_":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
-
-
 @dataclass(frozen=True)
 class TextCondition:
     operator: TextOperator
     value: str
 
     @cached_property
-    def _pattern(self) -> re.Pattern[str]:
+    def _pattern(self) -> LikePattern:
         if self.operator in (TextOperator.CONTAINS, TextOperator.NOT_CONTAINS):
-            return _like_to_regex(self.value)
-        return re.compile(re.escape(self.value), re.IGNORECASE)
+            return LikePattern(self.value)
+        return LikePattern.literal(self.value)
 
-    def matches(self, text: str) -> bool:
-        found = self._pattern.fullmatch(text) is not None
+    def matches(self, text: str, counter: StepCounter | None = None) -> bool:
+        found = self._pattern.matches(text, counter)
         return not found if self.operator.negated else found
 
     @property

@@ -21,7 +21,6 @@ A first page's answer waits for the slowest provider, so the work after its answ
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Any, Generic, TypeVar, overload
 from gateway.errors import GatewayError, InvalidCursor, ProviderNotConfigured
 
 from .filters import DeletedContactFilter
+from .gathering import gather_settled
 from .model import DeletedContact, ListedContact, Provider
 from .ordering import first_listed, merge_listed
 from .ports import DeletedContactsPort
@@ -222,7 +222,7 @@ async def list_deleted_page(
     shared = listings if listings is not None else SharedListings()
     asked = [ports[provider] for provider in shared.slowest_first(p for p in ports if query.asks(p))]
     awaited = _Awaited(len(asked))
-    answers = await asyncio.gather(*(_ask(port, query, shared, first, awaited, present) for port in asked))
+    answers = await gather_settled(_ask(port, query, shared, first, awaited, present) for port in asked)
     listed = [contact for answer in answers for contact in answer.found]
     shown = first_listed((contact for answer in answers for contact in answer.head), first)
     order = list(ports)

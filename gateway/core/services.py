@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .idempotency import IdempotencyStore, MemoryIdempotencyStore
+from .input_limits import InputLimits
 from .model import Provider
 from .ports import DeletedContactsPort
 from .shared_listings import SharedListings
@@ -26,6 +27,8 @@ class Services:
     """Results of mutations sent with an idempotency key."""
     default_page_size: int = 50
     max_page_size: int = 500
+    limits: InputLimits = field(default_factory=InputLimits)
+    """Bounds on every caller-given value, checked before anything reaches a provider."""
     getresponse: Any = None
     """The GetResponse adapter, for GetResponse-only lookups (campaigns, messages); None if unconfigured."""
     constant_contact: Any = None

@@ -13,7 +13,8 @@ The hierarchy::
     ├── Forbidden                 403, "API client IP not allowed"
     ├── NotFound                  404, "Missing contact", "Missing campaign", ...
     ├── Conflict                  409; ``existing_id`` names the contact that holds the email
-    └── ValidationFailed          400 and JSON-RPC "Invalid params"; ``details`` keeps every item
+    ├── ValidationFailed          400 and JSON-RPC "Invalid params"; ``details`` keeps every item
+    └── RequestNotSendable        the request could not be built (a URL too long, say): nothing sent
 
 Rules every subclass follows:
 
@@ -45,6 +46,7 @@ __all__ = [
     "ProviderTimeout",
     "ProviderUnavailable",
     "RateLimited",
+    "RequestNotSendable",
     "ValidationFailed",
 ]
 
@@ -163,3 +165,14 @@ class ValidationFailed(ProviderError):
     ) -> None:
         super().__init__(message, provider=provider, status_code=status_code)
         self.details = tuple(details)
+
+
+class RequestNotSendable(ProviderError):
+    """The request could not be built, so nothing was sent: a URL longer than the HTTP client takes,
+    a value that cannot be encoded.  The gateway's input limits stop such values before they reach an
+    adapter; this is the defence behind them.  Not retried, and not a failure of the provider."""
+
+    code = "PROVIDER_REQUEST_NOT_SENDABLE"
+
+    def __init__(self, message: str, *, provider: str) -> None:
+        super().__init__(message, provider=provider, status_code=None)

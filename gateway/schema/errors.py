@@ -5,6 +5,8 @@
 - Errors the gateway raises on purpose (``gateway.errors.GatewayError`` and the provider subtree) keep
   their message and carry their ``code``; provider errors also carry ``provider`` and, where known,
   ``retryAfter`` (seconds).
+- A ``RecursionError`` (a document nested past what some library walks recursively; the gateway's
+  own limits and graphql-core's guards are meant to stop that earlier) is ``GRAPHQL_VALIDATION_FAILED``.
 - Anything else is masked: "Unexpected error." with ``INTERNAL_SERVER_ERROR`` and the request id, and
   the original is logged with the same request id and its traceback.
 - Partial failures (one provider failed, the others answered) are collected in the context while
@@ -71,6 +73,11 @@ def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
     is_coercion = error.path is None and error.message.startswith("Variable '$")
     if original is None or (is_coercion and not isinstance(original, GatewayError)):
         return _with_extensions(error, error.message, {"code": _request_code(error.message)})
+    if isinstance(original, RecursionError):
+        logger.warning("recursion limit reached request_id=%s path=%s", request_id, error.path)
+        return _with_extensions(
+            error, "The document is nested too deeply.", {"code": "GRAPHQL_VALIDATION_FAILED"}
+        )
     if isinstance(original, GatewayError):
         message = str(original) if isinstance(original, ProviderError) else original.message
         if isinstance(original, ProviderError):

@@ -7,6 +7,7 @@ from datetime import date
 import strawberry
 
 from gateway.core import filters, model
+from gateway.core.input_limits import InputLimits
 from gateway.errors import InvalidId, UserInputError
 
 from . import types as _types  # noqa: F401  (registers the TextOperator enum with Strawberry)
@@ -29,8 +30,8 @@ class TextConditionInput:
     operator: filters.TextOperator
     value: str
 
-    def to_core(self) -> filters.TextCondition:
-        return filters.TextCondition(self.operator, self.value)
+    def to_core(self, limits: InputLimits, field_name: str) -> filters.TextCondition:
+        return filters.TextCondition(self.operator, limits.pattern(self.value, f"{field_name}.value"))
 
 
 @strawberry.input(description="Inclusive UTC calendar days. Give `on` alone, or `from` and/or `to`.")
@@ -39,7 +40,10 @@ class DayRangeInput:
     to: date | None = None
     on: date | None = None
 
-    def to_core(self, field_name: str) -> filters.DayRange:
+    def to_core(self, limits: InputLimits, field_name: str) -> filters.DayRange:
+        for name, day in (("from", self.from_), ("to", self.to), ("on", self.on)):
+            if day is not None:
+                limits.check_day(day, f"{field_name}.{name}")
         if self.on is not None:
             if self.from_ is not None or self.to is not None:
                 raise UserInputError(f"{field_name}: give either `on` or `from`/`to`, not both")
@@ -76,20 +80,33 @@ class DeletedContactFilterInput:
     )
     message_name: TextConditionInput | None = None
 
-    def to_core(self) -> filters.DeletedContactFilter:
+    def to_core(self, limits: InputLimits) -> filters.DeletedContactFilter:
+        """The core filter, every value checked against ``limits`` first (``UserInputError``)."""
         empty = filters.DayRange()
         return filters.DeletedContactFilter(
-            email=tuple(c.to_core() for c in self.email or ()),
-            name=tuple(c.to_core() for c in self.name or ()),
+            email=_conditions(self.email, limits, "filter.email"),
+            name=_conditions(self.name, limits, "filter.name"),
             reasons=frozenset(self.reasons or ()),
-            created=self.created_on.to_core("createdOn") if self.created_on else empty,
-            deleted=self.deleted_on.to_core("deletedOn") if self.deleted_on else empty,
-            campaign_ids=tuple(str(i) for i in self.campaign_ids or ()),
-            campaign_name=self.campaign_name.to_core() if self.campaign_name else None,
-            message_ids=tuple(str(i) for i in self.message_ids or ()),
-            message_name=self.message_name.to_core() if self.message_name else None,
+            created=self.created_on.to_core(limits, "filter.createdOn") if self.created_on else empty,
+            deleted=self.deleted_on.to_core(limits, "filter.deletedOn") if self.deleted_on else empty,
+            campaign_ids=limits.provider_ids(self.campaign_ids or (), "filter.campaignIds"),
+            campaign_name=self.campaign_name.to_core(limits, "filter.campaignName")
+            if self.campaign_name
+            else None,
+            message_ids=limits.provider_ids(self.message_ids or (), "filter.messageIds"),
+            message_name=self.message_name.to_core(limits, "filter.messageName")
+            if self.message_name
+            else None,
             providers=frozenset(self.providers or ()),
         )
+
+
+def _conditions(
+    given: list[TextConditionInput] | None, limits: InputLimits, field_name: str
+) -> tuple[filters.TextCondition, ...]:
+    conditions = given or []
+    limits.check_count(conditions, limits.max_list_items, field_name, "conditions")
+    return tuple(c.to_core(limits, f"{field_name}[{i}]") for i, c in enumerate(conditions))
 
 
 def contact_key_from_global_id(global_id: str) -> model.ContactKey:

@@ -27,6 +27,7 @@ from typing import Any
 from aiodataloader import DataLoader
 
 from gateway.core.filters import DeletedContactFilter
+from gateway.core.gathering import gather_settled
 from gateway.core.model import ContactKey, DeletedContact, ListedContact, Provider
 from gateway.core.services import Services
 from gateway.errors import GatewayError
@@ -64,14 +65,17 @@ class Loaders:
             if providers is None or provider in providers
         }
         merged: list[list[DeletedContact]] = [[] for _ in emails]
-        for provider, future in pending.items():
-            try:
-                answer = await future
-            except GatewayError as error:
-                self.email_errors[provider] = error
-                continue
-            for index, records in enumerate(answer):
-                merged[index].extend(records)
+        # Every future is awaited, even after one fails: a failure left in a future nobody awaits is
+        # logged later as "exception was never retrieved".
+        answers = await asyncio.gather(*pending.values(), return_exceptions=True)
+        for provider, answer in zip(pending, answers, strict=True):
+            if isinstance(answer, GatewayError):
+                self.email_errors[provider] = answer
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                for index, records in enumerate(answer):
+                    merged[index].extend(records)
         return merged
 
     async def _load_emails(self, provider: Provider, emails: list[str]) -> list[Any]:
@@ -89,7 +93,7 @@ class Loaders:
             if key.contact_id not in by_provider[key.provider]:
                 by_provider[key.provider].append(key.contact_id)
         providers = list(by_provider)
-        answers = await asyncio.gather(*(self._fetch_ids(p, by_provider[p]) for p in providers))
+        answers = await gather_settled(self._fetch_ids(p, by_provider[p]) for p in providers)
         found: dict[ContactKey, DeletedContact | GatewayError | None] = {}
         for provider, answer in zip(providers, answers, strict=True):
             for index, contact_id in enumerate(by_provider[provider]):

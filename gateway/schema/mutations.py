@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import orjson
 import strawberry
 
 from gateway.core import actions, model
+from gateway.core.input_limits import InputLimits
 from gateway.core.ports import OperationOutcome, OutcomeStatus, RestoreOptions, Target
 from gateway.errors import GatewayError, UserInputError
 
@@ -25,9 +27,6 @@ from .inputs import ContactRefInput, DeleteContactsInput, RestoreContactsInput, 
 from .types import BulkOperation, DeletedContact, contact_type
 
 __all__ = ["Mutation"]
-
-MAX_CONTACTS_PER_MUTATION = 1000
-MAX_IDEMPOTENCY_KEY_LENGTH = 200
 
 
 @strawberry.type(description="A problem with the input or with one contact; the rest was still processed.")
@@ -130,21 +129,60 @@ def _payload(outcomes: list[OperationOutcome], user_errors: list[UserError]) -> 
     )
 
 
-def _too_many(refs: list[ContactRefInput]) -> ContactsMutationPayload | None:
-    if len(refs) <= MAX_CONTACTS_PER_MUTATION:
-        return None
-    return ContactsMutationPayload(
-        results=[],
-        bulk_operations=[],
-        user_errors=[
-            UserError(
-                code="BAD_USER_INPUT",
-                field=["input", "contacts"],
-                index=None,
-                message=f"at most {MAX_CONTACTS_PER_MUTATION} contacts per call",
-            )
-        ],
+def _out_of_bounds(
+    limits: InputLimits, input: DeleteContactsInput | RestoreContactsInput
+) -> ContactsMutationPayload | None:
+    """Too many contacts, or any value longer than its limit: the whole mutation is refused before
+    anything is resolved or changed (an oversized value is a malformed request, not one bad contact)."""
+    problems: list[UserError] = []
+
+    def check(field: list[str], index: int | None, run: Callable[[], object]) -> None:
+        try:
+            run()
+        except UserInputError as error:
+            problems.append(UserError(code=error.code, message=error.message, field=field, index=index))
+
+    refs = input.contacts
+    check(
+        ["input", "contacts"],
+        None,
+        lambda: limits.check_count(refs, limits.max_contacts_per_mutation, "input.contacts", "contacts"),
     )
+    if problems:
+        return ContactsMutationPayload(results=[], bulk_operations=[], user_errors=problems)
+    for index, ref in enumerate(refs):
+        for name, value, limit in (
+            ("id", ref.id, limits.max_global_id_length),
+            ("contactId", ref.contact_id, limits.max_id_length),
+            ("email", ref.email, limits.max_email_length),
+        ):
+            if value is not None:
+                field = ["input", "contacts", str(index), name]
+                check(field, index, partial(limits.check_text, value, limit, ".".join(field)))
+    if isinstance(input, RestoreContactsInput):
+        list_ids = input.constant_contact_list_ids or []
+        check(
+            ["input", "constantContactListIds"],
+            None,
+            lambda: limits.provider_ids(list_ids, "input.constantContactListIds"),
+        )
+        campaign_id = input.get_response_campaign_id
+        if campaign_id is not None:
+            check(
+                ["input", "getResponseCampaignId"],
+                None,
+                lambda: limits.provider_id(campaign_id, "input.getResponseCampaignId"),
+            )
+        if input.consent_override is not None:
+            reason = input.consent_override.reason
+            check(
+                ["input", "consentOverride", "reason"],
+                None,
+                lambda: limits.check_text(reason, limits.max_reason_length, "input.consentOverride.reason"),
+            )
+    if not problems:
+        return None
+    return ContactsMutationPayload(results=[], bulk_operations=[], user_errors=problems)
 
 
 async def _resolve_deleted(
@@ -262,9 +300,10 @@ async def _once(
     key = input.idempotency_key
     if key is None:
         return _payload(*await run())
-    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise UserInputError(f"idempotencyKey must have 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters")
     services = info.context.services
+    longest = services.limits.max_idempotency_key_length
+    if not 1 <= len(key) <= longest:
+        raise UserInputError(f"idempotencyKey must have 1 to {longest} characters")
     scoped = f"{mutation}:{key}"
     fingerprint = hashlib.sha256(orjson.dumps(input, option=orjson.OPT_SORT_KEYS)).hexdigest()
     recorded = await services.idempotency.claim(scoped, fingerprint)
@@ -286,7 +325,7 @@ async def _once(
 class Mutation:
     @strawberry.mutation(description="Delete contacts; several at one provider go through its bulk path.")
     async def delete_contacts(self, info: Info, input: DeleteContactsInput) -> ContactsMutationPayload:
-        if (refused := _too_many(input.contacts)) is not None:
+        if (refused := _out_of_bounds(info.context.services.limits, input)) is not None:
             return refused
         return await _once(info, "deleteContacts", input, lambda: _delete(info, input))
 
@@ -298,6 +337,6 @@ class Mutation:
         "provider could not be checked) unless consentOverride states why."
     )
     async def restore_contacts(self, info: Info, input: RestoreContactsInput) -> ContactsMutationPayload:
-        if (refused := _too_many(input.contacts)) is not None:
+        if (refused := _out_of_bounds(info.context.services.limits, input)) is not None:
             return refused
         return await _once(info, "restoreContacts", input, lambda: _restore(info, input))

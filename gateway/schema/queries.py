@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Annotated
@@ -12,6 +11,7 @@ from graphql import GraphQLError
 
 from gateway.core import model
 from gateway.core.consent import address_suppression
+from gateway.core.gathering import gather_settled
 from gateway.core.listing import ListingPage, SourceStatus, list_deleted_page
 from gateway.core.ordering import merge_order
 from gateway.errors import InvalidId, ProviderNotConfigured, UserInputError
@@ -30,10 +30,7 @@ from .types import (
     contact_type,
 )
 
-__all__ = ["MAX_EMAILS_PER_LOOKUP", "MAX_NODES_PER_LOOKUP", "Query"]
-
-MAX_EMAILS_PER_LOOKUP = 100
-MAX_NODES_PER_LOOKUP = 200
+__all__ = ["Query"]
 
 
 @strawberry.type
@@ -129,6 +126,7 @@ def _report_source_errors(context: GatewayContext, info: Info, sources: list[Sou
 
 
 async def _load_node(info: Info, global_id: str) -> Node | None:
+    """``global_id`` has been checked against the input limits."""
     type_name, local_id = decode_global_id(global_id)
     if type_name in PROVIDER_BY_CONTACT_TYPE:
         found = await info.context.loaders.contacts.load(contact_key_from_global_id(global_id))
@@ -167,7 +165,10 @@ class Query:
         size = services.default_page_size if first is None else first
         if not 1 <= size <= services.max_page_size:
             raise UserInputError(f"`first` must be between 1 and {services.max_page_size}")
-        query = filter.to_core() if filter is not None else DeletedContactFilterInput().to_core()
+        limits = services.limits
+        if after is not None:
+            limits.cursor(after, "after")
+        query = (filter or DeletedContactFilterInput()).to_core(limits)
         page = await list_deleted_page(
             services.ports,
             services.snapshots,
@@ -184,28 +185,34 @@ class Query:
         description="One deleted contact by its global id; null if it is not deleted (anymore)."
     )
     async def deleted_contact(self, info: Info, id: strawberry.ID) -> DeletedContact | None:
-        found = await info.context.loaders.contacts.load(contact_key_from_global_id(id))
+        key = contact_key_from_global_id(info.context.services.limits.global_id(id, "id"))
+        found = await info.context.loaders.contacts.load(key)
         return contact_type(found) if found is not None else None
 
     @strawberry.field
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return await _load_node(info, id)
-
-    @strawberry.field(description=f"Up to {MAX_NODES_PER_LOOKUP} nodes, in order; null where not found.")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
-        if len(ids) > MAX_NODES_PER_LOOKUP:
-            raise UserInputError(f"at most {MAX_NODES_PER_LOOKUP} ids per call")
-        for global_id in ids:
-            decode_global_id(global_id)  # reject malformed ids before any upstream call
-        return list(await asyncio.gather(*(_load_node(info, global_id) for global_id in ids)))
+        return await _load_node(info, info.context.services.limits.global_id(id, "id"))
 
     @strawberry.field(
-        description=f"Everything the providers record as deleted for these addresses (case-insensitive; "
-        f"at most {MAX_EMAILS_PER_LOOKUP})."
+        description="Nodes in the order asked (at most 200 ids by default, settable); null where not found."
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        limits = info.context.services.limits
+        limits.check_count(ids, limits.max_nodes_per_lookup, "ids", "ids")
+        for index, global_id in enumerate(ids):
+            limits.global_id(global_id, f"ids[{index}]")
+            decode_global_id(global_id)  # reject malformed ids before any upstream call
+        return await gather_settled(_load_node(info, global_id) for global_id in ids)
+
+    @strawberry.field(
+        description="Everything the providers record as deleted for these addresses (case-insensitive; "
+        "at most 100 addresses by default, settable)."
     )
     async def deleted_contacts_by_email(self, info: Info, emails: list[str]) -> list[EmailDeletions]:
-        if len(emails) > MAX_EMAILS_PER_LOOKUP:
-            raise UserInputError(f"at most {MAX_EMAILS_PER_LOOKUP} addresses per call")
+        limits = info.context.services.limits
+        limits.check_count(emails, limits.max_emails_per_lookup, "emails", "addresses")
+        for index, email in enumerate(emails):
+            limits.email(email, f"emails[{index}]")
         loaders = info.context.loaders
         found = await loaders.load_by_email(emails)
         for error in loaders.email_errors.values():
@@ -256,7 +263,7 @@ class Query:
 
     @strawberry.field(description="A bulk operation (Constant Contact activity) and its progress.")
     async def bulk_operation(self, info: Info, id: strawberry.ID) -> BulkOperation | None:
-        type_name, _ = decode_global_id(id)
+        type_name, _ = decode_global_id(info.context.services.limits.global_id(id, "id"))
         if type_name != "BulkOperation":
             raise InvalidId(f"{id!r} is not the id of a bulk operation")
         node = await _load_node(info, id)

@@ -11,8 +11,6 @@ from graphql import ASTValidationRule, DocumentNode, GraphQLError
 from graphql import execute as graphql_execute
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
-from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
@@ -25,11 +23,13 @@ from .errors import shape_errors
 from .execution import PlainObjectExecutor
 from .mutations import Mutation
 from .queries import Query
+from .query_shape import query_shape_rule
 from .types import ConstantContactDeletedContact, GetResponseDeletedContact
 
 __all__ = [
     "MAX_ALIASES",
     "MAX_DEPTH",
+    "MAX_FRAGMENT_CHAIN",
     "MAX_TOKENS",
     "GatewaySchema",
     "QueryLimits",
@@ -40,6 +40,7 @@ __all__ = [
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
+MAX_FRAGMENT_CHAIN = 32
 
 
 class GatewaySchema(strawberry.Schema):
@@ -149,17 +150,15 @@ class GatewaySchema(strawberry.Schema):
         expected errors), so the default log-everything-with-traceback is switched off here."""
 
 
-# Built once: the validation cache compares the rule classes too, and Strawberry's
-# QueryDepthLimiter / MaxAliasesLimiter create new classes per instance (so per request, with factories),
-# which made every validation a cache miss.
+# Built once: the validation cache compares the rule classes too.  One iterative rule measures depth,
+# aliases and fragment chains (Strawberry's limiters recurse through fragments: RecursionError).
 _LIMIT_RULES: list[type[ASTValidationRule]] = [
-    depth_limit_rule(MAX_DEPTH, None),
-    alias_limit_rule(MAX_ALIASES),
+    query_shape_rule(max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES, max_fragment_chain=MAX_FRAGMENT_CHAIN),
 ]
 
 
 class QueryLimits(AddValidationRules):
-    """Depth and alias limits, with the same rule classes on every request."""
+    """Depth, alias and fragment-chain limits, with the same rule class on every request."""
 
     def __init__(self) -> None:
         super().__init__(_LIMIT_RULES)

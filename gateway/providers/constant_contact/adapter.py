@@ -18,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from gateway.core.filters import DeletedContactFilter
+from gateway.core.gathering import gather_settled
 from gateway.core.model import DeletedContact, ListedContact, Provider
 from gateway.core.ports import (
     BulkProgress,
@@ -44,8 +45,14 @@ BULK_CHUNK = 500
 WAIT_TIMEOUT_SECONDS = 60.0
 
 
-def _midnight(day: Any, shift_days: int) -> datetime:
-    return datetime.combine(day + timedelta(days=shift_days), time.min, tzinfo=UTC)
+def _midnight(day: date, shift_days: int) -> datetime:
+    """Midnight (UTC) ``shift_days`` from ``day``; the widened bound stops at the calendar's edge
+    rather than overflowing (the gateway refuses such days, but a configured range may allow them)."""
+    try:
+        shifted = day + timedelta(days=shift_days)
+    except OverflowError:
+        shifted = date.max if shift_days > 0 else date.min
+    return datetime.combine(shifted, time.min, tzinfo=UTC)
 
 
 class ConstantContactAdapter:
@@ -92,7 +99,7 @@ class ConstantContactAdapter:
 
     async def get_deleted(self, contact_ids: Sequence[str]) -> list[DeletedContact | None]:
         if len(contact_ids) <= self.listing_cost():
-            return list(await asyncio.gather(*(self._get_one(i) for i in contact_ids)))
+            return await gather_settled(self._get_one(i) for i in contact_ids)
         index = {listed.contact_id: listed for listed in await self._all_deleted()}
         return [index[i].contact if i in index else None for i in contact_ids]
 
@@ -104,7 +111,7 @@ class ConstantContactAdapter:
 
     async def find_deleted_by_email(self, emails: Sequence[str]) -> list[list[DeletedContact]]:
         if len(emails) <= self.listing_cost():
-            answers = await asyncio.gather(*(self._deleted(email=e) for e in emails))
+            answers = await gather_settled(self._deleted(email=e) for e in emails)
             return [[listed.contact for listed in answer] for answer in answers]
         by_email: dict[str, list[DeletedContact]] = {}
         for listed in await self._all_deleted():

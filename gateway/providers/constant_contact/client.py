@@ -43,6 +43,7 @@ from urllib.parse import quote
 import httpx
 import orjson
 
+from gateway.core.gathering import gather_settled
 from gateway.providers.errors import (
     AuthenticationFailed,
     Conflict,
@@ -54,6 +55,7 @@ from gateway.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
+    RequestNotSendable,
     ValidationFailed,
 )
 from gateway.providers.resilience import (
@@ -278,6 +280,21 @@ def _origin(base_url: str) -> str:
     return origin
 
 
+def _request_parts(url: str, params: Mapping[str, str] | None, json: Any) -> tuple[httpx.URL, bytes | None]:
+    """The URL and body of a request, built before any budget, limiter or breaker is involved: one the
+    HTTP client cannot take (httpx refuses URLs of more than 65,536 characters) is refused typed."""
+    try:
+        # ``params=None`` would clear the query of a next-page link: pass it only when there are some.
+        target = httpx.URL(url, params=params) if params else httpx.URL(url)
+        return target, None if json is None else orjson.dumps(json)
+    except (httpx.InvalidURL, orjson.JSONEncodeError, UnicodeError, ValueError) as exc:
+        # Not chained, and the message names only the kind: the URL may hold addresses.
+        failure = RequestNotSendable(
+            f"the request could not be built ({type(exc).__name__})", provider=PROVIDER
+        )
+    raise failure
+
+
 def _no_body(payload: Any) -> None:
     return None
 
@@ -350,9 +367,7 @@ class ConstantContactClient:
             text = text.replace(secret, _REDACTED)
         return text
 
-    async def _send(
-        self, method: str, url: str, params: Mapping[str, str] | None, body: bytes | None
-    ) -> tuple[int, httpx.Response]:
+    async def _send(self, method: str, url: httpx.URL, body: bytes | None) -> tuple[int, httpx.Response]:
         """One HTTP exchange under the daily budget, the limiter and the total timeout.
 
         Returns the answer and the generation of the token it was sent with (see ``auth``).
@@ -365,28 +380,26 @@ class ConstantContactClient:
             headers["Content-Type"] = "application/json"
         try:
             async with asyncio.timeout(self._timeouts.total):
-                response = await self._http.request(method, url, params=params, content=body, headers=headers)
+                response = await self._http.request(method, url, content=body, headers=headers)
         except TimeoutError:
             raise ProviderTimeout(
                 f"no complete answer within {self._timeouts.total:g}s", provider=PROVIDER
             ) from None
         except httpx.TransportError as exc:
             raise transport_error(PROVIDER, exc) from None
-        logger.debug("constant contact %s %s -> %s", method, httpx.URL(url).path, response.status_code)
+        logger.debug("constant contact %s %s -> %s", method, url.path, response.status_code)
         return generation, response
 
-    async def _exchange(
-        self, method: str, url: str, params: Mapping[str, str] | None, body: bytes | None
-    ) -> Any:
+    async def _exchange(self, method: str, url: httpx.URL, body: bytes | None) -> Any:
         """Send, refresh-and-resend once on a 401, and return the decoded JSON (None for no content)."""
-        generation, response = await self._send(method, url, params, body)
+        generation, response = await self._send(method, url, body)
         if response.status_code == 401 and self._credentials.can_refresh:
             try:
                 async with asyncio.timeout(self._timeouts.total):
                     await self._credentials.refresh_after(generation, self._http)
             except TimeoutError:
                 raise ProviderTimeout("token refresh timed out", provider=PROVIDER) from None
-            _, response = await self._send(method, url, params, body)
+            _, response = await self._send(method, url, body)
         if not response.is_success:
             raise error_for_response(response, budget=self.budget, scrub=self._scrub)
         if not response.content:
@@ -408,12 +421,11 @@ class ConstantContactClient:
         json: Any = None,
         idempotent: bool = True,
     ) -> T:
-        url = self._origin + path
-        body = None if json is None else orjson.dumps(json)
+        url, body = _request_parts(self._origin + path, params, json)
 
         async def attempt() -> T:
             # Parsing inside the attempt: a body of the wrong shape is retried and counted by the breaker.
-            return parse(await self._exchange(method, url, params, body))
+            return parse(await self._exchange(method, url, body))
 
         def run() -> Awaitable[T]:
             return call_with_retries(
@@ -603,7 +615,7 @@ class ConstantContactClient:
         pending = list(dict.fromkeys(activity_ids))
         interval = first_interval
         while True:
-            answers = await asyncio.gather(*(self.get_activity(i) for i in pending))
+            answers = await gather_settled(self.get_activity(i) for i in pending)
             latest.update(zip(pending, answers, strict=True))
             pending = [i for i in pending if not latest[i].done]
             remaining = deadline - loop.time()

@@ -54,6 +54,7 @@ from gateway.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
+    RequestNotSendable,
     ValidationFailed,
 )
 from gateway.providers.resilience import (
@@ -380,10 +381,16 @@ class GetResponseClient:
     async def _run(self, calls: Sequence[RpcCall], *, batched: bool) -> list[Outcome]:
         if not calls:
             return []
-        prepared = [self._prepare(call) for call in calls]
         outcomes: dict[int, Outcome] = {}
         sendable: list[tuple[int, _Prepared]] = []
-        for index, item in enumerate(prepared):
+        for index, call in enumerate(calls):
+            try:
+                item = self._prepare(call)
+            except orjson.JSONEncodeError:  # a value JSON cannot carry: that call fails, typed, unsent
+                outcomes[index] = RequestNotSendable(
+                    f"{call.method}: the call could not be encoded as JSON", provider=PROVIDER
+                )
+                continue
             if len(item.body) > self.max_request_bytes:
                 outcomes[index] = ValidationFailed(
                     f"{item.call.method}: the call is {len(item.body):,} bytes, over the "
@@ -409,7 +416,7 @@ class GetResponseClient:
         for chunk, answer in zip(chunks, answers, strict=True):
             for position, (index, _) in enumerate(chunk):
                 outcomes[index] = answer if isinstance(answer, BaseException) else answer[position]
-        return [outcomes[index] for index in range(len(prepared))]
+        return [outcomes[index] for index in range(len(calls))]
 
     def _prepare(self, call: RpcCall) -> _Prepared:
         params: list[Any] = [self._key.reveal()]

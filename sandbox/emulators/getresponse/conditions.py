@@ -10,7 +10,8 @@ Text (case-insensitive; ``None`` fields, e.g. a null message name, never match a
 - ``EQUALS`` / ``NOT_EQUALS`` compare literally: ``%`` and ``_`` are ordinary characters here.
 - ``CONTAINS`` / ``NOT_CONTAINS`` are SQL ``LIKE``: ``%`` is any run of characters, ``_`` exactly one,
   and the pattern must match the WHOLE value (``"example"`` does not match ``a@example.com``;
-  ``"%example%"`` does).  There is no escape character (UNCONFIRMED; none is documented).
+  ``"%example%"`` does).  Matching never backtracks (``emulators.wildcards``): a pattern costs at
+  most len(pattern) x len(value) steps.  There is no escape character (UNCONFIRMED; none is documented).
 - ``MATCHES`` (a regular expression, searched) only when the emulator is told to accept it.
 
 Time: ``FROM``, ``TO`` and ``AT`` take ``YYYY-MM-DD`` and compare calendar days in UTC, inclusively:
@@ -32,6 +33,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from emulators.wildcards import LikePattern
+
 from .errors import invalid_params
 
 __all__ = ["DayCondition", "NumberCondition", "TextCondition", "like_pattern"]
@@ -46,17 +49,9 @@ _NUMERIC_OPERATORS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-def like_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile a LIKE pattern (``%``, ``_``) into a regex for ``fullmatch`` on casefolded text."""
-    translated = []
-    for char in pattern.casefold():
-        if char == "%":
-            translated.append(".*")
-        elif char == "_":
-            translated.append(".")
-        else:
-            translated.append(re.escape(char))
-    return re.compile("".join(translated), re.DOTALL)
+def like_pattern(pattern: str) -> LikePattern:
+    """Compile a LIKE pattern (``%``, ``_``) for matching casefolded text (no backtracking)."""
+    return LikePattern(pattern.casefold())
 
 
 def _operators(field: str, raw: Any, kind: str) -> dict[str, Any]:
@@ -112,8 +107,8 @@ def _text_test(field: str, name: str, value: str) -> Callable[[str], bool]:
         return lambda text: regex.search(text) is not None
     like = like_pattern(value)
     if name == "CONTAINS":
-        return lambda text: like.fullmatch(text.casefold()) is not None
-    return lambda text: like.fullmatch(text.casefold()) is None
+        return lambda text: like.matches(text.casefold())
+    return lambda text: not like.matches(text.casefold())
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from gateway.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
+    RequestNotSendable,
     ValidationFailed,
 )
 from gateway.providers.resilience import CircuitBreaker, Timeouts
@@ -619,3 +620,25 @@ async def test_wait_for_activities_returns_the_latest_state_on_timeout(make_clie
     assert latest.state == "processing" and not latest.done
     assert asyncio.get_running_loop().time() - started < 0.5
     assert len(upstream.requests) >= 2
+
+
+# -- requests that cannot be built -------------------------------------------------------------------
+
+
+async def test_a_url_too_long_for_httpx_is_refused_typed_and_unsent(make_client: ClientFactory) -> None:
+    upstream = Recorder.queue()
+    client = make_client(upstream.transport())
+    budget_before = client.budget.remaining
+    address = "a" * 70_000 + "@example.com"
+    for call in (
+        client.find_contacts_by_email(address),
+        client.get_contact("b" * 70_000),
+        client.delete_contact("c" * 70_000),
+    ):
+        with pytest.raises(RequestNotSendable) as caught:
+            await call
+        assert caught.value.code == "PROVIDER_REQUEST_NOT_SENDABLE"
+        assert address not in str(caught.value) and caught.value.__context__ is None
+    assert upstream.requests == []
+    assert client.budget.remaining == budget_before  # nothing sent, nothing charged
+    assert client.breaker.state == "closed"
