@@ -174,5 +174,5 @@ class RequestNotSendable(ProviderError):
 
     code = "PROVIDER_REQUEST_NOT_SENDABLE"
 
-    def __init__(self, message: str, *, provider: str) -> None:
+    def __init__(self, message: str, *, provider: Provider) -> None:
         super().__init__(message, provider=provider, status_code=None)
