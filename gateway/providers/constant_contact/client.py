@@ -33,6 +33,7 @@ import asyncio
 import logging
 import random
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -289,6 +290,8 @@ class ConstantContactClient:
     """Async Constant Contact v3 client.  One instance per access token; close it with :meth:`aclose`.
 
     ``limiter`` and ``budget`` belong to the token: share the client, not the token, between tasks.
+    ``clock`` (the limiter's), ``now`` (the daily budget's) and ``sleep`` (every wait: limiter, backoff)
+    default to the real ones; tests hand in fakes to pin the rate and retry rules without waiting.
     """
 
     def __init__(
@@ -304,15 +307,19 @@ class ConstantContactClient:
         rate_per_second: float = 4.0,
         daily_quota: int = 10_000,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._origin = _origin(base_url)
         self._credentials = BearerCredentials(access_token, refresh)
         self._timeouts = timeouts
         self._retry = retry
         self._rng = rng or random.Random()
+        self._sleep = sleep
         self.breaker = breaker or CircuitBreaker(PROVIDER)
-        self.budget = DailyBudget(PROVIDER, daily_quota)
-        self.limiter = TokenBucket(rate_per_second, burst=1)
+        self.budget = DailyBudget(PROVIDER, daily_quota, now=now)
+        self.limiter = TokenBucket(rate_per_second, burst=1, clock=clock, sleep=sleep)
         self.stats = RetryStats()
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -424,6 +431,7 @@ class ConstantContactClient:
                 idempotent=idempotent,
                 stats=self.stats,
                 rng=self._rng,
+                sleep=self._sleep,
             )
 
         return await (run() if idempotent else self._retry_throttled(run))
@@ -447,7 +455,7 @@ class ConstantContactClient:
                     raise
             slept += delay
             self.stats.retries += 1
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
     def _follow(self, href: str, seen: set[str]) -> str:
         """The path of a ``_links.next.href``, used verbatim; links off the API host are refused."""
