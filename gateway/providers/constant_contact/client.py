@@ -290,7 +290,8 @@ class ConstantContactClient:
     """Async Constant Contact v3 client.  One instance per access token; close it with :meth:`aclose`.
 
     ``limiter`` and ``budget`` belong to the token: share the client, not the token, between tasks.
-    ``clock`` (the limiter's), ``now`` (the daily budget's) and ``sleep`` (every wait: limiter, backoff)
+    ``clock`` (the limiter's and activity polling's), ``now`` (the daily budget's) and ``sleep`` (every
+    wait: limiter, backoff, polling)
     default to the real ones; tests hand in fakes to pin the rate and retry rules without waiting.
     """
 
@@ -316,6 +317,7 @@ class ConstantContactClient:
         self._timeouts = timeouts
         self._retry = retry
         self._rng = rng or random.Random()
+        self._clock = clock
         self._sleep = sleep
         self.breaker = breaker or CircuitBreaker(PROVIDER)
         self.budget = DailyBudget(PROVIDER, daily_quota, now=now)
@@ -605,8 +607,7 @@ class ConstantContactClient:
 
         Running out of time is not an error: the caller reports the unfinished ones as pending.
         """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = self._clock() + timeout
         latest: dict[str, Activity] = {}
         pending = list(dict.fromkeys(activity_ids))
         interval = first_interval
@@ -614,10 +615,10 @@ class ConstantContactClient:
             answers = await asyncio.gather(*(self.get_activity(i) for i in pending))
             latest.update(zip(pending, answers, strict=True))
             pending = [i for i in pending if not latest[i].done]
-            remaining = deadline - loop.time()
+            remaining = deadline - self._clock()
             if not pending or remaining <= 0:
                 return [latest[i] for i in activity_ids]
-            await asyncio.sleep(min(interval, remaining))
+            await self._sleep(min(interval, remaining))
             interval = min(interval * 2, max_interval)
 
     # -- lists -------------------------------------------------------------------------------------

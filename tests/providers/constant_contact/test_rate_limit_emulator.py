@@ -2,13 +2,15 @@
 429 to normal use however many calls are concurrent; when a 429 does come, it is retried.
 
 Only ``test_fifty_concurrent_calls_at_the_documented_4_per_second`` runs at CC's real 4/s (about 12 s);
-the others use higher rates on both sides, with a small emulator bucket so they can still fail.
+the others use higher rates on both sides, with a small emulator bucket so they can still fail.  What
+is asserted is counted (429s, retries, requests), never timed: the limiter's exact spacing is pinned on
+a fake clock in ``test_limits_unit.py``, and how close the gateway comes to 4/s end to end is section 5
+of the benchmarks.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 
 import httpx
@@ -34,11 +36,9 @@ async def _deleted_id(cc: Emulator) -> str:
     return str(next(i for i, c in truth["contacts"].items() if c["status"] == "deleted"))
 
 
-async def _burst(client: ConstantContactClient, contact_id: str) -> float:
-    started = time.monotonic()
+async def _burst(client: ConstantContactClient, contact_id: str) -> None:
     contacts = await asyncio.gather(*(client.get_contact(contact_id) for _ in range(CALLS)))
     assert {c.contact_id for c in contacts} == {contact_id}
-    return time.monotonic() - started
 
 
 @pytest.mark.parametrize("cc_settings", [TIGHT], indirect=True)
@@ -48,11 +48,10 @@ async def test_a_concurrent_burst_at_the_limiters_rate_meets_no_429(
     contact_id = await _deleted_id(cc)
     client = make_client(cc.transport(), base_url=cc.base_url, rate_per_second=50.0)
     assert client.limiter.rate == 50.0
-    elapsed = await _burst(client, contact_id)
+    await _burst(client, contact_id)
     operations = await cc.operations()
     assert operations == {"getContact": CALLS}  # no "throttled" entry: not one 429
     assert client.stats.retries == 0
-    assert (CALLS - 1) / 50.0 - 0.05 <= elapsed < 3.0
     assert client.budget.remaining == client.budget.limit - CALLS
 
 
@@ -90,7 +89,7 @@ async def test_throttled_answers_are_retried_with_backoff_until_they_pass(
 
 
 async def test_fifty_concurrent_calls_at_the_documented_4_per_second(make_client: ClientFactory) -> None:
-    """CC's real limit on both sides, over real sockets: zero 429s, in about 49 / 4 = 12.25 s."""
+    """CC's real limit on both sides, over real sockets: zero 429s (it takes about 49 / 4 = 12.25 s)."""
     settings = ConstantContactEmulatorSettings(seed=9, contacts=60)
     assert (settings.requests_per_second, settings.burst) == (4.0, 4)
     with BackgroundServer(create_app(settings)) as server:
@@ -98,9 +97,7 @@ async def test_fifty_concurrent_calls_at_the_documented_4_per_second(make_client
             truth = (await control.get("/_emulator/ground-truth")).json()
             contact_id = next(iter(truth["contacts"]))
             client = make_client(base_url=server.url, rate_per_second=4.0)
-            elapsed = await _burst(client, contact_id)
-            print(f"\n50 concurrent calls at 4/s took {elapsed:.2f} s")
+            await _burst(client, contact_id)
             operations = (await control.get("/_emulator/requests")).json()["operations"]
     assert operations == {"getContact": CALLS}  # no "throttled" entry: not one 429
     assert client.stats.retries == 0
-    assert 12.0 <= elapsed < 13.5
