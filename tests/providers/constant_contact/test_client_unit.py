@@ -578,7 +578,7 @@ async def test_bulk_calls_are_chunked_at_500_in_order(make_client: ClientFactory
 
     upstream = Recorder(started)
     client = make_client(upstream.transport())
-    ids = [f"id-{n}" for n in range(1201)]
+    ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(1201)]  # CC's contact ids are UUIDs
     deletes = await client.start_bulk_delete(ids)
     assert [a.activity_id for a in deletes] == ["act-1", "act-2", "act-3"]
     assert [len(b["contact_ids"]) for b in bodies] == [500, 500, 201]
