@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test lint typecheck check schema bench bench-instructions
+.PHONY: setup demo test lint typecheck check schema bench bench-instructions bench-emulators
 
 setup:
 	bash scripts/setup.sh
@@ -32,3 +32,7 @@ bench: setup
 # Deterministic companion to section 2 (needs valgrind and a C compiler): instructions, not time.
 bench-instructions: setup
 	$(PY) -m bench.instructions
+
+# How fast the emulators answer their biggest reads (the tests check what they answer, not how fast).
+bench-emulators: setup
+	$(PY) -m bench.emulator_speed

@@ -4,7 +4,7 @@ Every provider client funnels each upstream HTTP exchange through :func:`call_wi
 
 - the attempt runs under the per-provider total timeout (:class:`Timeouts`);
 - failures of the *request* (timeouts, dropped connections, 5xx, malformed bodies) and ``throttled``
-  429s are retried with capped exponential backoff and full jitter, honouring ``Retry-After``, but only
+  429s are retried with capped exponential backoff and equal jitter, honouring ``Retry-After``, but only
   when the caller says the call is idempotent, and only while the per-request retry budget lasts;
 - the provider's :class:`CircuitBreaker` opens after repeated request failures and then fails calls fast
   with :class:`~gateway.providers.errors.CircuitOpen` until it half-opens and a probe succeeds.
@@ -68,7 +68,11 @@ class Timeouts:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Capped exponential backoff with full jitter, bounded by attempts and by a time budget.
+    """Capped exponential backoff with equal jitter, bounded by attempts and by a time budget.
+
+    Retry ``n`` waits a random time in ``[ceiling / 2, ceiling]`` where ``ceiling`` is
+    ``min(max_delay, base_delay * 2 ** (n - 1))``: half the backoff is kept so that retries never bunch
+    up at zero, half is spread so that concurrent callers do not retry in step.
 
     ``budget`` is the most time one logical call may spend *sleeping* between attempts; a
     ``Retry-After`` longer than what is left of it ends the retries at once.
@@ -170,12 +174,20 @@ class TokenBucket:
     sustained rate is exact (no thundering herd after a sleep).
     """
 
-    def __init__(self, rate: float, *, burst: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.burst = max(1, burst)
         self._clock = clock
+        self._sleep = sleep
         self._interval = 1.0 / rate
         # The earliest time at which a full bucket would have been drained by reservations so far.
         self._next_free = clock() - self.burst * self._interval
@@ -191,7 +203,7 @@ class TokenBucket:
     async def acquire(self) -> None:
         wait = self.reserve()
         if wait > 0:
-            await asyncio.sleep(wait)
+            await self._sleep(wait)
 
 
 class DailyBudget:

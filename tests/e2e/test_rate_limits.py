@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from .conftest import in_process_stack
 
@@ -19,9 +18,7 @@ async def test_a_burst_of_lookups_stays_within_four_per_second() -> None:
             c["email_address"]["address"] for c in truth["cc"]["contacts"].values() if c.get("deleted_at")
         ][:12]
         await stack.reset_counts()
-        started = time.monotonic()
         bodies = await asyncio.gather(*(stack.graphql(LOOKUP, {"e": [email]}) for email in emails))
-        elapsed = time.monotonic() - started
 
         for body in bodies:
             assert "errors" not in body, body
@@ -29,7 +26,6 @@ async def test_a_burst_of_lookups_stays_within_four_per_second() -> None:
             assert "CONSTANT_CONTACT" in {c["provider"] for c in entry["deletedContacts"]}
         counts = (await stack.counts())["cc"]
         assert counts["operations"].get("throttled", 0) == 0
-        calls = counts["http_requests"]
-        assert calls >= 12
-        # One call may go at once, the rest are spaced 250 ms apart: the minimum is (calls - 1) / 4 s.
-        assert (calls - 1) / 4 - 0.1 <= elapsed <= (calls - 1) / 4 + 1.5
+        # Counted, not timed: the spacing itself is pinned on a fake clock (tests/providers/...
+        # test_limits_unit.py); how close to 4/s the whole stack comes is benchmark section 5.
+        assert counts["http_requests"] >= 12

@@ -33,6 +33,7 @@ import asyncio
 import logging
 import random
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -306,6 +307,9 @@ class ConstantContactClient:
     """Async Constant Contact v3 client.  One instance per access token; close it with :meth:`aclose`.
 
     ``limiter`` and ``budget`` belong to the token: share the client, not the token, between tasks.
+    ``clock`` (the limiter's and activity polling's), ``now`` (the daily budget's) and ``sleep`` (every
+    wait: limiter, backoff, polling)
+    default to the real ones; tests hand in fakes to pin the rate and retry rules without waiting.
     """
 
     def __init__(
@@ -321,15 +325,20 @@ class ConstantContactClient:
         rate_per_second: float = 4.0,
         daily_quota: int = 10_000,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._origin = _origin(base_url)
         self._credentials = BearerCredentials(access_token, refresh)
         self._timeouts = timeouts
         self._retry = retry
         self._rng = rng or random.Random()
+        self._clock = clock
+        self._sleep = sleep
         self.breaker = breaker or CircuitBreaker(PROVIDER)
-        self.budget = DailyBudget(PROVIDER, daily_quota)
-        self.limiter = TokenBucket(rate_per_second, burst=1)
+        self.budget = DailyBudget(PROVIDER, daily_quota, now=now)
+        self.limiter = TokenBucket(rate_per_second, burst=1, clock=clock, sleep=sleep)
         self.stats = RetryStats()
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -436,6 +445,7 @@ class ConstantContactClient:
                 idempotent=idempotent,
                 stats=self.stats,
                 rng=self._rng,
+                sleep=self._sleep,
             )
 
         return await (run() if idempotent else self._retry_throttled(run))
@@ -459,7 +469,7 @@ class ConstantContactClient:
                     raise
             slept += delay
             self.stats.retries += 1
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
     def _follow(self, href: str, seen: set[str]) -> str:
         """The path of a ``_links.next.href``, used verbatim; links off the API host are refused."""
@@ -609,8 +619,7 @@ class ConstantContactClient:
 
         Running out of time is not an error: the caller reports the unfinished ones as pending.
         """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = self._clock() + timeout
         latest: dict[str, Activity] = {}
         pending = list(dict.fromkeys(activity_ids))
         interval = first_interval
@@ -618,10 +627,10 @@ class ConstantContactClient:
             answers = await gather_settled(self.get_activity(i) for i in pending)
             latest.update(zip(pending, answers, strict=True))
             pending = [i for i in pending if not latest[i].done]
-            remaining = deadline - loop.time()
+            remaining = deadline - self._clock()
             if not pending or remaining <= 0:
                 return [latest[i] for i in activity_ids]
-            await asyncio.sleep(min(interval, remaining))
+            await self._sleep(min(interval, remaining))
             interval = min(interval * 2, max_interval)
 
     # -- lists -------------------------------------------------------------------------------------

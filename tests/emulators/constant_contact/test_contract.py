@@ -1,71 +1,21 @@
 """Contract: the emulator's bodies validate against the definitions in CC's official Swagger file.
 
-The Swagger 2.0 ``definitions`` are used as JSON Schema (draft 7) as they are, with ``$ref`` resolved
-inside them, made *stricter* in two ways so that the emulator cannot drift from the contract unnoticed:
-every object that lists its ``properties`` refuses any other property, and ``format`` is checked
-(``date-time`` with a timezone, ``date`` as a bare day, ``uuid``).
+The Swagger 2.0 ``definitions`` are used as JSON Schema (draft 7), made stricter (no properties beyond
+the listed ones, formats checked): see ``tests/cc_swagger.py``, which checks the client's requests
+against the same file.
 """
 
 from __future__ import annotations
 
-import copy
-import re
-from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
-import yaml
 
+from ...cc_swagger import assert_valid, validator
 from .conftest import ConstantContact, contacts_with
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-SWAGGER = yaml.safe_load((FIXTURES / "constant-contact-v3-swagger.yaml").read_text())
 ALL_INCLUDES = "custom_fields,list_memberships,phone_numbers,street_addresses,taggings,notes"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-FORMATS = jsonschema.FormatChecker(formats=())
-
-
-@FORMATS.checks("date-time", raises=ValueError)
-def _date_time(value: object) -> bool:
-    return not isinstance(value, str) or ("T" in value and datetime.fromisoformat(value).tzinfo is not None)
-
-
-@FORMATS.checks("date", raises=ValueError)
-def _date(value: object) -> bool:
-    return not isinstance(value, str) or (len(value) == 10 and bool(date.fromisoformat(value)))
-
-
-@FORMATS.checks("uuid")
-def _uuid(value: object) -> bool:
-    return not isinstance(value, str) or bool(_UUID.fullmatch(value))
-
-
-def _strict(node: Any) -> Any:
-    if isinstance(node, dict):
-        node = {key: _strict(value) for key, value in node.items()}
-        if "properties" in node and "additionalProperties" not in node:
-            node["additionalProperties"] = False
-        return node
-    if isinstance(node, list):
-        return [_strict(item) for item in node]
-    return node
-
-
-DEFINITIONS = _strict(copy.deepcopy(SWAGGER["definitions"]))
-
-
-def validator(definition: str) -> jsonschema.Draft7Validator:
-    schema = {"$ref": f"#/definitions/{definition}", "definitions": DEFINITIONS}
-    return jsonschema.Draft7Validator(schema, format_checker=FORMATS)
-
-
-def assert_valid(definition: str, body: Any) -> None:
-    errors = sorted(validator(definition).iter_errors(body), key=lambda e: list(e.absolute_path))
-    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
 
 
 def assert_error_array(body: Any) -> None:

@@ -142,7 +142,7 @@ def _receiver_app(receiver: CallbackReceiver) -> Starlette:
     async def record(request: Request) -> PlainTextResponse:
         receiver.requests.append({"method": request.method, "path": request.url.path, **request.query_params})
         if request.url.path == "/hang":
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 60  # a hang guard; the test or the teardown releases it sooner
             while not receiver.release.is_set() and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
         return PlainTextResponse("OK")

@@ -1,7 +1,9 @@
 """Fixtures for the Constant Contact client tests.
 
 ``make_client`` builds clients on any transport (``httpx.MockTransport`` for shapes the emulator never
-produces) with fast retries and a high rate, and closes them at the end of the test.
+produces) with fast retries and a high rate, and closes them at the end of the test.  Every request
+those clients send is checked against CC's official Swagger file (``tests/cc_swagger.py``): a test
+whose client sends one the contract does not allow fails at teardown, naming the request.
 
 ``cc`` is the Constant Contact emulator once in process (``httpx.ASGITransport``) and once over real
 HTTP (``BackgroundServer``): every test that takes it runs both ways.  Override ``cc_settings`` with
@@ -24,6 +26,7 @@ from gateway.providers.constant_contact import ConstantContactClient, OAuthRefre
 from gateway.providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
 from gateway.serving import BackgroundServer
 
+from ...cc_swagger import CheckingTransport
 from ...servers import ServerPool
 
 BASE_URL = "https://api.cc.email"
@@ -42,12 +45,20 @@ ClientFactory = Callable[..., ConstantContactClient]
 @pytest.fixture
 async def make_client() -> AsyncIterator[ClientFactory]:
     made: list[ConstantContactClient] = []
+    checked: list[CheckingTransport] = []
 
-    def build(transport: httpx.AsyncBaseTransport | None = None, **overrides: Any) -> ConstantContactClient:
+    def build(
+        transport: httpx.AsyncBaseTransport | None = None, *, check_contract: bool = True, **overrides: Any
+    ) -> ConstantContactClient:
+        # Every request is checked against the official Swagger file, unless the test sends a
+        # request the contract refuses on purpose (to see how the upstream answers it).
+        checking = CheckingTransport(transport or httpx.AsyncHTTPTransport())
+        if check_contract:
+            checked.append(checking)
         options: dict[str, Any] = {
             "base_url": BASE_URL,
             "access_token": ACCESS_TOKEN,
-            "transport": transport,
+            "transport": checking,
             "timeouts": FAST_TIMEOUTS,
             "retry": FAST_RETRY,
             "breaker": CircuitBreaker(Provider.CONSTANT_CONTACT, failure_threshold=50, reset_timeout=30.0),
@@ -61,6 +72,8 @@ async def make_client() -> AsyncIterator[ClientFactory]:
     yield build
     for client in made:
         await client.aclose()
+    violations = [violation for transport in checked for violation in transport.violations]
+    assert not violations, "requests that break the Swagger contract:\n" + "\n".join(violations[:20])
 
 
 def oauth(token_url: str, refresh_token: str = REFRESH_TOKEN) -> OAuthRefresh:

@@ -209,7 +209,7 @@ async def test_a_wrong_token_is_a_401_single_object(make_client: ClientFactory, 
 
 
 async def test_a_bad_parameter_is_a_400_array_with_details(make_client: ClientFactory, cc: Emulator) -> None:
-    client = client_for(make_client, cc)
+    client = client_for(make_client, cc, check_contract=False)  # the bad date-time is the point
     with pytest.raises(ValidationFailed) as caught:
         [p async for p in client.iter_contact_pages(created_after="last tuesday")]
     error = caught.value

@@ -580,7 +580,7 @@ async def test_bulk_calls_are_chunked_at_500_in_order(make_client: ClientFactory
 
     upstream = Recorder(started)
     client = make_client(upstream.transport())
-    ids = [f"id-{n}" for n in range(1201)]
+    ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(1201)]  # CC's contact ids are UUIDs
     deletes = await client.start_bulk_delete(ids)
     assert [a.activity_id for a in deletes] == ["act-1", "act-2", "act-3"]
     assert [len(b["contact_ids"]) for b in bodies] == [500, 500, 201]
@@ -614,12 +614,19 @@ async def test_wait_for_activities_polls_until_done(make_client: ClientFactory) 
 
 async def test_wait_for_activities_returns_the_latest_state_on_timeout(make_client: ClientFactory) -> None:
     upstream = Recorder(lambda r: httpx.Response(200, json={"activity_id": "a1", "state": "processing"}))
-    client = make_client(upstream.transport())
-    started = asyncio.get_running_loop().time()
-    (latest,) = await client.wait_for_activities(["a1"], timeout=0.1, first_interval=0.02)
+    now = [0.0]
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # virtual time: a sleep moves the clock and returns
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    client = make_client(upstream.transport(), clock=lambda: now[0], sleep=sleep)
+    (latest,) = await client.wait_for_activities(["a1"], timeout=0.125, first_interval=0.015625)
     assert latest.state == "processing" and not latest.done
-    assert asyncio.get_running_loop().time() - started < 0.5
-    assert len(upstream.requests) >= 2
+    # Doubling intervals, the last one cut to what is left of the timeout, then one final poll.
+    assert sleeps == [0.015625, 0.03125, 0.0625, 0.015625]
+    assert len(upstream.requests) == 5 and now[0] == 0.125
 
 
 # -- requests that cannot be built -------------------------------------------------------------------

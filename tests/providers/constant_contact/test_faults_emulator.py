@@ -6,6 +6,8 @@ the emulator's request log), the final typed error, and the breaker's state.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -32,9 +34,17 @@ async def _deleted_id(cc: Emulator) -> str:
 
 
 def client_for(
-    make_client: ClientFactory, cc: Emulator, *, threshold: int = 50, reset: float = 30.0, **overrides: Any
+    make_client: ClientFactory,
+    cc: Emulator,
+    *,
+    threshold: int = 50,
+    reset: float = 30.0,
+    clock: Callable[[], float] = time.monotonic,
+    **overrides: Any,
 ) -> ConstantContactClient:
-    breaker = CircuitBreaker(Provider.CONSTANT_CONTACT, failure_threshold=threshold, reset_timeout=reset)
+    breaker = CircuitBreaker(
+        Provider.CONSTANT_CONTACT, failure_threshold=threshold, reset_timeout=reset, clock=clock
+    )
     return make_client(cc.transport(), base_url=cc.base_url, breaker=breaker, **overrides)
 
 
@@ -42,7 +52,8 @@ async def test_latency_past_the_timeout_is_retried_then_reported_and_opens_the_b
     make_client: ClientFactory, cc: Emulator
 ) -> None:
     contact_id = await _deleted_id(cc)
-    client = client_for(make_client, cc, threshold=3, reset=0.3, timeouts=SHORT)
+    now = [1000.0]  # the breaker's clock: it half-opens when the test says so, not after a sleep
+    client = client_for(make_client, cc, threshold=3, reset=30.0, clock=lambda: now[0], timeouts=SHORT)
     await cc.faults(latency_ms=400)
     with pytest.raises(ProviderTimeout) as caught:
         await client.get_contact(contact_id)
@@ -56,10 +67,20 @@ async def test_latency_past_the_timeout_is_retried_then_reported_and_opens_the_b
     assert (await cc.counts())["http_requests"] == 3
 
     await cc.faults()  # healthy again; after reset_timeout one probe closes the breaker
-    await asyncio.sleep(0.35)
+    now[0] += 29.875
+    assert client.breaker.snapshot()["state"] == "open"
+    now[0] += 0.125
     assert client.breaker.snapshot()["state"] == "half_open"
     assert (await client.get_contact(contact_id)).contact_id == contact_id
     assert client.breaker.snapshot() == {"state": "closed", "consecutive_failures": 0}
+
+    # The client gave up on the three slow requests, but a real server still finishes them after its
+    # 400 ms; wait (by count, not by time) until it has, so they cannot take a later test's faults.
+    # In process the client's timeout cancelled them inside the app: only the probe reached it.
+    finished = 1 if cc.server is None else 4
+    while (await cc.operations()).get("getContact", 0) < finished:
+        await asyncio.sleep(0.01)
+    assert (await cc.operations())["getContact"] == finished
 
 
 async def test_a_short_burst_of_503s_is_absorbed_by_retries(make_client: ClientFactory, cc: Emulator) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from gateway.providers.errors import NotFound, ProviderError, ValidationFailed
@@ -25,9 +24,7 @@ async def test_100_get_contacts_deleted_calls_are_one_http_request(emulator: Emu
     client = emulator.client()
     await emulator.reset_requests()
 
-    started = time.perf_counter()
     answers = await client.batch([RpcCall("get_contacts_deleted", query.to_params()) for query in queries])
-    elapsed = time.perf_counter() - started
 
     log = await emulator.requests()
     assert log["http_requests"] == 1
@@ -39,8 +36,6 @@ async def test_100_get_contacts_deleted_calls_are_one_http_request(emulator: Emu
         }
         assert set(answer) == expected and expected
     assert client.stats.attempts == 1 and client.stats.retries == 0
-    print(f"\n100 get_contacts_deleted calls in one batch ({emulator.mode}): {elapsed * 1000:.1f} ms")
-    assert elapsed < 5.0
 
 
 async def test_a_batch_mixes_results_and_typed_errors_in_call_order(emulator: Emulator) -> None:

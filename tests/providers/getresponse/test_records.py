@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.core.model import Provider
 from gateway.providers.errors import InvalidUpstreamResponse
 from gateway.providers.getresponse import AccountCallbacks, Campaign, Contact, DeletedContact, Message
 
@@ -155,11 +155,23 @@ _entry = st.fixed_dictionaries(
 @settings(max_examples=100, deadline=None)
 @given(result=_json | st.dictionaries(st.text(max_size=8), _entry | _json, max_size=4))
 def test_any_json_either_parses_or_is_an_invalid_upstream_response(result: Any) -> None:
-    for parser in (DeletedContact.parse_map, Contact.parse_map, Campaign.parse_map, Message.parse_map):
-        with contextlib.suppress(InvalidUpstreamResponse):
-            parser(result)
-    with contextlib.suppress(InvalidUpstreamResponse):
-        AccountCallbacks.parse(result)
+    parsers = (DeletedContact.parse_map, Contact.parse_map, Campaign.parse_map, Message.parse_map)
+    for parser, record in zip(parsers, (DeletedContact, Contact, Campaign, Message), strict=True):
+        try:
+            parsed = parser(result)
+        except InvalidUpstreamResponse as refused:
+            assert refused.provider is Provider.GETRESPONSE and refused.message
+            continue
+        # Accepted: one record of the right type per entry (an empty result may come as ``[]``).
+        assert all(type(value) is record for value in parsed)
+        assert len(parsed) == len(result) if isinstance(result, dict) else (parsed == [] and result == [])
+    try:
+        callbacks = AccountCallbacks.parse(result)
+    except InvalidUpstreamResponse as refused:
+        assert refused.provider is Provider.GETRESPONSE and refused.message
+    else:
+        # Nothing configured comes back as an empty result; otherwise a configuration.
+        assert type(callbacks) is AccountCallbacks if result else callbacks is None
 
 
 def test_memberships_read_only_email_and_campaign() -> None:
