@@ -3,9 +3,10 @@
 The migrations ship inside the package, so an installed gateway needs no ``alembic.ini``: the
 :class:`~alembic.config.Config` is built here and handed an open connection of the gateway's engine.
 
-On PostgreSQL an upgrade first takes a transaction-level advisory lock: replicas that start together
-with ``DATABASE_MIGRATE_ON_START=true`` queue behind one another, and every one after the first finds
-the schema already current.  (SQLite's own write lock does the same for one host.)
+An upgrade first takes a lock for its whole transaction (on PostgreSQL an advisory lock, on SQLite
+the database's write lock): replicas that start together with ``DATABASE_MIGRATE_ON_START=true``
+queue behind one another, and every one after the first finds the schema already current.  Only then
+is the revision read and Alembic run (whose module-level context must not be entered twice at once).
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ async def upgrade(database: Database, target: str = "head") -> tuple[str | None,
     def run(connection: Connection) -> tuple[str | None, str | None]:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        else:  # SQLite: the database's write lock, taken before the revision is read
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         before = _current(connection)
         command.upgrade(alembic_config(connection), target)
         return before, _current(connection)
