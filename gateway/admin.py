@@ -33,7 +33,8 @@ def _runner(name: str, command: Command, *, needs_schema: bool = True) -> Callab
         try:
             if needs_schema:
                 await ensure_schema(database, migrate=settings.database_migrate_on_start)
-            return await command(args, settings, database)
+            with database.unavailable_as_error():
+                return await command(args, settings, database)
         finally:
             await database.aclose()
 

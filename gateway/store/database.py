@@ -12,12 +12,16 @@ proxy's idle cut costs no request.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -25,6 +29,8 @@ from gateway.config import Settings
 from gateway.errors import DatabaseError
 
 __all__ = ["Database", "database_url"]
+
+logger = logging.getLogger("gateway.store")
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
@@ -106,6 +112,16 @@ class Database:
     def display_url(self) -> str:
         """The URL with any password masked: safe for logs and error messages."""
         return self.url.render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def unavailable_as_error(self) -> Iterator[None]:
+        """Turn a failure to reach or use the database (the driver's, SQLAlchemy's, the socket's) into
+        :class:`DatabaseError`: a typed error for the caller, with the details in the log only."""
+        try:
+            yield
+        except (SQLAlchemyError, OSError) as error:
+            logger.error("the database at %s cannot be used: %s", self.display_url, self.reason(error))
+            raise DatabaseError("the gateway's database is unavailable; try again shortly") from error
 
     def reason(self, error: BaseException) -> str:
         """The driver's own words for ``error`` (refused, unknown database, unable to open the file),

@@ -16,7 +16,8 @@ reads the winner's record.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, select
@@ -76,7 +77,7 @@ class DatabaseIdempotencyStore:
     async def claim(self, key: str, fingerprint: str) -> bytes | None:
         for _ in range(_CLAIM_ATTEMPTS):
             now = self._clock()
-            async with self._database.begin() as connection:
+            async with self._guarded() as connection:
                 # A write first: on SQLite it takes the lock before anything is read (see Database.begin).
                 await connection.execute(
                     delete(IdempotencyRecord).where(*self._this(key), IdempotencyRecord.expires_at <= now)
@@ -123,7 +124,7 @@ class DatabaseIdempotencyStore:
         now = self._clock()
         expires_at = now + timedelta(seconds=self.ttl)
         text = result.decode()
-        async with self._database.begin() as connection:
+        async with self._guarded() as connection:
             dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
             statement = dialect.insert(IdempotencyRecord).values(
                 principal=self._principal,
@@ -149,7 +150,7 @@ class DatabaseIdempotencyStore:
             )
 
     async def release(self, key: str) -> None:
-        async with self._database.begin() as connection:
+        async with self._guarded() as connection:
             # Only a claim is released: a recorded result is never thrown away by a failed duplicate.
             await connection.execute(
                 delete(IdempotencyRecord).where(*self._this(key), IdempotencyRecord.state == CLAIMED)
@@ -162,6 +163,13 @@ class DatabaseIdempotencyStore:
                 delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= self._clock())
             )
         return int(removed.rowcount)
+
+    @contextlib.asynccontextmanager
+    async def _guarded(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction whose database failures reach the caller as ``DatabaseError``."""
+        with self._database.unavailable_as_error():
+            async with self._database.begin() as connection:
+                yield connection
 
     async def aclose(self) -> None:
         """Nothing to do: the database belongs to whoever opened it (the application's lifespan)."""

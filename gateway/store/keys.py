@@ -207,8 +207,21 @@ class KeyStore:
         prefix = split_credential(credential)
         if prefix is None:
             return None
+        with self._database.unavailable_as_error():
+            row = await self._row_of(prefix)
+        if row is None or not hmac.compare_digest(row.secret_hash, hash_credential(credential)):
+            return None
+        now = self._clock()
+        if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+            return None
+        if row.last_used_at is None or now - row.last_used_at >= self._touch_interval:
+            with self._database.unavailable_as_error():
+                await self._touch(row.id, now)
+        return Principal(PrincipalKind.KEY, row.id, row.name, frozenset(row.scopes))
+
+    async def _row_of(self, prefix: str) -> Row[*tuple[Any, ...]] | None:
         async with self._database.connect() as connection:
-            row = (
+            return (
                 await connection.execute(
                     select(
                         ApiKey.id,
@@ -221,14 +234,6 @@ class KeyStore:
                     ).where(ApiKey.prefix == prefix)
                 )
             ).one_or_none()
-        if row is None or not hmac.compare_digest(row.secret_hash, hash_credential(credential)):
-            return None
-        now = self._clock()
-        if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
-            return None
-        if row.last_used_at is None or now - row.last_used_at >= self._touch_interval:
-            await self._touch(row.id, now)
-        return Principal(PrincipalKind.KEY, row.id, row.name, frozenset(row.scopes))
 
     async def _touch(self, key_id: str, now: datetime) -> None:
         """Record use, at most once per interval per key, whichever replica gets there first."""

@@ -57,7 +57,7 @@ async def current_revision(database: Database) -> str | None:
     try:
         async with database.connect() as connection:
             return await connection.run_sync(_current)
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, OSError) as error:
         raise _unreachable(database, error) from error
 
 
@@ -76,7 +76,7 @@ async def upgrade(database: Database, target: str = "head") -> tuple[str | None,
     try:
         async with database.begin() as connection:
             return await connection.run_sync(run)
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, OSError) as error:
         raise _unreachable(database, error) from error
 
 
@@ -95,5 +95,5 @@ async def ensure_schema(database: Database, *, migrate: bool) -> None:
     )
 
 
-def _unreachable(database: Database, error: SQLAlchemyError) -> DatabaseError:
+def _unreachable(database: Database, error: Exception) -> DatabaseError:
     return DatabaseError(f"the database at {database.display_url} cannot be used: {database.reason(error)}")

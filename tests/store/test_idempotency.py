@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from gateway.core.idempotency import IdempotencyInProgress, IdempotencyKeyReused
 from gateway.core.principals import Principal, PrincipalKind
-from gateway.store import Database, DatabaseIdempotencyStore
+from gateway.errors import DatabaseError
+from gateway.store import Database, DatabaseIdempotencyStore, KeyStore
 from gateway.store.models import IdempotencyRecord
 
 ALICE = Principal(PrincipalKind.KEY, "k-alice", "alice", frozenset({"contacts:restore"}))
@@ -116,3 +117,15 @@ async def test_principals_never_see_each_others_keys(database: Database, replica
     await bob.release("k")  # a release touches only the releasing principal's claim (none: completed)
     await shared.release("k")
     assert await alice.claim("k", "alice's input") == b'"alice"'
+
+
+async def test_an_unreachable_database_is_a_typed_error_without_its_password() -> None:
+    unreachable = Database("postgresql+asyncpg://gateway:s3cret-pw@127.0.0.1:1/gateway", pool_timeout=2)
+    try:
+        with pytest.raises(DatabaseError) as failed:
+            await DatabaseIdempotencyStore(unreachable).claim("k", "x")
+        assert failed.value.code == "DATABASE_ERROR" and "s3cret-pw" not in failed.value.message
+        with pytest.raises(DatabaseError):
+            await KeyStore(unreachable).verify("dcg_abcdefghijkl_" + "s" * 43)
+    finally:
+        await unreachable.aclose()
