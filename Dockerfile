@@ -35,6 +35,10 @@ COPY --from=builder /opt/venv /opt/venv
 COPY --from=graphiql /src/gateway/static/graphiql/vendor \
      /opt/venv/lib/python3.11/site-packages/gateway/static/graphiql/vendor
 RUN python -c "from gateway.http import default_graphiql; assert default_graphiql().assets_installed(), 'GraphiQL assets missing'"
+# The embedded SQLite database (DATABASE_URL unset) lives on a volume the unprivileged user owns.
+RUN mkdir -p /var/lib/gateway && chown gateway:gateway /var/lib/gateway
+ENV DATA_DIR=/var/lib/gateway
+VOLUME ["/var/lib/gateway"]
 USER gateway
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \

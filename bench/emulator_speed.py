@@ -11,8 +11,7 @@ serialisation) and the clock stops when the body has arrived.
 - GetResponse: ``get_contacts_deleted`` for several condition sets, plain and gzip (median of
   ``repeats``).
 
-The targets are the emulators' design goals ("well under 100 ms" for a page or a listing); the
-output is a Markdown table with each median beside its target.
+Each median is printed beside its target, the emulators' design goal for that read.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The ASGI application: GraphQL at /graphql (GraphiQL for browsers), /healthz and /readyz.
 
 ``create_app`` takes the settings and, for tests and the demo, optional transports to reach the
-providers in-process.  The long-lived parts (HTTP clients, adapters, snapshot store) are built in the
-lifespan and closed on shutdown.
+providers in-process.  The long-lived parts (the gateway's database, HTTP clients, adapters, snapshot
+store) are built in the lifespan and closed on shutdown.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .bootstrap import build_services
+from .bootstrap import build_services, open_database
 from .config import Settings
 from .core.model import Provider
 from .core.services import Services
@@ -74,15 +74,20 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        holder["services"] = build_services(
-            settings,
-            constant_contact_transport=constant_contact_transport,
-            getresponse_transport=getresponse_transport,
-        )
+        database = await open_database(settings)
         try:
-            yield
+            holder["services"] = build_services(
+                settings,
+                database=database,
+                constant_contact_transport=constant_contact_transport,
+                getresponse_transport=getresponse_transport,
+            )
+            try:
+                yield
+            finally:
+                await holder.pop("services").aclose()
         finally:
-            await holder.pop("services").aclose()
+            await database.aclose()
 
     endpoint = GraphQLEndpoint(get_schema(), context_getter=context_getter)
     routes = [

@@ -1,8 +1,12 @@
-"""The composition root: settings in, wired services out (clients -> adapters -> ports, snapshot store)."""
+"""The composition root: settings in, wired services out (clients -> adapters -> ports, snapshot store,
+the gateway's database -> service keys and idempotency records)."""
 
 from __future__ import annotations
 
+import logging
+
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Settings
 from .core.idempotency import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
@@ -18,8 +22,33 @@ from .providers.constant_contact.client import ConstantContactClient
 from .providers.getresponse.adapter import GetResponseAdapter
 from .providers.getresponse.client import GetResponseClient
 from .providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
+from .store import Database, DatabaseIdempotencyStore, KeyStore, ensure_schema
 
-__all__ = ["build_services", "input_limits"]
+__all__ = ["build_services", "input_limits", "open_database"]
+
+logger = logging.getLogger("gateway.store")
+
+
+async def open_database(settings: Settings) -> Database:
+    """The gateway's database, at the code's migration revision (upgraded or refused, as
+    ``DATABASE_MIGRATE_ON_START`` says), with expired idempotency records cleared away."""
+    database = Database.from_settings(settings)
+    try:
+        await ensure_schema(database, migrate=settings.database_migrate_on_start)
+        try:
+            await _idempotency_records(settings, database).purge_expired()
+        except SQLAlchemyError as error:  # housekeeping only: expired records are ignored when read
+            logger.warning("could not clear expired idempotency records: %s", database.reason(error))
+    except BaseException:
+        await database.aclose()
+        raise
+    return database
+
+
+def _idempotency_records(settings: Settings, database: Database) -> DatabaseIdempotencyStore:
+    return DatabaseIdempotencyStore(
+        database, ttl=settings.idempotency_ttl_seconds, claim_seconds=settings.idempotency_claim_seconds
+    )
 
 
 def _snapshot_store(settings: Settings) -> SnapshotStore:
@@ -52,15 +81,19 @@ def input_limits(settings: Settings) -> InputLimits:
     )
 
 
-def _idempotency_store(settings: Settings) -> IdempotencyStore:
-    if settings.redis_url:
+def _idempotency_store(settings: Settings, database: Database) -> IdempotencyStore:
+    if settings.idempotency_store == "redis":
+        assert settings.redis_url, "Settings refuses IDEMPOTENCY_STORE=redis without REDIS_URL"
         return RedisIdempotencyStore(settings.redis_url, ttl=settings.idempotency_ttl_seconds)
-    return MemoryIdempotencyStore(ttl=settings.idempotency_ttl_seconds)
+    if settings.idempotency_store == "memory":
+        return MemoryIdempotencyStore(ttl=settings.idempotency_ttl_seconds)
+    return _idempotency_records(settings, database)
 
 
 def build_services(
     settings: Settings,
     *,
+    database: Database,
     constant_contact_transport: httpx.AsyncBaseTransport | None = None,
     getresponse_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Services:
@@ -124,7 +157,8 @@ def build_services(
         ports=ports,
         snapshots=_snapshot_store(settings),
         listings=SharedListings(ttl=settings.listing_cache_seconds),
-        idempotency=_idempotency_store(settings),
+        idempotency=_idempotency_store(settings, database),
+        keys=KeyStore(database, touch_interval=settings.api_key_touch_seconds),
         default_page_size=settings.page_size_default,
         max_page_size=settings.page_size_max,
         limits=input_limits(settings),

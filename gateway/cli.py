@@ -1,4 +1,4 @@
-"""Command line: ``gateway serve | demo | emulate | export-schema``."""
+"""Command line: ``gateway serve | demo | emulate | export-schema | db ... | keys ...``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 import uvicorn
 
+from .admin import add_database_commands, add_key_commands, prepare_database
 from .runtime import tune_garbage_collector
 
 __all__ = ["main"]
@@ -35,6 +36,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings()
     configure_logging(settings.log_level)
+    # Checked before uvicorn starts, so a database that is behind (or unreachable) gives one clear line
+    # and a failed exit instead of a traceback from the application's start-up.
+    if (refusal := prepare_database(settings)) is not None:
+        print(f"gateway serve: {refusal}", file=sys.stderr)
+        return 2
     app = create_app(settings)
     if settings.gc_tuning:
         tune_garbage_collector()
@@ -114,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.set_defaults(run=_export_schema)
+    add_database_commands(commands)
+    add_key_commands(commands)
     return parser
 
 

@@ -7,6 +7,8 @@ logged or shown in an error without leaking them.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,9 +63,51 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: float = Field(
         default=86_400.0, gt=0, description="How long a mutation's result answers retries with its key."
     )
+    idempotency_store: Literal["database", "redis", "memory"] = Field(
+        default="database",
+        description="Where idempotency keys live: the gateway's database (durable, shared by replicas), "
+        "Redis (needs REDIS_URL) or this process's memory.",
+    )
+    idempotency_claim_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="How long an unfinished request holds its key: after a crash, a retry may run again "
+        "once this has passed instead of waiting for the whole TTL.",
+    )
     redis_url: str | None = Field(
         default=None,
-        description="If set, paging snapshots and idempotency keys live in Redis, shared by every replica.",
+        description="If set, paging snapshots live in Redis, shared by every replica (and idempotency keys, "
+        "with IDEMPOTENCY_STORE=redis).",
+    )
+
+    # The gateway's own database
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Directory of the embedded SQLite database (relative to the working directory); "
+        "created on first start.",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASSWORD@HOST/DB; "
+        "default: DATA_DIR/gateway.db. A secret: it may hold a password.",
+    )
+    database_migrate_on_start: bool = Field(
+        default=True,
+        description="Apply pending migrations at start; false: refuse to start while the database is behind.",
+    )
+    database_pool_size: int = Field(default=5, ge=1, description="PostgreSQL: connections kept open.")
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="PostgreSQL: extra connections at peaks."
+    )
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    database_pool_recycle_seconds: float = Field(default=1800.0, gt=0)
+    database_busy_timeout_seconds: float = Field(
+        default=5.0, ge=0, description="SQLite: how long a writer waits for another's lock before failing."
+    )
+    api_key_touch_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="A key's last_used_at is written at most this often (per key, not per request).",
     )
 
     # Input bounds (gateway.core.input_limits): longer strings, longer lists and days outside the
@@ -101,9 +145,11 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _day_range_is_not_empty(self) -> Settings:
+    def _consistent(self) -> Settings:
         if self.input_earliest_day > self.input_latest_day:
             raise ValueError("input_earliest_day is after input_latest_day")
+        if self.idempotency_store == "redis" and not self.redis_url:
+            raise ValueError("IDEMPOTENCY_STORE=redis needs REDIS_URL")
         return self
 
     @property

@@ -6,8 +6,11 @@
     ├── UserInputError                the caller asked for something malformed (BAD_USER_INPUT)
     │   ├── InvalidId                 a global id that does not decode to a known type (INVALID_ID)
     │   ├── InvalidCursor             a cursor that is malformed or belongs to another query (INVALID_CURSOR)
-    │   └── CursorExpired             a well-formed cursor whose snapshot is gone (CURSOR_EXPIRED)
+    │   ├── CursorExpired             a well-formed cursor whose snapshot is gone (CURSOR_EXPIRED)
+    │   └── ServiceKeyError           a service-key command named no key, a taken name or an unknown scope
     ├── ProviderNotConfigured         the query names a provider with no credentials (PROVIDER_NOT_CONFIGURED)
+    ├── DatabaseError                 the gateway's own database is unreachable or unusable (DATABASE_ERROR)
+    │   └── DatabaseNotMigrated       it is behind the code's migrations (DATABASE_NOT_MIGRATED)
     └── ProviderError                 talking to a provider went wrong; its subclasses live in
                                       gateway.providers.errors (timeouts, 429s, auth, 404, 409, ...)
 
@@ -29,11 +32,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CursorExpired",
+    "DatabaseError",
+    "DatabaseNotMigrated",
     "GatewayError",
     "InvalidCursor",
     "InvalidId",
     "ProviderError",
     "ProviderNotConfigured",
+    "ServiceKeyError",
     "UserInputError",
 ]
 
@@ -62,8 +68,28 @@ class CursorExpired(UserInputError):
     code = "CURSOR_EXPIRED"
 
 
+class ServiceKeyError(UserInputError):
+    """A ``gateway keys`` request that cannot be done; ``code`` says which: SERVICE_KEY_NOT_FOUND,
+    SERVICE_KEY_NAME_TAKEN, UNKNOWN_SCOPE, or this default."""
+
+    code = "SERVICE_KEY_ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
 class ProviderNotConfigured(GatewayError):
     code = "PROVIDER_NOT_CONFIGURED"
+
+
+class DatabaseError(GatewayError):
+    code = "DATABASE_ERROR"
+
+
+class DatabaseNotMigrated(DatabaseError):
+    code = "DATABASE_NOT_MIGRATED"
 
 
 class ProviderError(GatewayError):

@@ -22,6 +22,9 @@ def test_the_gateway_wheel_has_no_emulator_module_and_no_faker(tmp_path: Path) -
         names = archive.namelist()
         metadata = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
     assert any(n.startswith("gateway/core/") for n in names)
+    # The migrations ship inside the package: an installed gateway upgrades its database without a checkout.
+    assert {"gateway/store/migrations/env.py", "gateway/store/migrations/script.py.mako"} <= set(names)
+    assert any(n.startswith("gateway/store/migrations/versions/0001_") for n in names)
     assert not [n for n in names if "emulators" in n]
     requirements = [line.lower() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert requirements

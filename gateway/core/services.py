@@ -12,6 +12,7 @@ from .model import Provider
 from .ports import DeletedContactsPort
 from .shared_listings import SharedListings
 from .snapshots import SnapshotStore
+from .store_ports import CredentialVerifier
 
 __all__ = ["Services"]
 
@@ -25,6 +26,8 @@ class Services:
     """First-page listings shared by concurrent requests (and reused for a while, if configured)."""
     idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
     """Results of mutations sent with an idempotency key."""
+    keys: CredentialVerifier | None = None
+    """Service keys in the gateway's database (verified per request once authentication is on)."""
     default_page_size: int = 50
     max_page_size: int = 500
     limits: InputLimits = field(default_factory=InputLimits)

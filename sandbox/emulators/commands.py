@@ -8,6 +8,8 @@ how to install them.  Both commands take the ``argparse`` namespace the gateway'
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 
 import uvicorn
 from pydantic import SecretStr
@@ -61,7 +63,10 @@ def demo(args: argparse.Namespace) -> int:
     configure_logging("INFO")
     cc = BackgroundServer(create_cc(ConstantContactEmulatorSettings(seed=args.seed))).start()
     gr = BackgroundServer(create_gr(GetResponseEmulatorSettings(seed=args.seed))).start()
-    settings = demo_settings(cc.url, gr.url)
+    # The emulators are seeded afresh on every start, so the gateway's records about them (idempotency
+    # results above all) must start afresh too: a temporary database, gone when the demo ends.
+    data_dir = tempfile.TemporaryDirectory(prefix="gateway-demo-")
+    settings = demo_settings(cc.url, gr.url, data_dir=Path(data_dir.name))
     print(f"Constant Contact emulator: {cc.url}/v3   (control plane {cc.url}/_emulator/requests)")
     print(f"GetResponse emulator:      {gr.url}/     (control plane {gr.url}/_emulator/requests)")
     print(f"GraphiQL:                  http://{args.host}:{args.port}/graphql", flush=True)
@@ -73,6 +78,7 @@ def demo(args: argparse.Namespace) -> int:
     finally:
         cc.stop()
         gr.stop()
+        data_dir.cleanup()
     return 0
 
 

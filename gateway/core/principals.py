@@ -1,0 +1,50 @@
+"""Who is asking: the principal a verified credential stands for, and the scopes it may hold.
+
+A principal is either a service key the gateway issued (``gateway keys create``) or the subject of an
+access token from an OIDC issuer.  It travels explicitly from the HTTP edge to whatever acts on the
+caller's behalf; nothing reads it from a global.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = ["Principal", "PrincipalKind", "Scope"]
+
+
+class Scope(enum.StrEnum):
+    """Every permission a credential can carry; one per kind of thing a caller may do."""
+
+    CONTACTS_READ = "contacts:read"
+    CONTACTS_READ_RAW = "contacts:read:raw"
+    CONTACTS_DELETE = "contacts:delete"
+    CONTACTS_RESTORE = "contacts:restore"
+    CONSENT_OVERRIDE = "consent:override"
+    AUDIT_READ = "audit:read"
+
+
+class PrincipalKind(enum.Enum):
+    KEY = "key"
+    """A service key stored in the gateway's database."""
+    TOKEN = "token"
+    """A JWT access token from an OIDC issuer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: PrincipalKind
+    id: str
+    """Stable identity: the key's id, or ``iss`` and ``sub`` of a token joined by a space."""
+    name: str
+    """What a person reads in a listing or an audit event: the key's name, or the token's subject."""
+    scopes: frozenset[str]
+
+    @property
+    def scope_key(self) -> str:
+        """One string per principal, for keying data that must stay the principal's own
+        (idempotency records): the kind keeps a key id from ever equalling a token's subject."""
+        return f"{self.kind.value}:{self.id}"
+
+    def allows(self, scope: Scope | str) -> bool:
+        return str(scope) in self.scopes

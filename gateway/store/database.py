@@ -1,0 +1,153 @@
+"""The connection to the gateway's own database: an async SQLAlchemy engine built from the settings.
+
+Without ``DATABASE_URL`` the gateway keeps an embedded SQLite file, ``DATA_DIR/gateway.db``, and
+creates the directory on first start: one process, nothing to install.  Several replicas share a
+PostgreSQL database (``postgresql+asyncpg://``) instead; SQLite is for one host.
+
+SQLite gets WAL journaling (readers never wait for the writer) and a busy timeout (a writer waits for
+another's lock instead of failing at once), set on every new connection.  PostgreSQL gets a bounded
+pool whose connections are checked before use and replaced now and then, so a restarted server or a
+proxy's idle cut costs no request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from gateway.config import Settings
+from gateway.errors import DatabaseError
+
+__all__ = ["Database", "database_url"]
+
+logger = logging.getLogger("gateway.store")
+
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+def database_url(settings: Settings) -> URL:
+    """``DATABASE_URL``, or the embedded SQLite file under ``DATA_DIR``."""
+    if settings.database_url is not None:
+        try:
+            url = make_url(settings.database_url.get_secret_value())
+        except Exception as error:  # the parser's message may quote the URL, password and all
+            raise DatabaseError("DATABASE_URL is not a database URL") from error
+    else:
+        url = URL.create("sqlite+aiosqlite", database=str(settings.data_dir / "gateway.db"))
+    if url.drivername not in SUPPORTED_DRIVERS:
+        raise DatabaseError(
+            f"DATABASE_URL uses {url.drivername!r}; supported: {', '.join(SUPPORTED_DRIVERS)}"
+        )
+    return url
+
+
+class Database:
+    """One engine (a pool of connections) to the gateway's database; close it with :meth:`aclose`."""
+
+    def __init__(
+        self,
+        url: URL | str,
+        *,
+        busy_timeout: float = 5.0,
+        pool_size: int = 5,
+        max_overflow: int = 10,
+        pool_timeout: float = 10.0,
+        pool_recycle: float = 1800.0,
+    ) -> None:
+        self.url = make_url(url)
+        options: dict[str, Any] = {}
+        if self.is_sqlite:
+            self._create_sqlite_directory()
+        else:
+            options.update(
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_timeout=pool_timeout,
+                pool_recycle=pool_recycle,
+                pool_pre_ping=True,
+            )
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        # Reads outside a transaction: no BEGIN and ROLLBACK round trips around a single SELECT.
+        self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        if self.is_sqlite:
+            milliseconds = int(busy_timeout * 1000)
+
+            @event.listens_for(self.engine.sync_engine, "connect")
+            def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
+                # WAL makes NORMAL durable against application crashes; only a power cut can lose
+                # the last commits, never corrupt the file.
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(
+            database_url(settings),
+            busy_timeout=settings.database_busy_timeout_seconds,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            pool_timeout=settings.database_pool_timeout_seconds,
+            pool_recycle=settings.database_pool_recycle_seconds,
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password masked: safe for logs and error messages."""
+        return self.url.render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def unavailable_as_error(self) -> Iterator[None]:
+        """Turn a failure to reach or use the database (the driver's, SQLAlchemy's, the socket's) into
+        :class:`DatabaseError`: a typed error for the caller, with the details in the log only."""
+        try:
+            yield
+        except (SQLAlchemyError, OSError) as error:
+            logger.error("the database at %s cannot be used: %s", self.display_url, self.reason(error))
+            raise DatabaseError("the gateway's database is unavailable; try again shortly") from error
+
+    def reason(self, error: BaseException) -> str:
+        """The driver's own words for ``error`` (refused, unknown database, unable to open the file),
+        one line, without the SQL SQLAlchemy appends and with the password, should a driver quote
+        it, masked."""
+        original = getattr(error, "orig", None) or error
+        words = (str(original).strip().splitlines() or [type(original).__name__])[0]
+        if self.url.password:
+            words = words.replace(str(self.url.password), "***")
+        return words[:300]
+
+    def _create_sqlite_directory(self) -> None:
+        if self.url.database and self.url.database != ":memory:":
+            Path(self.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+    def begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """``async with database.begin() as connection``: one transaction, committed on success.
+
+        On SQLite a transaction that writes should write first: its first write takes the lock (waiting
+        up to the busy timeout), where a read-then-write transaction could be refused at once.
+        """
+        return self.engine.begin()
+
+    def connect(self) -> AsyncConnection:
+        """``async with database.connect() as connection``: a connection for reads outside a transaction."""
+        return self._reader.connect()
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()

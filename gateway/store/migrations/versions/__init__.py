@@ -1,0 +1,1 @@
+"""One module per revision; ``gateway db upgrade`` applies them in order."""

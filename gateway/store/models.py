@@ -1,0 +1,89 @@
+"""The tables of the gateway's own database, as SQLAlchemy 2 typed models.
+
+Migrations (``gateway/store/migrations``) are the only way these tables come to exist or change; a test
+upgrades an empty database and checks that it matches these models exactly.  Later tables (the audit
+trail, the deleted-contact index, sync watermarks) join the same ``Base``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["ApiKey", "Base", "IdempotencyRecord", "UTCDateTime"]
+
+# Constraint names are spelled out so that every database gets the same ones and a later migration
+# can drop or alter a constraint by name (SQLite has no names of its own to find).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment, always timezone-aware UTC in Python.
+
+    PostgreSQL keeps ``timestamptz`` and returns aware values; SQLite keeps text and returns naive
+    ones, which could neither be compared with ``datetime.now(UTC)`` nor told apart from local time.
+    Values are stored as naive UTC there and given their zone back when read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ApiKey(Base):
+    """A service key.  The credential itself is never stored: only ``prefix`` (its public part, which
+    finds the row) and the SHA-256 of the whole credential."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    prefix: Mapped[str] = mapped_column(String(40), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class IdempotencyRecord(Base):
+    """One idempotency key of one principal: claimed while its request runs, then its result.
+
+    ``result`` is the recorded answer as JSON text, kept byte for byte as the mutation encoded it.
+    """
+
+    __tablename__ = "idempotency_records"
+
+    principal: Mapped[str] = mapped_column(String(400), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,115 @@
+"""Through the whole stack: two gateway replicas on one database (no Redis) and a restarted gateway
+answer a retried keyed mutation from the database instead of acting again."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from starlette.applications import Starlette
+
+from gateway.app import create_app
+from gateway.bootstrap import build_services, open_database
+from gateway.core.idempotency import MemoryIdempotencyStore, RedisIdempotencyStore
+from gateway.store import DatabaseIdempotencyStore, KeyStore
+
+from ..e2e.conftest import emulator_apps, gateway_settings
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+DELETE = """
+mutation($input: DeleteContactsInput!) {
+  deleteContacts(input: $input) { results { index provider contactId status code } userErrors { code } }
+}
+"""
+
+
+@contextlib.asynccontextmanager
+async def gateway(
+    database_url: str, cc_app: Starlette, gr_app: Starlette
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = gateway_settings(
+        "http://cc.emulator", "http://gr.emulator/", database_url=SecretStr(database_url)
+    )
+    app = create_app(
+        settings,
+        constant_contact_transport=httpx.ASGITransport(cc_app),
+        getresponse_transport=httpx.ASGITransport(gr_app),
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway") as client,
+    ):
+        yield client
+
+
+async def _graphql(client: httpx.AsyncClient, variables: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post("/graphql", json={"query": DELETE, "variables": variables})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _upstream_requests(cc_app: Starlette, gr_app: Starlette) -> list[Any]:
+    counts = []
+    for app in (cc_app, gr_app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://emulator") as c:
+            counts.append((await c.get("/_emulator/requests")).json())
+    return counts
+
+
+async def test_a_keyed_delete_acts_once_across_two_replicas_and_a_restart(database_url: str) -> None:
+    cc_app, gr_app = emulator_apps()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(gr_app), base_url="http://gr") as gr:
+        truth = (await gr.get("/_emulator/ground-truth")).json()
+    gone = {d["email"].lower() for d in truth["deleted"]}
+    email = next(c["email"] for c in truth["contacts"].values() if c["email"].lower() not in gone)
+    request = {
+        "input": {
+            "idempotencyKey": "svc-7:attempt",
+            "contacts": [{"provider": "GETRESPONSE", "email": email}],
+        }
+    }
+
+    async with (
+        gateway(database_url, cc_app, gr_app) as first,
+        gateway(database_url, cc_app, gr_app) as second,
+    ):
+        answer = await _graphql(first, request)
+        assert [r["status"] for r in answer["data"]["deleteContacts"]["results"]] == ["DONE"], answer
+        after_first = await _upstream_requests(cc_app, gr_app)
+        assert await _graphql(second, request) == answer  # the other replica replays it
+        assert await _upstream_requests(cc_app, gr_app) == after_first
+
+    async with gateway(database_url, cc_app, gr_app) as restarted:
+        assert await _graphql(restarted, request) == answer  # and so does a restarted gateway
+        assert await _upstream_requests(cc_app, gr_app) == after_first
+        changed = {
+            "input": {**request["input"], "contacts": [{"provider": "GETRESPONSE", "email": "x@example.com"}]}
+        }
+        reused = await _graphql(restarted, changed)
+        assert [e["extensions"]["code"] for e in reused["errors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+
+
+async def test_the_composition_root_builds_the_key_store_and_the_chosen_idempotency_store(
+    database_url: str,
+) -> None:
+    settings = gateway_settings("http://cc", "http://gr/", database_url=SecretStr(database_url))
+    database = await open_database(settings)  # migrates the empty database (DATABASE_MIGRATE_ON_START)
+    try:
+        services = build_services(settings, database=database)
+        assert isinstance(services.idempotency, DatabaseIdempotencyStore)  # the default
+        assert isinstance(services.keys, KeyStore)
+        issued = await services.keys.create("wired", ["contacts:read"])
+        assert await services.keys.verify(issued.credential) is not None
+        await services.aclose()
+        for choice, expected in (("memory", MemoryIdempotencyStore), ("redis", RedisIdempotencyStore)):
+            chosen = settings.model_copy(update={"idempotency_store": choice, "redis_url": REDIS_URL})
+            other = build_services(chosen, database=database)
+            assert type(other.idempotency) is expected
+            await other.aclose()
+    finally:
+        await database.aclose()
