@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from .config import Settings
+from .core.actions import MutationLimits
 from .core.idempotency import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
 from .core.model import Provider
 from .core.ports import DeletedContactsPort
@@ -108,6 +109,10 @@ def build_services(
         idempotency=_idempotency_store(settings),
         default_page_size=settings.page_size_default,
         max_page_size=settings.page_size_max,
+        mutation_limits=MutationLimits(
+            max_contacts=settings.max_contacts_per_mutation,
+            max_idempotency_key_length=settings.max_idempotency_key_length,
+        ),
         getresponse=getresponse,
         constant_contact=constant_contact,
     )

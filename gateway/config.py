@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Reuse a provider's finished first-page listing this long (0: share only in flight).",
     )
+    max_contacts_per_mutation: int = Field(
+        default=1000, ge=1, description="Contacts one deleteContacts or restoreContacts may name."
+    )
+    max_idempotency_key_length: int = Field(
+        default=200, ge=1, description="Characters an idempotencyKey may have."
+    )
     idempotency_ttl_seconds: float = Field(
         default=86_400.0, gt=0, description="How long a mutation's result answers retries with its key."
     )

@@ -8,6 +8,8 @@
     │   ├── InvalidCursor             a cursor that is malformed or belongs to another query (INVALID_CURSOR)
     │   └── CursorExpired             a well-formed cursor whose snapshot is gone (CURSOR_EXPIRED)
     ├── ProviderNotConfigured         the query names a provider with no credentials (PROVIDER_NOT_CONFIGURED)
+    ├── BlastRadiusExceeded           a mutation's references resolved to more contacts than they can name
+    │                                 (BLAST_RADIUS_EXCEEDED); nothing was changed
     └── ProviderError                 talking to a provider went wrong; the subtree lives in
                                       gateway.providers.errors (timeouts, 429s, auth, 404, 409, ...)
 
@@ -18,6 +20,7 @@ written for the caller and never contain credentials.
 from __future__ import annotations
 
 __all__ = [
+    "BlastRadiusExceeded",
     "CursorExpired",
     "GatewayError",
     "InvalidCursor",
@@ -53,3 +56,10 @@ class CursorExpired(UserInputError):
 
 class ProviderNotConfigured(GatewayError):
     code = "PROVIDER_NOT_CONFIGURED"
+
+
+class BlastRadiusExceeded(GatewayError):
+    """A provider answered more contacts for a reference than the reference can name (an ignored
+    filter, a changed API): the whole mutation is refused before its first write."""
+
+    code = "BLAST_RADIUS_EXCEEDED"

@@ -121,6 +121,9 @@ class DeleteContactsInput:
     wait_for_completion: bool = strawberry.field(
         default=False, description="Wait (bounded) for Constant Contact bulk activities to finish."
     )
+    dry_run: bool = strawberry.field(
+        default=False, description="Find what would be deleted and say so; change nothing."
+    )
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Retry safely: a request with a key used before (same input, within 24 h) gets the "
