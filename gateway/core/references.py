@@ -69,7 +69,7 @@ _ADDRESS_MAX = 254
 _LOCAL_MAX = 64
 _LABEL_MAX = 63
 _LOCAL_ATOM = r"[^\s@\"(),:;<>\[\]\\.\x00-\x1f\x7f]+"
-_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
+_LABEL = r"[^\W_](?:(?:[^\W_]|-)*[^\W_])?"  # letters and digits, hyphens inside
 _ADDRESS = re.compile(rf"(?P<local>{_LOCAL_ATOM}(?:\.{_LOCAL_ATOM})*)@(?P<domain>{_LABEL}(?:\.{_LABEL})+)")
 
 

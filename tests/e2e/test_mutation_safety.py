@@ -15,9 +15,10 @@ from emulators.constant_contact.listing import ContactListing
 from emulators.getresponse import methods as gr_methods
 from starlette.datastructures import QueryParams
 
+from gateway.config import Settings
 from gateway.schema.ids import encode_global_id
 
-from .conftest import Stack
+from .conftest import Stack, in_process_stack
 
 DELETE = """
 mutation($input: DeleteContactsInput!) {
@@ -389,3 +390,33 @@ async def test_a_restore_by_address_never_touches_a_record_of_another_address(
     assert payload["results"] and {r["status"] for r in payload["results"]} == {"PENDING"}
     queued = (await stack.ground_truth())["gr"]["queued"]
     assert queued and {q["email"].lower() for q in queued} == {named["email"].lower()}
+
+
+# -- limits come from Settings, per application ---------------------------------------------------
+
+
+def test_mutation_limits_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAX_CONTACTS_PER_MUTATION", "2")
+    monkeypatch.setenv("MAX_IDEMPOTENCY_KEY_LENGTH", "5")
+    settings = Settings()
+    assert (settings.max_contacts_per_mutation, settings.max_idempotency_key_length) == (2, 5)
+
+
+async def test_mutation_limits_reach_the_mutations_through_the_settings() -> None:
+    async with in_process_stack(max_contacts_per_mutation=2, max_idempotency_key_length=5) as stack:
+        refs = [{"provider": "GETRESPONSE", "contactId": f"zz{n}"} for n in range(3)]
+        await stack.reset_counts()
+        body = await stack.graphql(DELETE, {"input": {"contacts": refs, "dryRun": True}})
+        payload = body["data"]["deleteContacts"]
+        assert payload["results"] == []
+        assert [(e["code"], e["field"], e["index"]) for e in payload["userErrors"]] == [
+            ("BAD_USER_INPUT", ["input", "contacts"], None)
+        ]
+        assert "at most 2 contacts" in payload["userErrors"][0]["message"]
+        keyed = await stack.graphql(
+            DELETE, {"input": {"contacts": refs[:2], "dryRun": True, "idempotencyKey": "123456"}}
+        )
+        assert keyed["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert (await stack.counts())["gr"]["operations"] == {}
+        fits = await stack.graphql(DELETE, {"input": {"contacts": refs[:2], "idempotencyKey": "12345"}})
+        assert {r["code"] for r in fits["data"]["deleteContacts"]["results"]} == {"NOT_FOUND"}
