@@ -269,7 +269,10 @@ class ContactActions:
                     OutcomeStatus.SKIPPED,
                     r.contact_id,
                     r.target.email,
-                    "dry run: would be deleted",
+                    # An id is not looked up before a delete, so a dry run cannot say it exists.
+                    "dry run: would be deleted"
+                    if r.email is not None
+                    else "dry run: would be deleted if it exists (ids are not looked up)",
                     "DRY_RUN",
                 )
                 for r in resolved
