@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Settings
+from .core.actions import MutationLimits
 from .core.idempotency import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
 from .core.input_limits import InputLimits
 from .core.model import Provider
@@ -71,7 +72,7 @@ def input_limits(settings: Settings) -> InputLimits:
         max_global_id_length=settings.input_max_global_id_length,
         max_cursor_length=settings.input_max_cursor_length,
         max_reason_length=settings.input_max_reason_length,
-        max_idempotency_key_length=settings.input_max_idempotency_key_length,
+        max_idempotency_key_length=settings.max_idempotency_key_length,
         max_list_items=settings.input_max_list_items,
         max_emails_per_lookup=settings.max_emails_per_lookup,
         max_nodes_per_lookup=settings.max_nodes_per_lookup,
@@ -162,6 +163,10 @@ def build_services(
         default_page_size=settings.page_size_default,
         max_page_size=settings.page_size_max,
         limits=input_limits(settings),
+        mutation_limits=MutationLimits(
+            max_contacts=settings.max_contacts_per_mutation,
+            max_idempotency_key_length=settings.max_idempotency_key_length,
+        ),
         getresponse=getresponse,
         constant_contact=constant_contact,
     )

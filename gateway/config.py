@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Reuse a provider's finished first-page listing this long (0: share only in flight).",
     )
+    max_contacts_per_mutation: int = Field(
+        default=1000, ge=1, description="Contacts one deleteContacts or restoreContacts may name."
+    )
+    max_idempotency_key_length: int = Field(
+        default=200, ge=1, description="Characters an idempotencyKey may have."
+    )
     idempotency_ttl_seconds: float = Field(
         default=86_400.0, gt=0, description="How long a mutation's result answers retries with its key."
     )
@@ -122,13 +128,11 @@ class Settings(BaseSettings):
     input_max_reason_length: int = Field(
         default=2_000, ge=1, description="Characters in a consent override's reason."
     )
-    input_max_idempotency_key_length: int = Field(default=200, ge=1)
     input_max_list_items: int = Field(
         default=100, ge=1, description="Conditions or ids in one list of a filter; list ids of a restore."
     )
     max_emails_per_lookup: int = Field(default=100, ge=1, description="Addresses per deletedContactsByEmail.")
     max_nodes_per_lookup: int = Field(default=200, ge=1, description="Ids per nodes(ids:).")
-    max_contacts_per_mutation: int = Field(default=1_000, ge=1, description="Contacts per delete or restore.")
     input_earliest_day: date = Field(
         default=date(1970, 1, 1), description="First day a date condition may name (no contact is older)."
     )

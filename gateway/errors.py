@@ -11,6 +11,8 @@
     ├── ProviderNotConfigured         the query names a provider with no credentials (PROVIDER_NOT_CONFIGURED)
     ├── DatabaseError                 the gateway's own database is unreachable or unusable (DATABASE_ERROR)
     │   └── DatabaseNotMigrated       it is behind the code's migrations (DATABASE_NOT_MIGRATED)
+    ├── BlastRadiusExceeded           a mutation's references resolved to more contacts than they can name
+    │                                 (BLAST_RADIUS_EXCEEDED); nothing was changed
     └── ProviderError                 talking to a provider went wrong; its subclasses live in
                                       gateway.providers.errors (timeouts, 429s, auth, 404, 409, ...)
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from gateway.core.model import Provider
 
 __all__ = [
+    "BlastRadiusExceeded",
     "CursorExpired",
     "DatabaseError",
     "DatabaseNotMigrated",
@@ -41,6 +44,7 @@ __all__ = [
     "ProviderNotConfigured",
     "ServiceKeyError",
     "UserInputError",
+    "shown",
 ]
 
 
@@ -84,6 +88,13 @@ class ProviderNotConfigured(GatewayError):
     code = "PROVIDER_NOT_CONFIGURED"
 
 
+class BlastRadiusExceeded(GatewayError):
+    """A provider answered more contacts for a reference than the reference can name (an ignored
+    filter, a changed API): the whole mutation is refused before its first write."""
+
+    code = "BLAST_RADIUS_EXCEEDED"
+
+
 class DatabaseError(GatewayError):
     code = "DATABASE_ERROR"
 
@@ -111,3 +122,8 @@ class ProviderError(GatewayError):
 
     def __str__(self) -> str:
         return f"{self.provider.value}: {self.message}"
+
+
+def shown(value: str) -> str:
+    """``value`` for an error message: short, so a hostile input never comes back at full length."""
+    return repr(value) if len(value) <= 40 else f"{value[:40]!r}... ({len(value)} characters)"

@@ -8,6 +8,7 @@ changes the answer.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,10 +21,17 @@ from .model import DeletedContact, ListedContact, Provider
 
 __all__ = [
     "BulkProgress",
+    "CampaignCatalogPort",
+    "CampaignRecord",
+    "ContactIdForm",
+    "ContactListRecord",
+    "ContactListsPort",
     "DeletedContactsPort",
+    "MessageRecord",
     "OperationOutcome",
     "OutcomeStatus",
     "ProviderHealth",
+    "ResolvedContact",
     "RestoreOptions",
     "Target",
 ]
@@ -47,6 +55,37 @@ class Target:
     provider: Provider
     contact_id: str | None = None
     email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactIdForm:
+    """What a provider's contact ids look like; a reference's id of another form is refused unsent.
+
+    ``pattern`` must match the whole id; ``max_length`` bounds it before the pattern is tried.
+    """
+
+    pattern: re.Pattern[str]
+    max_length: int
+    description: str
+    """Said to the caller when an id does not fit, e.g. "UUIDs (8-4-4-4-12 hexadecimal digits)"."""
+
+    def accepts(self, contact_id: str) -> bool:
+        return len(contact_id) <= self.max_length and self.pattern.fullmatch(contact_id) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedContact:
+    """An active contact a delete target resolved to, before anything is written.
+
+    ``email`` is the address the provider holds for it (None when the target gave the id and no
+    lookup was needed); ``scope`` is the part of the account within which an address names at most
+    one contact (a GetResponse campaign; None where the whole account is that part).
+    """
+
+    target: Target
+    contact_id: str
+    email: str | None = None
+    scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +156,8 @@ class ProviderHealth:
 
 class DeletedContactsPort(Protocol):
     provider: Provider
+    contact_id_form: ContactIdForm
+    """The form of this provider's contact ids (references with another form are refused unsent)."""
 
     async def list_deleted(self, query: DeletedContactFilter) -> list[ListedContact]:
         """Every deleted contact that may match (a superset is fine), checked and with its merge-order
@@ -138,8 +179,23 @@ class DeletedContactsPort(Protocol):
         """For each address (case-insensitive), every deleted record of it, in order."""
         ...
 
-    async def delete(self, targets: Sequence[Target], *, wait: bool = False) -> list[OperationOutcome]:
-        """Delete each target (by contact id or email); several at once use the provider's bulk path."""
+    def scope_of(self, contact: DeletedContact) -> str | None:
+        """The part of the account within which ``contact``'s address names one deleted record (see
+        :attr:`ResolvedContact.scope`)."""
+        ...
+
+    async def resolve_active(
+        self, targets: Sequence[Target]
+    ) -> tuple[list[ResolvedContact], list[OperationOutcome]]:
+        """The active contacts the targets name, for a delete, and a FAILED outcome per target whose
+        lookup failed.  An id names itself (no lookup); an address names every active contact that
+        holds exactly that address (compared case-insensitively), and nothing else is returned."""
+        ...
+
+    async def delete(
+        self, contacts: Sequence[ResolvedContact], *, wait: bool = False
+    ) -> list[OperationOutcome]:
+        """Delete each resolved contact, one outcome each; several at once use the bulk path."""
         ...
 
     async def restore(
@@ -158,3 +214,72 @@ class DeletedContactsPort(Protocol):
     def from_snapshot_entry(self, entry: Any) -> DeletedContact: ...
 
     async def aclose(self) -> None: ...
+
+
+class CampaignRecord(Protocol):
+    """A GetResponse campaign, as the GraphQL layer reads it."""
+
+    @property
+    def campaign_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def is_default(self) -> bool: ...
+    @property
+    def optin(self) -> str | None: ...
+    @property
+    def from_email(self) -> str | None: ...
+    @property
+    def created_on(self) -> datetime | None: ...
+
+
+class MessageRecord(Protocol):
+    """A GetResponse message, as the GraphQL layer reads it."""
+
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def campaign_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def created_on(self) -> datetime | None: ...
+
+
+class CampaignCatalogPort(Protocol):
+    """GetResponse's campaigns and messages (the names and subjects deleted contacts point to)."""
+
+    async def campaigns(self) -> Sequence[CampaignRecord]: ...
+
+    async def catalog_by_ids(
+        self, campaign_ids: Sequence[str], message_ids: Sequence[str]
+    ) -> tuple[Mapping[str, CampaignRecord], Mapping[str, MessageRecord]]:
+        """Campaigns and messages by id, in one request; an unknown id is simply absent."""
+        ...
+
+
+class ContactListRecord(Protocol):
+    """A Constant Contact list, as the GraphQL layer reads it."""
+
+    @property
+    def list_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def membership_count(self) -> int | None: ...
+    @property
+    def created_at(self) -> datetime | None: ...
+
+
+class ContactListsPort(Protocol):
+    """Constant Contact's contact lists (the targets of a restore there)."""
+
+    async def contact_lists(self) -> Sequence[ContactListRecord]: ...

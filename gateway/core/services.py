@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
 
+from .actions import ContactActions, MutationLimits
 from .idempotency import IdempotencyStore, MemoryIdempotencyStore
 from .input_limits import InputLimits
 from .model import Provider
-from .ports import DeletedContactsPort
+from .ports import CampaignCatalogPort, ContactListsPort, DeletedContactsPort
 from .shared_listings import SharedListings
 from .snapshots import SnapshotStore
 from .store_ports import CredentialVerifier
@@ -32,10 +33,17 @@ class Services:
     max_page_size: int = 500
     limits: InputLimits = field(default_factory=InputLimits)
     """Bounds on every caller-given value, checked before anything reaches a provider."""
-    getresponse: Any = None
-    """The GetResponse adapter, for GetResponse-only lookups (campaigns, messages); None if unconfigured."""
-    constant_contact: Any = None
-    """The Constant Contact adapter, for its lists; None if unconfigured."""
+    mutation_limits: MutationLimits = field(default_factory=MutationLimits)
+    """How much one deleteContacts or restoreContacts may ask for (``Settings``)."""
+    getresponse: CampaignCatalogPort | None = None
+    """GetResponse's campaigns and messages (its adapter); None if unconfigured."""
+    constant_contact: ContactListsPort | None = None
+    """Constant Contact's lists (its adapter); None if unconfigured."""
+
+    @cached_property
+    def actions(self) -> ContactActions:
+        """Delete and restore over these ports, listings and idempotency store."""
+        return ContactActions(self.ports, self.listings, self.idempotency, self.mutation_limits)
 
     async def aclose(self) -> None:
         for port in self.ports.values():

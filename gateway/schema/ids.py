@@ -11,7 +11,7 @@ import binascii
 
 from gateway import base64url
 from gateway.core.model import Provider
-from gateway.errors import InvalidId
+from gateway.errors import InvalidId, shown
 
 __all__ = ["CONTACT_TYPE_BY_PROVIDER", "PROVIDER_BY_CONTACT_TYPE", "decode_global_id", "encode_global_id"]
 
@@ -31,7 +31,7 @@ def decode_global_id(global_id: str) -> tuple[str, str]:
         padded = global_id + "=" * (-len(global_id) % 4)
         type_name, local_id = base64.urlsafe_b64decode(padded.encode("ascii")).decode().split(":", 1)
     except (ValueError, binascii.Error, UnicodeError) as exc:
-        raise InvalidId(f"{global_id!r} is not a valid id") from exc
+        raise InvalidId(f"{shown(global_id)} is not a valid id") from exc
     if not type_name or not local_id:
-        raise InvalidId(f"{global_id!r} is not a valid id")
+        raise InvalidId(f"{shown(global_id)} is not a valid id")
     return type_name, local_id

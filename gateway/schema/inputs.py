@@ -8,7 +8,7 @@ import strawberry
 
 from gateway.core import filters, model
 from gateway.core.input_limits import InputLimits
-from gateway.errors import InvalidId, UserInputError
+from gateway.errors import InvalidId, UserInputError, shown
 
 from . import types as _types  # noqa: F401  (registers the TextOperator enum with Strawberry)
 from .ids import PROVIDER_BY_CONTACT_TYPE, decode_global_id
@@ -113,7 +113,7 @@ def contact_key_from_global_id(global_id: str) -> model.ContactKey:
     type_name, local_id = decode_global_id(global_id)
     provider = PROVIDER_BY_CONTACT_TYPE.get(type_name)
     if provider is None:
-        raise InvalidId(f"{global_id!r} is not the id of a deleted contact")
+        raise InvalidId(f"{shown(global_id)} is not the id of a deleted contact")
     return model.ContactKey(provider, local_id)
 
 
@@ -137,6 +137,9 @@ class DeleteContactsInput:
     contacts: list[ContactRefInput]
     wait_for_completion: bool = strawberry.field(
         default=False, description="Wait (bounded) for Constant Contact bulk activities to finish."
+    )
+    dry_run: bool = strawberry.field(
+        default=False, description="Find what would be deleted and say so; change nothing."
     )
     idempotency_key: str | None = strawberry.field(
         default=None,

@@ -1,27 +1,25 @@
-"""deleteContacts and restoreContacts: resolve what the caller named, gate, act, report per contact.
+"""deleteContacts and restoreContacts: GraphQL input to core references, core reports to payloads.
 
+What the mutations do is :class:`gateway.core.actions.ContactActions`'s; this module only reads the
+input (a global id is decoded here, its provider and local id handed on) and writes the payload.
 Problems with the input never fail the whole mutation: each becomes a ``userErrors`` entry (with the
-path of the offending input) and a result with status SKIPPED or FAILED, while the other contacts are
-processed.  With an ``idempotencyKey`` a retried request gets the first result again instead of acting
-twice (``gateway.core.idempotency``, ``replay``).
+path of the offending input) and, where a contact was concerned, a result with status SKIPPED or
+FAILED, while the other contacts are processed.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-from collections.abc import Awaitable, Callable
-from functools import partial
+from collections.abc import Callable
 
-import orjson
 import strawberry
 
-from gateway.core import actions, model
+from gateway.core import model
+from gateway.core.actions import DeleteRequest, MutationReport, RestoreRequest
 from gateway.core.input_limits import InputLimits
 from gateway.core.ports import OperationOutcome, OutcomeStatus, RestoreOptions, Target
+from gateway.core.references import InputProblem, InputSubject, Reference
 from gateway.errors import GatewayError, UserInputError
 
-from . import replay
 from .context import Info
 from .inputs import ContactRefInput, DeleteContactsInput, RestoreContactsInput, contact_key_from_global_id
 from .types import BulkOperation, DeletedContact, contact_type
@@ -57,63 +55,47 @@ class ContactsMutationPayload:
     bulk_operations: list[BulkOperation] = strawberry.field(description="Distinct bulk operations started.")
 
 
-def _targets(
-    refs: list[ContactRefInput], configured: set[model.Provider]
-) -> tuple[list[Target], list[UserError]]:
-    targets: list[Target] = []
-    errors: list[UserError] = []
-    for index, ref in enumerate(refs):
-        field = ["input", "contacts", str(index)]
-        try:
-            if ref.id is not None:
-                if ref.contact_id is not None or ref.email is not None:
-                    raise GatewayError("give `id` alone, or `provider` with `contactId` or `email`")
-                key = contact_key_from_global_id(ref.id)
-                target = Target(index, key.provider, contact_id=key.contact_id)
-            elif ref.provider is None:
-                raise GatewayError("`provider` is required with `contactId` or `email`")
-            elif (ref.contact_id is None) == (ref.email is None):
-                raise GatewayError("give exactly one of `contactId` and `email` with `provider`")
-            else:
-                target = Target(index, ref.provider, contact_id=ref.contact_id, email=ref.email)
-        except GatewayError as error:
-            code = error.code if error.code != GatewayError.code else "BAD_USER_INPUT"
-            errors.append(UserError(code=code, message=error.message, field=field, index=index))
-            continue
-        if target.provider not in configured:
-            errors.append(
-                UserError(
-                    code="PROVIDER_NOT_CONFIGURED",
-                    index=index,
-                    field=field,
-                    message=f"{target.provider.name} is not configured on this gateway",
-                )
-            )
-            continue
-        targets.append(target)
-    return targets, errors
+def _reference(index: int, ref: ContactRefInput) -> Reference:
+    """What one input item names, or why it cannot be read (its contents are checked in core)."""
+    try:
+        if ref.id is not None:
+            if ref.contact_id is not None or ref.email is not None:
+                raise GatewayError("give `id` alone, or `provider` with `contactId` or `email`")
+            key = contact_key_from_global_id(ref.id)
+            return Target(index, key.provider, contact_id=key.contact_id)
+        if ref.provider is None:
+            raise GatewayError("`provider` is required with `contactId` or `email`")
+        if (ref.contact_id is None) == (ref.email is None):
+            raise GatewayError("give exactly one of `contactId` and `email` with `provider`")
+        return Target(index, ref.provider, contact_id=ref.contact_id, email=ref.email)
+    except GatewayError as error:
+        code = error.code if error.code != GatewayError.code else "BAD_USER_INPUT"
+        return InputProblem.of_contact(index, error.message, code)
 
 
-def _payload(outcomes: list[OperationOutcome], user_errors: list[UserError]) -> ContactsMutationPayload:
+def _references(refs: list[ContactRefInput]) -> tuple[Reference, ...]:
+    return tuple(_reference(index, ref) for index, ref in enumerate(refs))
+
+
+def _field(problem: InputProblem) -> list[str]:
+    if problem.subject is InputSubject.CONTACT:
+        return ["input", "contacts", str(problem.index)]
+    if problem.subject is InputSubject.OVERRIDE_REASON:
+        return ["input", "consentOverride", "reason"]
+    return ["input", "contacts"]
+
+
+def _payload(report: MutationReport) -> ContactsMutationPayload:
+    user_errors = [
+        UserError(code=p.code, message=p.message, field=_field(p), index=p.index) for p in report.problems
+    ]
     results: list[ContactMutationResult] = []
     bulk: dict[str, BulkOperation] = {}
-    for outcome in outcomes:
+    for outcome in report.outcomes:
         operation = BulkOperation.from_progress(outcome.bulk_operation) if outcome.bulk_operation else None
         if operation is not None:
             bulk.setdefault(operation.operation_id, operation)
-        results.append(
-            ContactMutationResult(
-                index=outcome.target.index,
-                provider=outcome.target.provider,
-                contact_id=outcome.contact_id,
-                email=outcome.email,
-                status=outcome.status,
-                code=outcome.code,
-                message=outcome.message,
-                bulk_operation=operation,
-                contact=contact_type(outcome.contact) if outcome.contact else None,
-            )
-        )
+        results.append(_result(outcome, operation))
         if outcome.status in (OutcomeStatus.FAILED, OutcomeStatus.SKIPPED) and outcome.code != "DRY_RUN":
             user_errors.append(
                 UserError(
@@ -129,11 +111,25 @@ def _payload(outcomes: list[OperationOutcome], user_errors: list[UserError]) -> 
     )
 
 
+def _result(outcome: OperationOutcome, operation: BulkOperation | None) -> ContactMutationResult:
+    return ContactMutationResult(
+        index=outcome.target.index,
+        provider=outcome.target.provider,
+        contact_id=outcome.contact_id,
+        email=outcome.email,
+        status=outcome.status,
+        code=outcome.code,
+        message=outcome.message,
+        bulk_operation=operation,
+        contact=contact_type(outcome.contact) if outcome.contact else None,
+    )
+
+
 def _out_of_bounds(
     limits: InputLimits, input: DeleteContactsInput | RestoreContactsInput
 ) -> ContactsMutationPayload | None:
-    """Too many contacts, or any value longer than its limit: the whole mutation is refused before
-    anything is resolved or changed (an oversized value is a malformed request, not one bad contact)."""
+    """Too many contacts, or a mutation-wide value (list ids, campaign id, override reason) out of its
+    bounds: the whole mutation is refused before anything is resolved or changed."""
     problems: list[UserError] = []
 
     def check(field: list[str], index: int | None, run: Callable[[], object]) -> None:
@@ -150,15 +146,8 @@ def _out_of_bounds(
     )
     if problems:
         return ContactsMutationPayload(results=[], bulk_operations=[], user_errors=problems)
-    for index, ref in enumerate(refs):
-        for name, value, limit in (
-            ("id", ref.id, limits.max_global_id_length),
-            ("contactId", ref.contact_id, limits.max_id_length),
-            ("email", ref.email, limits.max_email_length),
-        ):
-            if value is not None:
-                field = ["input", "contacts", str(index), name]
-                check(field, index, partial(limits.check_text, value, limit, ".".join(field)))
+    # Each reference's own values (address, id, global id) are checked per item by core's reference
+    # rules, so one bad contact does not stop the others; only the mutation-wide values are here.
     if isinstance(input, RestoreContactsInput):
         list_ids = input.constant_contact_list_ids or []
         check(
@@ -185,96 +174,16 @@ def _out_of_bounds(
     return ContactsMutationPayload(results=[], bulk_operations=[], user_errors=problems)
 
 
-async def _resolve_deleted(
-    info: Info, targets: list[Target]
-) -> tuple[list[tuple[Target, model.DeletedContact]], list[OperationOutcome]]:
-    """Find the deleted record each target names (by id, or every record of an email at its provider)."""
-    loaders = info.context.loaders
-
-    async def find(target: Target) -> list[model.DeletedContact]:
-        if target.contact_id is not None:
-            found = await loaders.contacts.load(model.ContactKey(target.provider, target.contact_id))
-            return [found] if found is not None else []
-        records: list[model.DeletedContact] = await loaders.emails[target.provider].load(target.email or "")
-        return records
-
-    answers = await asyncio.gather(*(find(t) for t in targets), return_exceptions=True)
-    pairs: list[tuple[Target, model.DeletedContact]] = []
-    missing: list[OperationOutcome] = []
-    for target, answer in zip(targets, answers, strict=True):
-        if isinstance(answer, GatewayError):
-            missing.append(
-                OperationOutcome(
-                    target, OutcomeStatus.FAILED, target.contact_id, target.email, answer.message, answer.code
-                )
-            )
-        elif isinstance(answer, BaseException):
-            raise answer
-        elif not answer:
-            missing.append(
-                OperationOutcome(
-                    target,
-                    OutcomeStatus.SKIPPED,
-                    target.contact_id,
-                    target.email,
-                    "no deleted contact matches",
-                    "NOT_FOUND",
-                )
-            )
-        else:
-            pairs.extend((target, contact) for contact in answer)
-    return pairs, missing
-
-
-def _forget_listings(info: Info, targets: list[Target]) -> None:
-    """A listing fetched before this mutation must not answer a first page asked after it."""
-    for provider in {target.provider for target in targets}:
-        info.context.services.listings.invalidate(provider)
-
-
-async def _suppression_evidence(
-    info: Info, contacts: list[model.DeletedContact]
-) -> tuple[dict[str, list[model.DeletedContact]], dict[model.Provider, GatewayError]]:
-    """Every deleted record of each address at the providers that record reasons (only they can hold
-    a complaint or blacklisting): one batched lookup per such provider."""
-    if not contacts:
-        return {}, {}
-    loaders = info.context.loaders
-    emails = list(dict.fromkeys(c.email.lower() for c in contacts))
-    asked = [provider for provider in info.context.services.ports if provider.records_reasons]
-    found = await loaders.load_by_email(emails, asked)
-    unverified = {p: error for p, error in loaders.email_errors.items() if p in asked}
-    return dict(zip(emails, found, strict=True)), unverified
-
-
-async def _delete(info: Info, input: DeleteContactsInput) -> tuple[list[OperationOutcome], list[UserError]]:
-    services = info.context.services
-    targets, user_errors = _targets(input.contacts, set(services.ports))
-    outcomes = await actions.delete_targets(services.ports, targets, wait=input.wait_for_completion)
-    _forget_listings(info, targets)
-    return outcomes, user_errors
-
-
-async def _restore(info: Info, input: RestoreContactsInput) -> tuple[list[OperationOutcome], list[UserError]]:
-    services = info.context.services
-    targets, user_errors = _targets(input.contacts, set(services.ports))
-    override = input.consent_override.reason.strip() if input.consent_override else None
-    if override is not None and len(override) < actions.MIN_OVERRIDE_REASON_LENGTH:
-        user_errors.append(
-            UserError(
-                code="BAD_USER_INPUT",
-                field=["input", "consentOverride", "reason"],
-                index=None,
-                message="the override reason must be at least "
-                f"{actions.MIN_OVERRIDE_REASON_LENGTH} characters",
-            )
-        )
-        return [], user_errors
-    pairs, outcomes = await _resolve_deleted(info, targets)
-    evidence, unverified = await _suppression_evidence(info, [c for _, c in pairs])
-    gate = actions.consent_gate(
-        pairs, override, request_id=info.context.request_id, evidence=evidence, unverified=unverified
+def _delete_request(input: DeleteContactsInput) -> DeleteRequest:
+    return DeleteRequest(
+        references=_references(input.contacts),
+        wait_for_completion=input.wait_for_completion,
+        dry_run=input.dry_run,
+        idempotency_key=input.idempotency_key,
     )
+
+
+def _restore_request(input: RestoreContactsInput) -> RestoreRequest:
     options = RestoreOptions(
         constant_contact_list_ids=tuple(str(i) for i in input.constant_contact_list_ids or ()),
         getresponse_campaign_id=str(input.get_response_campaign_id)
@@ -283,51 +192,26 @@ async def _restore(info: Info, input: RestoreContactsInput) -> tuple[list[Operat
         dry_run=input.dry_run,
         wait_for_completion=input.wait_for_completion,
     )
-    outcomes += gate.blocked
-    outcomes += await actions.restore_targets(services.ports, gate.allowed, options)
-    _forget_listings(info, [target for target, _ in gate.allowed])
-    outcomes.sort(key=lambda o: o.target.index)
-    return outcomes, user_errors
-
-
-async def _once(
-    info: Info,
-    mutation: str,
-    input: DeleteContactsInput | RestoreContactsInput,
-    run: Callable[[], Awaitable[tuple[list[OperationOutcome], list[UserError]]]],
-) -> ContactsMutationPayload:
-    """Run the mutation, or, for an ``idempotencyKey`` seen before with the same input, replay its result."""
-    key = input.idempotency_key
-    if key is None:
-        return _payload(*await run())
-    services = info.context.services
-    longest = services.limits.max_idempotency_key_length
-    if not 1 <= len(key) <= longest:
-        raise UserInputError(f"idempotencyKey must have 1 to {longest} characters")
-    scoped = f"{mutation}:{key}"
-    fingerprint = hashlib.sha256(orjson.dumps(input, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    recorded = await services.idempotency.claim(scoped, fingerprint)
-    if recorded is not None:
-        outcomes, problems = replay.decode(recorded, services.ports)
-        return _payload(outcomes, [UserError(**problem) for problem in problems])
-    try:
-        outcomes, user_errors = await run()
-    except BaseException:
-        await services.idempotency.release(scoped)  # nothing to replay: a retry must run again
-        raise
-    await services.idempotency.complete(
-        scoped, fingerprint, replay.encode(outcomes, user_errors, services.ports)
+    return RestoreRequest(
+        references=_references(input.contacts),
+        options=options,
+        override_reason=input.consent_override.reason if input.consent_override else None,
+        idempotency_key=input.idempotency_key,
     )
-    return _payload(outcomes, user_errors)
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Delete contacts; several at one provider go through its bulk path.")
+    @strawberry.mutation(
+        description="Delete contacts; several at one provider go through its bulk path. Every reference "
+        "is checked before any provider is asked, and every contact found is checked against it."
+    )
     async def delete_contacts(self, info: Info, input: DeleteContactsInput) -> ContactsMutationPayload:
-        if (refused := _out_of_bounds(info.context.services.limits, input)) is not None:
+        context = info.context
+        if (refused := _out_of_bounds(context.services.limits, input)) is not None:
             return refused
-        return await _once(info, "deleteContacts", input, lambda: _delete(info, input))
+        report = await context.services.actions.delete(_delete_request(input), request_id=context.request_id)
+        return _payload(report)
 
     @strawberry.mutation(
         description="Bring deleted contacts back. Constant Contact needs target lists; "
@@ -337,6 +221,10 @@ class Mutation:
         "provider could not be checked) unless consentOverride states why."
     )
     async def restore_contacts(self, info: Info, input: RestoreContactsInput) -> ContactsMutationPayload:
-        if (refused := _out_of_bounds(info.context.services.limits, input)) is not None:
+        context = info.context
+        if (refused := _out_of_bounds(context.services.limits, input)) is not None:
             return refused
-        return await _once(info, "restoreContacts", input, lambda: _restore(info, input))
+        report = await context.services.actions.restore(
+            _restore_request(input), request_id=context.request_id
+        )
+        return _payload(report)

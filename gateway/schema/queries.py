@@ -14,7 +14,7 @@ from gateway.core.consent import address_suppression
 from gateway.core.gathering import gather_settled
 from gateway.core.listing import ListingPage, SourceStatus, list_deleted_page
 from gateway.core.ordering import merge_order
-from gateway.errors import InvalidId, ProviderNotConfigured, UserInputError
+from gateway.errors import InvalidId, ProviderNotConfigured, UserInputError, shown
 
 from .context import GatewayContext, Info
 from .errors import partial_error
@@ -136,12 +136,12 @@ async def _load_node(info: Info, global_id: str) -> Node | None:
         try:
             provider = model.Provider(provider_name)
         except ValueError:
-            raise InvalidId(f"{global_id!r} is not a valid id") from None
+            raise InvalidId(f"{shown(global_id)} is not a valid id") from None
         port = info.context.services.ports.get(provider)
         if port is None:
             raise ProviderNotConfigured(f"{provider.name} is not configured on this gateway")
         return BulkOperation.from_progress(await port.bulk_progress(operation_id))
-    raise InvalidId(f"{global_id!r} is not a valid id")
+    raise InvalidId(f"{shown(global_id)} is not a valid id")
 
 
 @strawberry.type
@@ -265,6 +265,6 @@ class Query:
     async def bulk_operation(self, info: Info, id: strawberry.ID) -> BulkOperation | None:
         type_name, _ = decode_global_id(info.context.services.limits.global_id(id, "id"))
         if type_name != "BulkOperation":
-            raise InvalidId(f"{id!r} is not the id of a bulk operation")
+            raise InvalidId(f"{shown(id)} is not the id of a bulk operation")
         node = await _load_node(info, id)
         return node if isinstance(node, BulkOperation) else None

@@ -12,13 +12,29 @@ from gateway.core.model import DeletedContact, DeletionReason, ListedContact, Pr
 from gateway.core.ordering import sort_key
 from gateway.core.ports import (
     BulkProgress,
+    ContactIdForm,
     OperationOutcome,
     OutcomeStatus,
     ProviderHealth,
+    ResolvedContact,
     RestoreOptions,
     Target,
 )
 from gateway.errors import GatewayError
+from gateway.providers.constant_contact.adapter import ConstantContactAdapter
+from gateway.providers.getresponse.adapter import GetResponseAdapter
+
+_ID_FORMS = {
+    Provider.CONSTANT_CONTACT: ConstantContactAdapter.contact_id_form,
+    Provider.GETRESPONSE: GetResponseAdapter.contact_id_form,
+}
+
+
+def fake_id(provider: Provider, n: int) -> str:
+    """The id of the ``n``th fake contact, in its provider's form (a UUID at Constant Contact)."""
+    if provider is Provider.CONSTANT_CONTACT:
+        return f"00000000-0000-4000-8000-{n:012d}"
+    return f"ge{n:04d}"
 
 
 def make_contact(
@@ -51,7 +67,7 @@ def make_contact(
         deleted_at = None
     return DeletedContact(
         provider=provider,
-        contact_id=f"{provider.value[:2]}{n:04d}",
+        contact_id=fake_id(provider, n),
         email=f"person{n}@example.com",
         name=f"Person {n}",
         created_at=datetime(2020, 1, 1, tzinfo=UTC),
@@ -72,7 +88,11 @@ class FakePort:
         self.crash: Exception | None = None
         self.calls: list[str] = []
         self.restored: list[str] = []
+        self.deleted: list[str] = []
+        self.active: dict[str, list[tuple[str, str | None]]] = {}
+        """Active contacts by lower-cased address: (contact id, scope) each."""
         self.cost = 5
+        self.contact_id_form: ContactIdForm = _ID_FORMS[provider]
 
     def _check(self, name: str) -> None:
         self.calls.append(name)
@@ -98,9 +118,28 @@ class FakePort:
         self._check("find_deleted_by_email")
         return [[c for c in self.contacts.values() if c.email.lower() == e.lower()] for e in emails]
 
-    async def delete(self, targets: Sequence[Target], *, wait: bool = False) -> list[OperationOutcome]:
+    def scope_of(self, contact: DeletedContact) -> str | None:
+        return contact.source.campaign_id if self.provider is Provider.GETRESPONSE else None
+
+    async def resolve_active(
+        self, targets: Sequence[Target]
+    ) -> tuple[list[ResolvedContact], list[OperationOutcome]]:
+        self._check("resolve_active")
+        resolved = [ResolvedContact(t, t.contact_id) for t in targets if t.contact_id is not None]
+        for target in targets:
+            if target.email is not None:
+                for contact_id, scope in self.active.get(target.email.lower(), []):
+                    resolved.append(ResolvedContact(target, contact_id, target.email, scope))
+        return resolved, []
+
+    async def delete(
+        self, contacts: Sequence[ResolvedContact], *, wait: bool = False
+    ) -> list[OperationOutcome]:
         self._check("delete")
-        return [OperationOutcome(t, OutcomeStatus.DONE, t.contact_id, t.email) for t in targets]
+        self.deleted += [c.contact_id for c in contacts]
+        return [
+            OperationOutcome(c.target, OutcomeStatus.DONE, c.contact_id, c.target.email) for c in contacts
+        ]
 
     async def restore(
         self, contacts: Sequence[tuple[Target, DeletedContact]], options: RestoreOptions

@@ -5,6 +5,10 @@ from __future__ import annotations
 from gateway.core.model import Provider
 from gateway.schema.ids import encode_global_id
 
+from .fakes import fake_id
+
+CC_2 = fake_id(Provider.CONSTANT_CONTACT, 2)
+
 RESTORE = """
 mutation($input: RestoreContactsInput!) {
   restoreContacts(input: $input) {
@@ -61,7 +65,10 @@ async def test_bad_references_become_user_errors_while_the_rest_proceeds(run) ->
         {"contactId": "x"},
         {"provider": "GETRESPONSE", "contactId": "ge0003", "email": "a@b.c"},
         {"provider": "GETRESPONSE", "contactId": "ge0003"},
+        {"provider": "GETRESPONSE", "contactId": "doesnotexist"},
         {"provider": "GETRESPONSE", "contactId": "does-not-exist"},
+        {"provider": "CONSTANT_CONTACT", "contactId": "ge0003"},
+        {"provider": "GETRESPONSE", "email": "not an address"},
     ]
     payload = (await run(RESTORE, {"input": {"contacts": refs}})).data["restoreContacts"]
     codes = {e["index"]: e["code"] for e in payload["userErrors"]}
@@ -71,27 +78,33 @@ async def test_bad_references_become_user_errors_while_the_rest_proceeds(run) ->
         2: "BAD_USER_INPUT",
         3: "BAD_USER_INPUT",
         5: "NOT_FOUND",
+        6: "BAD_USER_INPUT",
+        7: "BAD_USER_INPUT",
+        8: "BAD_USER_INPUT",
     }
     assert [(r["index"], r["status"]) for r in payload["results"]] == [(4, "DONE"), (5, "SKIPPED")]
 
 
 async def test_delete_by_email_and_id(run, ports) -> None:
-    refs = [{"provider": "CONSTANT_CONTACT", "email": "someone@example.com"}, {"id": gr_id(5)}]
+    someone = fake_id(Provider.CONSTANT_CONTACT, 500)
+    ports[Provider.CONSTANT_CONTACT].active["someone@example.com"] = [(someone, None)]
+    refs = [{"provider": "CONSTANT_CONTACT", "email": "Someone@Example.com"}, {"id": gr_id(5)}]
     payload = (await run(DELETE, {"input": {"contacts": refs}})).data["deleteContacts"]
-    assert [(r["index"], r["provider"], r["status"]) for r in payload["results"]] == [
-        (0, "CONSTANT_CONTACT", "DONE"),
-        (1, "GETRESPONSE", "DONE"),
+    assert [(r["index"], r["provider"], r["contactId"], r["status"]) for r in payload["results"]] == [
+        (0, "CONSTANT_CONTACT", someone, "DONE"),
+        (1, "GETRESPONSE", "ge0005", "DONE"),
     ]
-    assert ports[Provider.CONSTANT_CONTACT].calls == ["delete"]
+    assert ports[Provider.CONSTANT_CONTACT].calls == ["resolve_active", "delete"]
+    assert ports[Provider.CONSTANT_CONTACT].deleted == [someone]
 
 
 async def test_a_complaint_at_getresponse_blocks_the_same_address_at_constant_contact(run, ports) -> None:
     from dataclasses import replace
 
     complaint = ports[Provider.GETRESPONSE].contacts["ge0099"]
-    cc = ports[Provider.CONSTANT_CONTACT].contacts["co0002"]
-    ports[Provider.CONSTANT_CONTACT].contacts["co0002"] = replace(cc, email=complaint.email.upper())
-    cc_id = encode_global_id("ConstantContactDeletedContact", "co0002")
+    cc = ports[Provider.CONSTANT_CONTACT].contacts[CC_2]
+    ports[Provider.CONSTANT_CONTACT].contacts[CC_2] = replace(cc, email=complaint.email.upper())
+    cc_id = encode_global_id("ConstantContactDeletedContact", CC_2)
     payload = (
         await run(RESTORE, {"input": {"contacts": [{"id": cc_id}], "constantContactListIds": ["l1"]}})
     ).data["restoreContacts"]
@@ -114,7 +127,7 @@ async def test_restore_fails_closed_when_the_other_provider_cannot_be_checked(ru
     from gateway.providers.errors import ProviderUnavailable
 
     ports[Provider.GETRESPONSE].failure = ProviderUnavailable("down", provider=Provider.GETRESPONSE)
-    cc_id = encode_global_id("ConstantContactDeletedContact", "co0002")
+    cc_id = encode_global_id("ConstantContactDeletedContact", CC_2)
     payload = (
         await run(RESTORE, {"input": {"contacts": [{"id": cc_id}], "constantContactListIds": ["l1"]}})
     ).data["restoreContacts"]

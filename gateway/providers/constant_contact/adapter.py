@@ -8,6 +8,8 @@ What the v3 API can and cannot do shapes this adapter:
   the gateway.  Reasons and campaigns do not exist here.
 - Lookups by id or email: one ``GET`` per key, or one full listing of the deleted contacts, whichever
   costs fewer requests.  The number of listing pages is known from the last listing (``include_count``).
+  Only records holding exactly the address asked for are returned, whatever the API answered.
+- Contact ids are UUIDs; an address belongs to at most one contact of the account, deleted or not.
 - Delete/restore: one contact uses ``DELETE`` / ``PUT``; several use one bulk activity per 500
   (``contact_delete`` / ``add_list_memberships``), reported as PENDING with the activity's progress, or
   waited for (bounded) when the caller asks.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -26,9 +29,11 @@ from gateway.core.gathering import gather_settled
 from gateway.core.model import DeletedContact, ListedContact, Provider
 from gateway.core.ports import (
     BulkProgress,
+    ContactIdForm,
     OperationOutcome,
     OutcomeStatus,
     ProviderHealth,
+    ResolvedContact,
     RestoreOptions,
     Target,
 )
@@ -45,6 +50,9 @@ BULK_CHUNK = 500
 WAIT_TIMEOUT_SECONDS = 60.0
 
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def _midnight(day: date, shift_days: int) -> datetime:
     """Midnight (UTC) ``shift_days`` from ``day``; the widened bound stops at the calendar's edge
     rather than overflowing (the gateway refuses such days, but a configured range may allow them)."""
@@ -55,8 +63,13 @@ def _midnight(day: date, shift_days: int) -> datetime:
     return datetime.combine(shifted, time.min, tzinfo=UTC)
 
 
+def _holds(address: str | None, email: str) -> bool:
+    return address is not None and address.casefold() == email.casefold()
+
+
 class ConstantContactAdapter:
     provider = Provider.CONSTANT_CONTACT
+    contact_id_form = ContactIdForm(_UUID, 36, "UUIDs (8-4-4-4-12 hexadecimal digits)")
 
     def __init__(self, client: ConstantContactClient, *, wait_timeout: float = WAIT_TIMEOUT_SECONDS) -> None:
         self.client = client
@@ -69,7 +82,9 @@ class ConstantContactAdapter:
     async def list_deleted(self, query: DeletedContactFilter) -> list[ListedContact]:
         equalities = [c.value for c in query.email if c.is_plain_equality]
         params: dict[str, Any] = {}
-        if len(set(map(str.lower, equalities))) == 1:
+        # A blank address is never pushed down: the API's reading of an empty ``email=`` is not
+        # documented (it may mean "no filter"), and the gateway's own check answers it exactly.
+        if len(set(map(str.lower, equalities))) == 1 and equalities[0].strip():
             params["email"] = equalities[0]
         if query.created.start:
             params["created_after"] = _midnight(query.created.start, -1)
@@ -110,65 +125,72 @@ class ConstantContactAdapter:
             return None
 
     async def find_deleted_by_email(self, emails: Sequence[str]) -> list[list[DeletedContact]]:
-        if len(emails) <= self.listing_cost():
-            answers = await gather_settled(self._deleted(email=e) for e in emails)
-            return [[listed.contact for listed in answer] for answer in answers]
+        asked = [email for email in emails if email.strip()]  # no contact holds a blank address
+        if len(asked) <= self.listing_cost():
+            answers = await gather_settled(self._deleted(email=e) for e in asked)
+            found = {
+                email.casefold(): [c for c in (listed.contact for listed in answer) if _holds(c.email, email)]
+                for email, answer in zip(asked, answers, strict=True)
+            }
+            return [found.get(email.casefold(), []) for email in emails]
         by_email: dict[str, list[DeletedContact]] = {}
         for listed in await self._all_deleted():
             contact = listed.contact
-            by_email.setdefault(contact.email.lower(), []).append(contact)
-        return [by_email.get(email.lower(), []) for email in emails]
+            by_email.setdefault(contact.email.casefold(), []).append(contact)
+        return [by_email.get(email.casefold(), []) if email.strip() else [] for email in emails]
 
     async def contact_lists(self) -> list[ContactList]:
         return await self.client.list_contact_lists()
 
     # -- writing -------------------------------------------------------------------------------
 
-    async def _resolve_ids(
+    def scope_of(self, contact: DeletedContact) -> str | None:
+        return None  # one contact per address in the whole account
+
+    async def resolve_active(
         self, targets: Sequence[Target]
-    ) -> tuple[list[tuple[Target, str]], list[OperationOutcome]]:
-        """Contact ids for the targets; an email names the (non-deleted) contact that holds it."""
-        by_email = [t for t in targets if t.contact_id is None]
+    ) -> tuple[list[ResolvedContact], list[OperationOutcome]]:
+        """An id names itself; an address the active contact that holds exactly it (checked here:
+        the API's answer to an address query is never trusted to be only that address)."""
+        by_email = [t for t in targets if t.contact_id is None and t.email and t.email.strip()]
         found = await asyncio.gather(
             *(self.client.find_contacts_by_email(t.email or "", status=("all",)) for t in by_email),
             return_exceptions=True,
         )
-        resolved = [(t, t.contact_id) for t in targets if t.contact_id is not None]
-        problems: list[OperationOutcome] = []
+        resolved = [ResolvedContact(t, t.contact_id) for t in targets if t.contact_id is not None]
+        failed: list[OperationOutcome] = []
         for target, answer in zip(by_email, found, strict=True):
             if isinstance(answer, ProviderError):
-                problems.append(OperationOutcome.failed(target, answer))
+                failed.append(OperationOutcome.failed(target, answer))
             elif isinstance(answer, BaseException):
                 raise answer
             else:
-                live = [c for c in answer if c.deleted_at is None]
-                if not live:
-                    problems.append(
-                        OperationOutcome(
-                            target,
-                            OutcomeStatus.SKIPPED,
-                            None,
-                            target.email,
-                            "no active contact with this address",
-                            "NOT_FOUND",
-                        )
-                    )
-                resolved.extend((target, c.contact_id) for c in live)
-        return resolved, problems
+                resolved.extend(
+                    ResolvedContact(target, c.contact_id, c.email_address.address)
+                    for c in answer
+                    if c.deleted_at is None
+                    and c.email_address is not None
+                    and _holds(c.email_address.address, target.email or "")
+                )
+        return resolved, failed
 
-    async def delete(self, targets: Sequence[Target], *, wait: bool = False) -> list[OperationOutcome]:
-        resolved, outcomes = await self._resolve_ids(targets)
-        if len(resolved) == 1:
-            target, contact_id = resolved[0]
+    async def delete(
+        self, contacts: Sequence[ResolvedContact], *, wait: bool = False
+    ) -> list[OperationOutcome]:
+        if len(contacts) == 1:
+            (contact,) = contacts
             try:
-                await self.client.delete_contact(contact_id)
+                await self.client.delete_contact(contact.contact_id)
             except ProviderError as error:
-                return [*outcomes, OperationOutcome.failed(target, error, contact_id)]
-            return [*outcomes, OperationOutcome(target, OutcomeStatus.DONE, contact_id, target.email)]
-        if resolved:
-            activities = await self.client.start_bulk_delete([contact_id for _, contact_id in resolved])
-            outcomes += await self._bulk_outcomes(resolved, activities, "contact_delete", wait)
-        return outcomes
+                return [OperationOutcome.failed(contact.target, error, contact.contact_id)]
+            return [
+                OperationOutcome(contact.target, OutcomeStatus.DONE, contact.contact_id, contact.target.email)
+            ]
+        if not contacts:
+            return []
+        pairs = [(c.target, c.contact_id) for c in contacts]
+        activities = await self.client.start_bulk_delete([c.contact_id for c in contacts])
+        return await self._bulk_outcomes(pairs, activities, "contact_delete", wait)
 
     async def restore(
         self, contacts: Sequence[tuple[Target, DeletedContact]], options: RestoreOptions

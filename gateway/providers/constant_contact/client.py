@@ -45,6 +45,7 @@ import httpx
 import orjson
 
 from gateway.core.gathering import gather_settled
+from gateway.errors import UserInputError
 from gateway.providers.errors import (
     AuthenticationFailed,
     Conflict,
@@ -300,6 +301,15 @@ def _no_body(payload: Any) -> None:
     return None
 
 
+def _segment(value: str) -> str:
+    """``value`` as exactly one URL path segment: every reserved character percent-encoded, and the
+    dots too, so that ``.`` or ``..`` can never be read (and normalised away) as a relative step.
+    An empty value would name the collection instead of a member, so it is refused unsent."""
+    if not value:
+        raise UserInputError("an empty id names no resource")
+    return quote(value, safe="").replace(".", "%2E")
+
+
 # -- the client ------------------------------------------------------------------------------------
 
 
@@ -548,7 +558,7 @@ class ConstantContactClient:
         """``GET /v3/contacts/{id}``; deleted contacts come back too (with ``deleted_at``)."""
         params = {"include": _csv(include, CONTACT_INCLUDES, "include")} if include else None
         return await self._call(
-            "GET", f"/v3/contacts/{quote(contact_id, safe='')}", Contact.from_json, params=params
+            "GET", f"/v3/contacts/{_segment(contact_id)}", Contact.from_json, params=params
         )
 
     async def find_contacts_by_email(
@@ -562,7 +572,7 @@ class ConstantContactClient:
 
     async def delete_contact(self, contact_id: str) -> None:
         """Soft-delete one contact (``DELETE /v3/contacts/{id}``, 204)."""
-        await self._call("DELETE", f"/v3/contacts/{quote(contact_id, safe='')}", _no_body)
+        await self._call("DELETE", f"/v3/contacts/{_segment(contact_id)}", _no_body)
 
     async def restore_contact(self, contact_id: str, list_ids: Sequence[str]) -> Contact:
         """Revive a deleted contact onto ``list_ids``: read it, then PUT every core field back."""
@@ -570,7 +580,7 @@ class ConstantContactClient:
         current = await self.get_contact(contact_id)
         return await self._call(
             "PUT",
-            f"/v3/contacts/{quote(contact_id, safe='')}",
+            f"/v3/contacts/{_segment(contact_id)}",
             Contact.from_json,
             json=restore_body(current, body_lists),
         )
@@ -605,7 +615,7 @@ class ConstantContactClient:
         ]
 
     async def get_activity(self, activity_id: str) -> Activity:
-        return await self._call("GET", f"/v3/activities/{quote(activity_id, safe='')}", Activity.from_json)
+        return await self._call("GET", f"/v3/activities/{_segment(activity_id)}", Activity.from_json)
 
     async def wait_for_activities(
         self,
@@ -674,6 +684,9 @@ def _contacts_params(
     if status:
         params["status"] = _csv(status, CONTACT_STATUSES, "status")
     if email is not None:
+        if not email.strip():
+            # What CC does with an empty ``email=`` is not documented; it may list every contact.
+            raise ValueError("email must not be empty")
         params["email"] = email
     if lists:
         params["lists"] = _csv(lists, None, "lists")

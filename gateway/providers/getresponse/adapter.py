@@ -9,6 +9,9 @@ Everything this adapter needs from one question goes out as ONE JSON-RPC batch (
 - A deletion is *superseded* when the same address is active again in the same campaign (it was
   restored, or re-subscribed): the person is no longer "deleted" there, so such records are not listed.
   The active contacts come from ``get_contacts`` calls riding in the same batch.
+- Contact ids are short alphanumeric strings.  An address is one contact per campaign, so a lookup
+  by address may rightly answer several (one per campaign); only records holding exactly the address
+  asked for are used, whatever the API answered.
 - Restore has no API of its own: ``add_contact`` to the deletion's campaign (or the one the caller
   names).  GetResponse queues it (double opt-in may send a confirmation email), so the outcome is
   PENDING until the contact is confirmed; ``add_contact`` is never retried blindly.
@@ -16,6 +19,7 @@ Everything this adapter needs from one question goes out as ONE JSON-RPC batch (
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -25,9 +29,11 @@ from gateway.core.filters import DeletedContactFilter
 from gateway.core.model import DeletedContact, ListedContact, Provider, ReasonFilter
 from gateway.core.ports import (
     BulkProgress,
+    ContactIdForm,
     OperationOutcome,
     OutcomeStatus,
     ProviderHealth,
+    ResolvedContact,
     RestoreOptions,
     Target,
 )
@@ -41,6 +47,9 @@ from .records import DeletedContact as DeletedRecord
 
 __all__ = ["GetResponseAdapter"]
 
+# GetResponse documents its ids only as short opaque strings (examples have 3 to 5 letters and
+# digits); 32 leaves room for longer ones without letting an arbitrary string through.
+_CONTACT_ID = re.compile(r"[A-Za-z0-9]+")
 _QUEUED_MESSAGE = "queued at GetResponse; the contact is active once confirmed (double opt-in may email them)"
 
 
@@ -54,8 +63,13 @@ def _text(condition: Any) -> TextCondition | None:
     return TextCondition(condition.operator.value, condition.value) if condition is not None else None
 
 
+def _holds(address: str | None, email: str) -> bool:
+    return address is not None and address.casefold() == email.casefold()
+
+
 class GetResponseAdapter:
     provider = Provider.GETRESPONSE
+    contact_id_form = ContactIdForm(_CONTACT_ID, 32, "short strings of letters and digits")
 
     def __init__(self, client: GetResponseClient) -> None:
         self.client = client
@@ -67,6 +81,8 @@ class GetResponseAdapter:
         seen_operators: set[str] = set()
         email: list[TextCondition] = []
         for condition in query.email:  # one condition per operator fits in one call; the rest stay local
+            if condition.operator.value == "EQUALS" and not condition.value.strip():
+                continue  # never sent: what GetResponse does with it is not documented
             if condition.operator.value not in seen_operators:
                 seen_operators.add(condition.operator.value)
                 email.append(TextCondition(condition.operator.value, condition.value))
@@ -135,8 +151,16 @@ class GetResponseAdapter:
         return [index[i].contact if i in index else None for i in contact_ids]
 
     async def find_deleted_by_email(self, emails: Sequence[str]) -> list[list[DeletedContact]]:
-        queries = [DeletedContactsQuery(email=(TextCondition("EQUALS", email),)) for email in emails]
-        return [[listed.contact for listed in answer] for answer in await self._deleted_batch(queries)]
+        asked = [email for email in emails if email.strip()]  # no contact holds a blank address
+        if not asked:
+            return [[] for _ in emails]
+        queries = [DeletedContactsQuery(email=(TextCondition("EQUALS", email),)) for email in asked]
+        answers = await self._deleted_batch(queries)
+        found = {
+            email.casefold(): [c for c in (listed.contact for listed in answer) if _holds(c.email, email)]
+            for email, answer in zip(asked, answers, strict=True)
+        }
+        return [found.get(email.casefold(), []) for email in emails]
 
     async def campaigns(self) -> list[Campaign]:
         return await self.client.get_campaigns()
@@ -149,38 +173,50 @@ class GetResponseAdapter:
 
     # -- writing -------------------------------------------------------------------------------
 
-    async def delete(self, targets: Sequence[Target], *, wait: bool = False) -> list[OperationOutcome]:
-        outcomes: list[OperationOutcome] = []
-        resolved = [(t, t.contact_id) for t in targets if t.contact_id is not None]
-        by_email = [t for t in targets if t.contact_id is None]
-        if by_email:
-            lookups = await self.client.batch(
-                [RpcCall("get_contacts", {"email": {"EQUALS": t.email}}) for t in by_email]
+    def scope_of(self, contact: DeletedContact) -> str | None:
+        record: DeletedRecord = contact.source
+        return record.campaign_id  # an address is one contact per campaign
+
+    async def resolve_active(
+        self, targets: Sequence[Target]
+    ) -> tuple[list[ResolvedContact], list[OperationOutcome]]:
+        """An id names itself; an address every active contact holding exactly it (one per campaign),
+        checked here rather than trusted to the API's answer."""
+        resolved = [ResolvedContact(t, t.contact_id) for t in targets if t.contact_id is not None]
+        by_email = [t for t in targets if t.contact_id is None and t.email and t.email.strip()]
+        if not by_email:
+            return resolved, []
+        lookups = await self.client.batch(
+            [RpcCall("get_contacts", {"email": {"EQUALS": t.email}}) for t in by_email]
+        )
+        failed: list[OperationOutcome] = []
+        for target, answer in zip(by_email, lookups, strict=True):
+            if isinstance(answer, ProviderError):
+                failed.append(OperationOutcome.failed(target, answer))
+                continue
+            resolved.extend(
+                ResolvedContact(target, c.contact_id, c.email, c.campaign_id)
+                for c in Contact.parse_map(answer)
+                if _holds(c.email, target.email or "")
             )
-            for target, answer in zip(by_email, lookups, strict=True):
-                if isinstance(answer, ProviderError):
-                    outcomes.append(OperationOutcome.failed(target, answer))
-                    continue
-                active = Contact.parse_map(answer)
-                if not active:
-                    outcomes.append(
-                        OperationOutcome(
-                            target,
-                            OutcomeStatus.SKIPPED,
-                            None,
-                            target.email,
-                            "no active contact with this address",
-                            "NOT_FOUND",
-                        )
+        return resolved, failed
+
+    async def delete(
+        self, contacts: Sequence[ResolvedContact], *, wait: bool = False
+    ) -> list[OperationOutcome]:
+        if not contacts:
+            return []
+        answers = await self.client.delete_contacts([c.contact_id for c in contacts])
+        outcomes = []
+        for contact, answer in zip(contacts, answers, strict=True):
+            if isinstance(answer, ProviderError):
+                outcomes.append(OperationOutcome.failed(contact.target, answer, contact.contact_id))
+            else:
+                outcomes.append(
+                    OperationOutcome(
+                        contact.target, OutcomeStatus.DONE, contact.contact_id, contact.target.email
                     )
-                resolved.extend((target, c.contact_id) for c in active)
-        if resolved:
-            answers = await self.client.delete_contacts([contact_id for _, contact_id in resolved])
-            for (target, contact_id), answer in zip(resolved, answers, strict=True):
-                if isinstance(answer, ProviderError):
-                    outcomes.append(OperationOutcome.failed(target, answer, contact_id))
-                else:
-                    outcomes.append(OperationOutcome(target, OutcomeStatus.DONE, contact_id, target.email))
+                )
         return outcomes
 
     async def restore(

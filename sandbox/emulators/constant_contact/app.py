@@ -1,7 +1,9 @@
 """The Constant Contact v3 emulator as a Starlette app: the API under ``/v3``, the token endpoint, and
 the control plane under ``/_emulator/``.
 
-Unknown paths answer 404 and wrong methods 405, both in CC's error-array shape.
+Unknown paths answer 404 and wrong methods 405, both in CC's error-array shape.  A trailing slash is
+never redirected: ``/v3/contacts/`` is a member path with an empty id, so it is a 404 (the least
+forgiving reading; CC documents nothing about it), never the collection.
 
 Control routes added to the shared ones (``sandbox/emulators/control.py``)::
 
@@ -104,6 +106,7 @@ def create_app(settings: ConstantContactEmulatorSettings | None = None) -> Starl
         middleware=[Middleware(FaultMiddleware, control=control)],
         exception_handlers={HTTPException: _http_error},
     )
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.control = control
     app.state.store = store

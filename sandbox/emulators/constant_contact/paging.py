@@ -50,18 +50,31 @@ def _decode(cursor: str, names: tuple[str, ...]) -> tuple[dict[str, str], str]:
 
 
 def read_paged_query(params: QueryParams, names: tuple[str, ...]) -> tuple[dict[str, str], str | None]:
-    """The collection parameters in force (from the cursor when there is one) and the page's anchor."""
+    """The collection parameters in force (from the cursor when there is one) and the page's anchor.
+
+    A parameter given with an empty or blank value (``email=``) is a 400, not "no filter": CC does not
+    document what it does with one, and of the plausible readings, ignoring the filter would let a
+    client that sends ``email=`` by mistake list (and then act on) the whole account.  Refusing it
+    makes such a client fail in every test instead of silently widening its query.
+    """
     cursor = params.get("cursor")
+    if cursor is not None and not cursor.strip():
+        raise validation_error("cursor must not be empty.")
     if cursor:
         values, anchor = _decode(cursor, names)
         if params.get("limit"):
             values["limit"] = params["limit"]
         return values, anchor
     values = {}
+    empty = []
     for name in names:
-        given = [value for value in params.getlist(name) if value]
-        if given:
+        given = params.getlist(name)
+        if any(not value.strip() for value in given):
+            empty.append(f"{name} must not be empty.")
+        elif given:
             values[name] = ",".join(given)
+    if empty:
+        raise validation_error(*empty)
     return values, None
 
 

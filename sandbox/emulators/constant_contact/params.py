@@ -5,7 +5,9 @@ one: each accessor records what is wrong and returns a neutral value, and ``fini
 ``validation_error`` carrying them all.
 
 Conventions (UNCONFIRMED where CC does not say): a parameter given twice counts as its values joined by
-commas (``format: csv``); an empty value is the same as an absent one; unknown parameters are ignored;
+commas (``format: csv``); a collection parameter given with an empty value is refused before it gets
+here (``paging.read_paged_query``: the least forgiving reading, so a client cannot rely on an empty
+``email=`` meaning "no filter"); unknown parameters are ignored;
 date-times are ISO-8601 with ``Z``, an offset, or none (read as UTC), and a bare date means its
 midnight UTC.
 """

@@ -1,6 +1,7 @@
 """``get_contacts``: active contacts matching the conditions, optionally one ``pager`` chunk.
 
-Supported conditions: ``campaigns`` / ``get_campaigns``, ``name`` and ``email`` (text operators),
+Supported conditions: ``campaigns`` / ``get_campaigns``, ``name`` and ``email`` (text operators; an
+empty ``EQUALS`` address is ``Invalid params``, see ``Conditions.address``),
 ``created_on`` and ``changed_on`` (time operators), ``origin`` (one documented origin), ``cycle_day``
 (numeric operators; ``{"EQUALS": null}`` finds inactive contacts) and ``pager``.  The rest of the
 documented conditions (``customs``, ``geoip``, clicks/opens/goals, ``segmentation``) are refused with
@@ -47,7 +48,7 @@ _DIRECTIONS = ("ascending", "descending")
 def get_contacts(store: GetResponseStore, conditions: Conditions) -> dict[str, Any]:
     conditions.only(*_CONDITIONS, unsupported=_UNSUPPORTED)
     campaigns = selected_campaigns(store, conditions)
-    name, email = conditions.text("name"), conditions.text("email")
+    name, email = conditions.text("name"), conditions.address("email")
     created_on, changed_on = conditions.days("created_on"), conditions.days("changed_on")
     origin = conditions.string("origin", choices=ORIGINS)
     cycle_day = conditions.number("cycle_day")

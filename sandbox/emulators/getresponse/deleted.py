@@ -5,7 +5,8 @@ Conditions (all optional, ANDed with each other):
 - ``campaigns`` / ``get_campaigns``: the removal's campaign is in the union of both (see ``catalog``);
 - ``messages`` / ``get_messages``: the removal is attributed to one of those messages (removals
   without a known message never match);
-- ``email``: text operators on the address;
+- ``email``: text operators on the address (an empty ``EQUALS`` is ``Invalid params``, see
+  ``Conditions.address``);
 - ``reason``: one general reason (matches it and all of its sub-reasons) or one specific sub-reason
   (matches exactly that); anything else is ``Invalid params``;
 - ``created_on`` / ``deleted_on``: time operators on the UTC calendar day.
@@ -44,7 +45,7 @@ def get_contacts_deleted(store: GetResponseStore, conditions: Conditions) -> dic
     conditions.only(*_CONDITIONS)
     campaigns = selected_campaigns(store, conditions)
     messages = selected_messages(store, conditions)
-    email = conditions.text("email")
+    email = conditions.address("email")
     reason = _reason(conditions)
     created_on = conditions.days("created_on")
     deleted_on = conditions.days("deleted_on")

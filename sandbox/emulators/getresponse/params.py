@@ -39,6 +39,18 @@ class Conditions:
             return None
         return TextCondition.parse(self._name(key), self.raw[key], allow_matches=self.allow_matches)
 
+    def address(self, key: str) -> TextCondition | None:
+        """A text condition on an address, where an empty or blank ``EQUALS`` is ``Invalid params``.
+
+        GetResponse does not document an empty ``EQUALS``.  Read literally it matches nothing, but a
+        server could as well drop an empty condition and answer every contact; the emulator takes
+        neither lenient reading and refuses it, so a client that would send one fails in tests.
+        """
+        raw = self.raw.get(key)
+        if isinstance(raw, dict) and isinstance(raw.get("EQUALS"), str) and not raw["EQUALS"].strip():
+            raise invalid_params(f"{self._name(key)}: EQUALS needs a non-empty address")
+        return self.text(key)
+
     def days(self, key: str) -> DayCondition | None:
         return DayCondition.parse(self._name(key), self.raw[key]) if key in self.raw else None
 

@@ -330,6 +330,23 @@ async def test_several_bad_parameters_are_reported_together(cc: ConstantContact)
     assert len(response.json()) == 3
 
 
+@pytest.mark.parametrize("query", ["email=", "email=%20", "status=deleted&email=", "lists=", "cursor="])
+async def test_an_empty_parameter_is_refused_not_read_as_no_filter(cc: ConstantContact, query: str) -> None:
+    """The least forgiving reading of what CC leaves undocumented: a client sending ``email=`` fails."""
+    response = await cc.get(f"/v3/contacts?{query}")
+
+    assert response.status_code == 400
+    assert response.json()[0]["error_key"] == "contacts.api.validation.error"
+
+
+@pytest.mark.parametrize("path", ["/v3/contacts/", "/v3/contacts/%2E", "/v3/contacts/%2E%2E"])
+async def test_an_empty_or_dot_contact_id_is_not_found(cc: ConstantContact, path: str) -> None:
+    before = await cc.ground_truth()
+    assert (await cc.get(path)).status_code == 404
+    assert (await cc.delete(path)).status_code == 404
+    assert await cc.ground_truth() == before
+
+
 # -- contact lists -------------------------------------------------------------------------------------
 
 

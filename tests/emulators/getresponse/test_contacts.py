@@ -419,3 +419,12 @@ async def test_move_contact_moves_and_refuses_duplicates(gr: GetResponse, truth:
         "code": -1,
         "message": "Contact already exists in target campaign",
     }
+
+
+@pytest.mark.parametrize("method", ["get_contacts", "get_contacts_deleted"])
+@pytest.mark.parametrize("address", ["", "  "])
+async def test_an_empty_equals_address_is_invalid_params(gr: GetResponse, method: str, address: str) -> None:
+    """Neither "matches nothing" nor "no filter": a client that would send one fails loudly."""
+    error = await gr.error(method, {"email": {"EQUALS": address}})
+    assert error["code"] == -32602 and "EQUALS" in error["data"]
+    assert await gr.result(method, {"email": {"NOT_EQUALS": ""}})  # other operators read it literally

@@ -277,9 +277,18 @@ def _client(transport: str, server: BackgroundServer) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=server.url, verify=False)
 
 
+def _blank_address(conditions: dict[str, Any]) -> bool:
+    """An empty or blank ``EQUALS`` address, which the emulator refuses rather than reads leniently."""
+    wanted = conditions.get("email", {}).get("EQUALS")
+    return isinstance(wanted, str) and not wanted.strip()
+
+
 async def _result(client: httpx.AsyncClient, method: str, conditions: dict[str, Any]) -> Any:
     request = {"jsonrpc": "2.0", "method": method, "params": [API_KEY, conditions], "id": 1}
     reply = (await client.post("/", json=request)).json()
+    if _blank_address(conditions):
+        assert reply["error"]["code"] == -32602 and "EQUALS" in reply["error"]["data"], reply
+        return None
     assert "error" not in reply, reply
     return reply["result"]
 
@@ -293,7 +302,7 @@ async def test_get_contacts_deleted_agrees_with_the_reference_filter(
     async with _client(transport, server) as client:
         result = await _result(client, "get_contacts_deleted", conditions)
 
-    assert result == reference_deleted(truth, conditions)
+    assert result == (None if _blank_address(conditions) else reference_deleted(truth, conditions))
 
 
 @pytest.mark.parametrize("transport", ["in_process", "real_http"])
@@ -306,7 +315,7 @@ async def test_text_operators_and_reasons_agree_with_the_reference_filter(
     async with _client(transport, server) as client:
         result = await _result(client, "get_contacts_deleted", conditions)
 
-    assert result == reference_deleted(truth, conditions)
+    assert result == (None if _blank_address(conditions) else reference_deleted(truth, conditions))
 
 
 @pytest.mark.parametrize("transport", ["in_process", "real_http"])
@@ -318,7 +327,7 @@ async def test_get_contacts_agrees_with_the_reference_filter(
     async with _client(transport, server) as client:
         result = await _result(client, "get_contacts", conditions)
 
-    assert result == reference_contacts(truth, conditions)
+    assert result == (None if _blank_address(conditions) else reference_contacts(truth, conditions))
 
 
 @settings(max_examples=500, deadline=None)

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from gateway.core.model import Provider
+from gateway.errors import UserInputError
 from gateway.providers.constant_contact.client import restore_body
 from gateway.providers.constant_contact.records import Contact
 from gateway.providers.errors import (
@@ -568,7 +569,30 @@ async def test_ids_in_paths_are_escaped(make_client: ClientFactory) -> None:
     client = make_client(upstream.transport())
     with pytest.raises(NotFound):
         await client.get_contact("../contact_lists?x=1")
-    assert upstream.requests[0].url.raw_path == b"/v3/contacts/..%2Fcontact_lists%3Fx%3D1"
+    assert upstream.requests[0].url.raw_path == b"/v3/contacts/%2E%2E%2Fcontact_lists%3Fx%3D1"
+
+
+@pytest.mark.parametrize(("contact_id", "path"), [(".", b"/v3/contacts/%2E"), ("..", b"/v3/contacts/%2E%2E")])
+async def test_a_dot_id_stays_one_path_segment(
+    make_client: ClientFactory, contact_id: str, path: bytes
+) -> None:
+    """Unencoded, ``/v3/contacts/.`` is normalised to ``/v3/contacts`` (the collection)."""
+    upstream = Recorder(lambda r: httpx.Response(404))
+    client = make_client(upstream.transport())
+    with pytest.raises(NotFound):
+        await client.delete_contact(contact_id)
+    assert [(r.method, r.url.raw_path) for r in upstream.requests] == [("DELETE", path)]
+
+
+async def test_an_empty_id_or_email_is_never_sent(make_client: ClientFactory) -> None:
+    upstream = Recorder(lambda r: httpx.Response(204))
+    client = make_client(upstream.transport())
+    with pytest.raises(UserInputError):
+        await client.delete_contact("")
+    for email in ("", "  "):
+        with pytest.raises(ValueError):
+            await client.find_contacts_by_email(email)
+    assert upstream.requests == []
 
 
 async def test_bulk_calls_are_chunked_at_500_in_order(make_client: ClientFactory) -> None:

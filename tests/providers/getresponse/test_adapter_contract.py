@@ -41,14 +41,25 @@ async def test_reading_through_the_adapter_is_one_request_per_question(emulator:
 
 async def test_deleting_and_restoring_through_the_adapter(emulator: Emulator) -> None:
     adapter = GetResponseAdapter(emulator.client())
-    contact_id, contact = next(iter((await emulator.ground_truth())["contacts"].items()))
+    active = (await emulator.ground_truth())["contacts"]
+    contact_id, contact = next(iter(active.items()))
+    other = next(c for c in active.values() if c["email"].lower() != contact["email"].lower())
+    held_by_other = {i for i, c in active.items() if c["email"].lower() == other["email"].lower()}
 
-    deleted = await adapter.delete(
+    resolved, failed = await adapter.resolve_active(
         [
             Target(0, Provider.GETRESPONSE, contact_id=contact_id),
             Target(1, Provider.GETRESPONSE, contact_id="nope0"),
+            Target(2, Provider.GETRESPONSE, email=other["email"].upper()),
         ]
     )
+    assert failed == []
+    assert [(r.target.index, r.contact_id) for r in resolved[:2]] == [(0, contact_id), (1, "nope0")]
+    by_address = resolved[2:]
+    assert {r.contact_id for r in by_address} == held_by_other
+    assert {r.scope for r in by_address} == {active[i]["campaign"] for i in held_by_other}
+
+    deleted = await adapter.delete(resolved[:2])
     assert [outcome.status for outcome in deleted] == [OutcomeStatus.DONE, OutcomeStatus.FAILED]
     assert deleted[1].code == "NOT_FOUND"
 

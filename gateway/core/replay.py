@@ -1,4 +1,4 @@
-"""Mutation results recorded for idempotency keys, and played back to a retried request.
+"""Mutation reports recorded for idempotency keys, and played back to a retried request.
 
 What is recorded is the provider-neutral outcome of each contact (``OperationOutcome``) plus the input
 problems, not the GraphQL response: a retry may select other fields, so the payload is rebuilt from
@@ -11,35 +11,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
-from gateway.core.model import Provider
-from gateway.core.ports import BulkProgress, DeletedContactsPort, OperationOutcome, OutcomeStatus, Target
+from .model import Provider
+from .ports import BulkProgress, DeletedContactsPort, OperationOutcome, OutcomeStatus, Target
+from .references import InputProblem, InputSubject
 
-__all__ = ["ProblemLike", "decode", "encode"]
-
-
-class ProblemLike(Protocol):
-    """A ``UserError`` as this module reads it."""
-
-    code: str
-    message: str
-    field: list[str]
-    index: int | None
+__all__ = ["decode", "encode"]
 
 
 def encode(
     outcomes: Sequence[OperationOutcome],
-    problems: Sequence[ProblemLike],
+    problems: Sequence[InputProblem],
     ports: Mapping[Provider, DeletedContactsPort],
 ) -> bytes:
     return orjson.dumps(
         {
             "outcomes": [_outcome(outcome, ports) for outcome in outcomes],
             "problems": [
-                {"code": p.code, "message": p.message, "field": p.field, "index": p.index} for p in problems
+                {"code": p.code, "message": p.message, "subject": p.subject.value, "index": p.index}
+                for p in problems
             ],
         }
     )
@@ -47,10 +40,14 @@ def encode(
 
 def decode(
     data: bytes, ports: Mapping[Provider, DeletedContactsPort]
-) -> tuple[list[OperationOutcome], list[dict[str, Any]]]:
-    """The recorded outcomes, and the problems as ``UserError`` keyword arguments."""
+) -> tuple[list[OperationOutcome], list[InputProblem]]:
+    """The recorded outcomes and input problems."""
     record = orjson.loads(data)
-    return [_restored(item, ports) for item in record["outcomes"]], record["problems"]
+    problems = [
+        InputProblem(p["code"], p["message"], InputSubject(p["subject"]), p["index"])
+        for p in record["problems"]
+    ]
+    return [_restored(item, ports) for item in record["outcomes"]], problems
 
 
 def _outcome(outcome: OperationOutcome, ports: Mapping[Provider, DeletedContactsPort]) -> dict[str, Any]:
