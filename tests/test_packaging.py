@@ -45,8 +45,7 @@ def test_no_gateway_module_imports_the_emulators() -> None:
 def test_demo_without_the_emulators_says_how_to_install_them() -> None:
     # None in sys.modules makes any import of the package fail as if it were not installed.
     code = (
-        "import sys; sys.modules['emulators'] = None; "
-        "from gateway.cli import main; sys.exit(main(['demo']))"
+        "import sys; sys.modules['emulators'] = None; from gateway.cli import main; sys.exit(main(['demo']))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from graphql import DocumentNode, parse, validate
 
-from gateway.schema.schema import get_schema
+from gateway.config import Settings
+from gateway.schema.schema import build_schema
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -23,6 +24,6 @@ def _operations() -> list[DocumentNode]:
 def test_every_readme_example_validates() -> None:
     operations = _operations()
     assert len(operations) >= 6
-    schema = get_schema()._schema
+    schema = build_schema(Settings())._schema
     for operation in operations:
         assert validate(schema, operation) == [], operation.definitions[0].loc.source.body[:200]

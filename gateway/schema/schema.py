@@ -3,7 +3,7 @@ and the speed layer (``fast/``) or Strawberry's own execution, as ``Settings.spe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import strawberry
@@ -89,11 +89,17 @@ def _strawberry_extensions(
     return extensions
 
 
-def build_schema(settings: Settings, *, caches: bool = True) -> GatewaySchema:
+def build_schema(
+    settings: Settings,
+    *,
+    extensions: Sequence[Callable[[], SchemaExtension]] = (),
+    caches: bool = True,
+) -> GatewaySchema:
     """The schema for one application instance (``gateway/app.py`` builds it).
 
-    ``caches=False`` leaves out the parse and validation caches (benchmarks measure what they buy).
-    The SDL does not depend on ``settings``.
+    ``extensions`` (factories, one instance per request) run after the gateway's own, on every
+    request, with the speed layer on or off.  ``caches=False`` leaves out the parse and validation
+    caches (benchmarks measure what they buy).  The SDL does not depend on ``settings``.
     """
     rules = validation_rules(settings)
     fast = (
@@ -104,13 +110,13 @@ def build_schema(settings: Settings, *, caches: bool = True) -> GatewaySchema:
         else None
     )
     if fast is not None:
-        extensions, executor = fast.extensions, fast.execution_context_class
+        own, executor = fast.extensions, fast.execution_context_class
     else:
-        extensions, executor = _strawberry_extensions(rules, settings, caches=caches), None
+        own, executor = _strawberry_extensions(rules, settings, caches=caches), None
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[ConstantContactDeletedContact, GetResponseDeletedContact],
-        extensions=extensions,
+        extensions=[*own, *extensions],
         execution_context_class=executor,
     )
