@@ -38,7 +38,6 @@ class SpeedLayer:
 
     extensions: list[Callable[[], SchemaExtension]]
     execution_context_class: type[PlainObjectExecutor]
-    documents: DocumentCache
 
 
 def speed_layer(
@@ -52,4 +51,4 @@ def speed_layer(
         logger.warning("speed layer off, the installed libraries changed: %s", "; ".join(problems))
         return None
     documents = DocumentCache(cache_size if caches else 0)
-    return SpeedLayer([lambda: CachedDocuments(documents, rules, max_tokens)], PlainObjectExecutor, documents)
+    return SpeedLayer([lambda: CachedDocuments(documents, rules, max_tokens)], PlainObjectExecutor)
