@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test lint typecheck check schema bench bench-instructions bench-emulators
+.PHONY: setup demo test test-speed-layer-off lint typecheck check schema bench bench-instructions bench-emulators
 
 setup:
 	bash scripts/setup.sh
@@ -13,6 +13,10 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest
+
+# The suites that go through the schema, again on Strawberry's own path (Settings.speed_layer off).
+test-speed-layer-off: setup
+	GATEWAY_TEST_SPEED_LAYER=off $(PY) -m pytest tests/schema tests/http tests/e2e
 
 lint:
 	$(VENV)/bin/ruff check gateway sandbox tests bench

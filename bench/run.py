@@ -1,4 +1,5 @@
-"""``python -m bench.run [--quick] [--output BENCHMARKS.md]``: run every section, write the report.
+"""``python -m bench.run [--quick] [--output BENCHMARKS.md] [--only overhead]``: run the sections, write
+the report.
 
 Three stacks, each started, measured and stopped in turn (never two at once, to keep the 2 cores for
 the stack being measured):
@@ -11,6 +12,9 @@ the stack being measured):
 - *limited*: standard accounts with Constant Contact at the documented 4/s everywhere: section 5.
 
 Progress goes to stderr; the report to ``--output`` (default ``BENCHMARKS.md`` at the repository root).
+``--only overhead`` starts only the standard stack and runs only section 2 (for A/B runs of one change,
+e.g. the gateway's ``SPEED_LAYER`` setting, which the gateway process reads from the environment); its
+report has the header and that section, and is written to stdout unless ``--output`` is given.
 """
 
 from __future__ import annotations
@@ -58,6 +62,23 @@ def _cc(profile: Profile, contacts: int, *, fast: bool, deleted_fraction: float 
 
 def _gr(profile: Profile, contacts: int, deleted_fraction: float = 0.3) -> dict[str, Any]:
     return {"seed": profile.seed, "contacts": contacts, "deleted_fraction": deleted_fraction}
+
+
+async def run_overhead_only(profile: Profile, work_dir: Path) -> list[SectionResult]:
+    """Section 2 alone, on the standard stack."""
+    limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(300.0), limits=limits) as client:
+        context = Context(profile, client, work_dir)
+        context.progress(f"profile {profile.name}, section 2 only; logs and load specs in {work_dir}")
+        async with start_stack(
+            "standard",
+            cc_settings=_cc(profile, profile.standard_contacts, fast=True),
+            gr_settings=_gr(profile, profile.standard_contacts),
+            gateway_overrides=FAST_GATEWAY,
+            log_dir=work_dir,
+            client=client,
+        ) as stack:
+            return [await overhead.run(context, stack)]
 
 
 async def run_benchmarks(profile: Profile, work_dir: Path) -> list[SectionResult]:
@@ -155,7 +176,8 @@ async def run_benchmarks(profile: Profile, work_dir: Path) -> list[SectionResult
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke sizes: every section in well under 60 s")
-    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--output", type=Path, help="default: BENCHMARKS.md; stdout with --only")
+    parser.add_argument("--only", choices=["overhead"], help="run only this section (stdout report)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the server logs and load specs")
     args = parser.parse_args(argv)
     profile = QUICK if args.quick else FULL
@@ -164,16 +186,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     started_at = datetime.now(UTC)
     started = time.monotonic()
     try:
-        sections = asyncio.run(run_benchmarks(profile, work_dir))
+        run = run_overhead_only if args.only == "overhead" else run_benchmarks
+        sections = asyncio.run(run(profile, work_dir))
     except BaseException:
         print(f"[bench] failed; server logs are in {work_dir}", file=sys.stderr)
         raise
     elapsed = time.monotonic() - started
     report = render_report(sections, profile=profile, command=command, started=started_at, elapsed_s=elapsed)
-    args.output.write_text(report)
+    if args.output is None and args.only:
+        sys.stdout.write(report)
+    else:
+        (args.output or ROOT / "BENCHMARKS.md").write_text(report)
     if not args.keep_logs:
         shutil.rmtree(work_dir, ignore_errors=True)
-    print(f"[bench] wrote {args.output} in {elapsed:.0f} s", file=sys.stderr)
+    print(f"[bench] done in {elapsed:.0f} s", file=sys.stderr)
     for verdict in (v for s in sections for v in s.verdicts):
         print(
             f"[bench] {'met' if verdict.met else 'NOT MET'}: {verdict.target}: {verdict.detail}",

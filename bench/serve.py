@@ -47,14 +47,6 @@ def _tuples(settings: dict[str, Any], *names: str) -> dict[str, Any]:
     return {key: tuple(value) if key in names else value for key, value in settings.items()}
 
 
-def _without_caches(app_module: Any) -> None:
-    """Make ``create_app`` use a schema without the parse and validation caches."""
-    from gateway.schema import schema as schema_module
-
-    schema = schema_module.build_schema(caches=False)
-    app_module.get_schema = lambda: schema
-
-
 class ProfileControl:
     """Start and stop a pyinstrument profiler of this whole process over HTTP (see the module doc)."""
 
@@ -118,9 +110,12 @@ def build_app(kind: str, settings: dict[str, Any], *, no_caches: bool = False) -
     from gateway import app as app_module
     from gateway.config import Settings
 
+    gateway_settings = Settings(**settings)
     if no_caches:
-        _without_caches(app_module)
-    return app_module.create_app(Settings(**settings))
+        from gateway.schema.schema import build_schema
+
+        return app_module.create_app(gateway_settings, schema=build_schema(gateway_settings, caches=False))
+    return app_module.create_app(gateway_settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,9 @@
 """The ASGI application: GraphQL at /graphql (GraphiQL for browsers), /healthz and /readyz.
 
 ``create_app`` takes the settings and, for tests and the demo, optional transports to reach the
-providers in-process.  The long-lived parts (the gateway's database, HTTP clients, adapters, snapshot
-store) are built in the lifespan and closed on shutdown.
+providers in-process.  Each application builds its own schema from its settings (limits, speed layer),
+so two applications in one process can differ.  The long-lived parts (the gateway's database, HTTP
+clients, adapters, snapshot store) are built in the lifespan and closed on shutdown.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .core.model import Provider
 from .core.services import Services
 from .http import GraphQLEndpoint, graphiql_routes
 from .schema.context import GatewayContext
-from .schema.schema import get_schema
+from .schema.schema import GatewaySchema, build_schema
 
 __all__ = ["create_app"]
 
@@ -40,7 +41,9 @@ def create_app(
     *,
     constant_contact_transport: httpx.AsyncBaseTransport | None = None,
     getresponse_transport: httpx.AsyncBaseTransport | None = None,
+    schema: GatewaySchema | None = None,
 ) -> Starlette:
+    """``schema`` replaces the one built from ``settings`` (benchmarks measure variants of it)."""
     settings = settings or Settings()
     holder: dict[str, Services] = {}
 
@@ -89,7 +92,11 @@ def create_app(
         finally:
             await database.aclose()
 
-    endpoint = GraphQLEndpoint(get_schema(), context_getter=context_getter)
+    endpoint = GraphQLEndpoint(
+        schema or build_schema(settings),
+        context_getter=context_getter,
+        max_body_bytes=settings.max_body_bytes,
+    )
     routes = [
         Route("/graphql", endpoint),  # the endpoint answers other methods with its own GraphQL-shaped 405
         Route("/healthz", healthz, methods=["GET"]),

@@ -142,6 +142,29 @@ class Settings(BaseSettings):
         "the next day's midnight).",
     )
 
+    # GraphQL request limits, per application instance (the schema is built from them, gateway/app.py)
+    max_query_depth: int = Field(default=10, ge=1, description="Deepest field nesting a query may have.")
+    max_aliases: int = Field(default=30, ge=1, description="Aliases a query may use.")
+    max_fragment_chain: int = Field(
+        default=32,
+        ge=1,
+        description="Fragment spreads one chain may pass through (a spreads b, b spreads c...).",
+    )
+    max_query_tokens: int = Field(
+        default=5000, ge=1, description="Lexical tokens a query text may have; the parser stops past it."
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1, description="Largest POST body read, in bytes.")
+    query_cache_size: int = Field(
+        default=128,
+        ge=1,
+        description="Query texts whose parsed (and, with the speed layer, validated) documents are kept.",
+    )
+    speed_layer: bool = Field(
+        default=True,
+        description="Cached validation and direct completion of plain objects (gateway/schema/fast/); "
+        "off: Strawberry's own execution.",
+    )
+
     log_level: str = "INFO"
     gc_tuning: bool = Field(
         default=True,

@@ -40,7 +40,8 @@ from graphql import (
 
 from gateway.app import create_app
 from gateway.cli import build_parser
-from gateway.schema.schema import get_schema
+from gateway.config import Settings
+from gateway.schema.schema import build_schema
 from gateway.serving import BackgroundServer
 
 from .servers import ServerPool
@@ -71,7 +72,7 @@ def _examples() -> list[tuple[str, str]]:
 
 
 def _schema() -> GraphQLSchema:
-    return get_schema()._schema
+    return build_schema(Settings())._schema
 
 
 # -- the blocks themselves ---------------------------------------------------------------------------

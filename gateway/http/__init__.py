@@ -1,12 +1,11 @@
 """The gateway's HTTP edge: GraphQL over HTTP (``GraphQLEndpoint``) and an offline GraphiQL."""
 
-from .endpoint import MAX_BODY_BYTES, ContextGetter, GraphQLEndpoint
+from .endpoint import ContextGetter, GraphQLEndpoint
 from .graphiql import GraphiQL, default_graphiql, graphiql_routes
 from .negotiation import MediaType
 from .request_id import REQUEST_ID_HEADER
 
 __all__ = [
-    "MAX_BODY_BYTES",
     "REQUEST_ID_HEADER",
     "ContextGetter",
     "GraphQLEndpoint",

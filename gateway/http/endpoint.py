@@ -39,12 +39,9 @@ from .rejections import RequestRejected, method_not_allowed, not_acceptable
 from .request_id import REQUEST_ID_HEADER, request_id_from
 from .responses import error_body, graphql_response, internal_error_response, rejection_response, result_body
 
-__all__ = ["MAX_BODY_BYTES", "ContextGetter", "GraphQLEndpoint"]
+__all__ = ["ContextGetter", "GraphQLEndpoint"]
 
 logger = logging.getLogger("gateway.http")
-
-MAX_BODY_BYTES = 1024 * 1024
-"""1 MiB: far above any real query with variables (a 100-address lookup is ~5 KB)."""
 
 ContextGetter = Callable[[Request, str], Awaitable[Any]]
 
@@ -58,7 +55,8 @@ _POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION, Opera
 class GraphQLEndpoint:
     """An ASGI app answering GraphQL over HTTP (GET and POST) for ``schema``.
 
-    ``context_getter(request, request_id)`` builds the per-request context value.
+    ``context_getter(request, request_id)`` builds the per-request context value; a POST body longer
+    than ``max_body_bytes`` is refused with 413 (``Settings.max_body_bytes`` in the application).
     """
 
     def __init__(
@@ -66,7 +64,7 @@ class GraphQLEndpoint:
         schema: strawberry.Schema,
         *,
         context_getter: ContextGetter,
-        max_body_bytes: int = MAX_BODY_BYTES,
+        max_body_bytes: int,
         graphiql: GraphiQL | None = None,
     ) -> None:
         self.schema = schema

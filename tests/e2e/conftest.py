@@ -27,6 +27,7 @@ from starlette.applications import Starlette
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.serving import BackgroundServer
+from tests.speed_layer import SPEED_LAYER
 
 FAST_RATE = 100.0
 CC_TOKEN = "demo-cc-access-token"
@@ -44,6 +45,7 @@ def gateway_settings(cc_url: str, gr_url: str, **overrides: Any) -> Settings:
         "retry_budget_seconds": 1.0,
         "breaker_failure_threshold": 50,
         "constant_contact_rate_per_second": FAST_RATE,
+        "speed_layer": SPEED_LAYER,
         **overrides,
     }
     return Settings(**values)

@@ -24,9 +24,10 @@ from gateway.core.services import Services
 from gateway.core.snapshots import MemorySnapshotStore
 from gateway.http import GraphiQL, GraphQLEndpoint, graphiql_routes
 from gateway.schema.context import GatewayContext
-from gateway.schema.schema import get_schema
+from gateway.schema.schema import GatewaySchema, build_schema
 from gateway.serving import BackgroundServer
 from tests.schema.fakes import FakePort, make_contact
+from tests.speed_layer import settings_under_test
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -61,6 +62,18 @@ def make_edge() -> Edge:
     )
 
 
+SETTINGS = settings_under_test()
+_SCHEMA: list[GatewaySchema] = []
+
+
+def edge_schema() -> GatewaySchema:
+    """One schema for every app here (building one per test would only cost time): default limits,
+    the speed layer as the run asks (tests/speed_layer.py)."""
+    if not _SCHEMA:
+        _SCHEMA.append(build_schema(SETTINGS))
+    return _SCHEMA[0]
+
+
 def make_app(holder: dict[str, Edge], *, graphiql: GraphiQL | None = None, **endpoint: Any) -> Starlette:
     """An app wired like ``gateway.app.create_app``, its state read from ``holder["edge"]`` per request."""
 
@@ -71,7 +84,8 @@ def make_app(holder: dict[str, Edge], *, graphiql: GraphiQL | None = None, **end
             raise RuntimeError("secret-token-123 leaked into an exception")
         return GatewayContext.create(edge.services, request_id)
 
-    graphql = GraphQLEndpoint(get_schema(), context_getter=context_getter, graphiql=graphiql, **endpoint)
+    endpoint = {"max_body_bytes": SETTINGS.max_body_bytes, **endpoint}
+    graphql = GraphQLEndpoint(edge_schema(), context_getter=context_getter, graphiql=graphiql, **endpoint)
     return Starlette(routes=[Route("/graphql", graphql, methods=["GET", "POST"]), *graphiql_routes(graphiql)])
 
 

@@ -16,10 +16,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from gateway.core.model import Provider
-from gateway.http import MAX_BODY_BYTES, GraphQLEndpoint
-from gateway.schema.schema import get_schema
+from gateway.http import GraphQLEndpoint
 
-from .conftest import GRAPHQL_RESPONSE, JSON, Edge
+from .conftest import GRAPHQL_RESPONSE, JSON, SETTINGS, Edge, edge_schema
 
 QUERY = "{ deletedContacts(first: 3) { totalCount edges { node { email provider } } } }"
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
@@ -292,10 +291,10 @@ async def test_json_bodies_with_utf8_are_read(http: httpx.AsyncClient, media_typ
     assert response.json() == {"data": {"__type": None}}
 
 
-async def test_bodies_over_one_mebibyte_are_413(http: httpx.AsyncClient) -> None:
-    padding = "x" * (MAX_BODY_BYTES - 60)
+async def test_bodies_over_the_limit_are_413(http: httpx.AsyncClient) -> None:
+    padding = "x" * (SETTINGS.max_body_bytes - 60)  # the default limit: one mebibyte
     fits = orjson.dumps({"query": "{ __typename }", "padding": padding})
-    assert len(fits) <= MAX_BODY_BYTES
+    assert len(fits) <= SETTINGS.max_body_bytes
     assert (await http.post("/graphql", content=fits, headers={"content-type": JSON})).status_code == 200
 
     too_big = orjson.dumps({"query": "{ __typename }", "padding": padding + "x" * 100})
@@ -364,7 +363,9 @@ async def test_the_endpoint_itself_answers_other_methods_with_a_graphql_error() 
     async def never(request: Any, request_id: str) -> None:
         raise AssertionError("no context for a refused request")
 
-    app = Starlette(routes=[Route("/graphql", GraphQLEndpoint(get_schema(), context_getter=never))])
+    app = Starlette(
+        routes=[Route("/graphql", GraphQLEndpoint(edge_schema(), context_getter=never, max_body_bytes=100))]
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway") as client:
         response = await client.delete("/graphql")
     assert response.status_code == 405

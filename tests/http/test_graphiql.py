@@ -13,9 +13,8 @@ import pytest
 from gateway.http import GraphiQL, default_graphiql
 from gateway.http.graphiql import STATIC_DIR
 from gateway.schema.context import GatewayContext
-from gateway.schema.schema import get_schema
 
-from .conftest import Edge, make_app
+from .conftest import Edge, edge_schema, make_app
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 
@@ -143,6 +142,6 @@ async def test_the_default_query_is_a_valid_deleted_contacts_query(edge: Edge) -
     query = default_query()
     assert "deletedContacts(" in query
     context = GatewayContext.create(edge.services, "req-default-query")
-    result = await get_schema().execute(query, context_value=context)
+    result = await edge_schema().execute(query, context_value=context)
     assert result.errors is None
     assert result.data is not None and result.data["deletedContacts"]["totalCount"] == 20

@@ -8,8 +8,9 @@ from gateway.core.model import DeletionReason, Provider
 from gateway.core.services import Services
 from gateway.core.snapshots import MemorySnapshotStore
 from gateway.schema.context import GatewayContext
-from gateway.schema.schema import get_schema
+from gateway.schema.schema import GatewaySchema, build_schema
 
+from ..speed_layer import settings_under_test
 from .fakes import FakePort, make_contact
 
 
@@ -41,10 +42,16 @@ def services(ports: dict[Provider, FakePort]) -> Services:
     )
 
 
+@pytest.fixture(scope="session")
+def gateway_schema() -> GatewaySchema:
+    """The gateway's schema with default limits and the speed layer as the run asks (tests/speed_layer.py)."""
+    return build_schema(settings_under_test())
+
+
 @pytest.fixture
-def run(services: Services):
+def run(services: Services, gateway_schema: GatewaySchema):
     async def execute(query: str, variables: dict[str, Any] | None = None) -> Any:
         context = GatewayContext.create(services, "req-test")
-        return await get_schema().execute(query, variable_values=variables, context_value=context)
+        return await gateway_schema.execute(query, variable_values=variables, context_value=context)
 
     return execute

@@ -1,18 +1,22 @@
-"""Known query texts run straight through graphql-core, and answer as Strawberry's own path does."""
+"""The speed layer's document cache answers exactly as Strawberry's own path does, texts seen before
+included, and parses and validates each text once."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from graphql import GraphQLError, ValidationRule
+from strawberry.extensions import AddValidationRules
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from gateway.config import Settings
 from gateway.core.model import Provider
 from gateway.core.services import Services
 from gateway.providers.errors import ProviderUnavailable
-from gateway.schema import documents as documents_module
 from gateway.schema.context import GatewayContext
+from gateway.schema.fast import documents as documents_module
 from gateway.schema.schema import GatewaySchema, build_schema
 
 from .fakes import FakePort
@@ -29,7 +33,6 @@ TWO_OPERATIONS = """
 query First { deletedContacts(first: 2) { totalCount } }
 query Second { providers { provider } }
 """
-
 
 _CURSORS = {"cursor", "startCursor", "endCursor"}
 
@@ -48,34 +51,20 @@ def _shape(result: Any) -> tuple[str, Any, list[dict[str, Any]], Any]:
     return type(result).__name__, _without_cursors(result.data), errors, result.extensions
 
 
-class _Spy:
-    """Counts the executions that took the direct path."""
-
-    def __init__(self, schema: GatewaySchema, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.direct = 0
-        original = schema._execute_known
-
-        async def counting(*args: Any) -> Any:
-            self.direct += 1
-            return await original(*args)
-
-        monkeypatch.setattr(schema, "_execute_known", counting)
-
-
 @pytest.fixture
-def schema(monkeypatch: pytest.MonkeyPatch) -> tuple[GatewaySchema, _Spy]:
-    built = build_schema()
-    return built, _Spy(built, monkeypatch)
+def schemas() -> dict[str, GatewaySchema]:
+    """A fresh schema each way (empty caches)."""
+    return {"on": build_schema(Settings(speed_layer=True)), "off": build_schema(Settings(speed_layer=False))}
 
 
-async def _twice(
-    schema: GatewaySchema, services: Services, query: str, **kwargs: Any
-) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+async def _answers(
+    schema: GatewaySchema, services: Services, query: str, times: int, **kwargs: Any
+) -> list[Any]:
     answers = []
-    for _ in range(2):
+    for _ in range(times):
         context = GatewayContext.create(services, "req-test")
         answers.append(_shape(await schema.execute(query, context_value=context, **kwargs)))
-    return answers[0], answers[1]
+    return answers
 
 
 @pytest.mark.parametrize(
@@ -89,77 +78,58 @@ async def _twice(
         (PAGE, {"first": 3, "after": "not-a-cursor"}, None),
         (TWO_OPERATIONS, None, "Second"),
         ('{ node(id: "bm9wZQ") { id } }', None, None),
+        ("{ deletedContacts(first: 1) { noSuchField } }", None, None),  # invalid
+        ("{ deletedContacts(first: 1) { ", None, None),  # does not parse
     ],
 )
-async def test_a_known_text_answers_as_strawberry_answered_it(
-    schema: tuple[GatewaySchema, _Spy],
+async def test_both_paths_answer_alike_first_and_second_time(
+    schemas: dict[str, GatewaySchema],
     services: Services,
     query: str,
     variables: dict[str, Any] | None,
     operation_name: str | None,
 ) -> None:
-    built, spy = schema
-    first, second = await _twice(
-        built, services, query, variable_values=variables, operation_name=operation_name
-    )
-    assert second == first
-    assert spy.direct == 1  # the second time only
+    on, off = [
+        await _answers(
+            schemas[way], services, query, 2, variable_values=variables, operation_name=operation_name
+        )
+        for way in ("on", "off")
+    ]
+    assert on == off
+    assert on[0] == on[1]
 
 
-async def test_partial_errors_are_the_same_on_the_direct_path(
-    schema: tuple[GatewaySchema, _Spy], services: Services, ports: dict[Provider, FakePort]
+async def test_partial_errors_are_the_same_both_ways(
+    schemas: dict[str, GatewaySchema], services: Services, ports: dict[Provider, FakePort]
 ) -> None:
-    built, spy = schema
     ports[Provider.GETRESPONSE].failure = ProviderUnavailable(
         "down for the test", provider=Provider.GETRESPONSE
     )
-    first, second = await _twice(built, services, PAGE, variable_values={"first": 4})
-    assert second == first and first[2] and first[1] is not None  # data and errors alike
-    assert spy.direct == 1
+    on, off = [
+        await _answers(schemas[way], services, PAGE, 2, variable_values={"first": 4}) for way in ("on", "off")
+    ]
+    assert on == off and on[0] == on[1]
+    assert on[0][2] and on[0][1] is not None  # data and errors alike
 
 
-async def test_an_exception_escaping_execution_answers_as_strawberry_answers_it(
-    schema: tuple[GatewaySchema, _Spy], services: Services, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("way", ["on", "off"])
+async def test_operations_not_found_or_not_allowed_raise_as_strawberry_does(
+    schemas: dict[str, GatewaySchema], services: Services, way: str
 ) -> None:
-    built, spy = schema
-    query = "{ providers { provider } }"
-    await _twice(built, services, query)  # known now
-    answers = []
-    for known in (False, True):  # Strawberry's path, then the direct one
-        if not known:
-            monkeypatch.setattr(built.documents, "valid_document", lambda query: None)
-        else:
-            monkeypatch.undo()
-            spy = _Spy(built, monkeypatch)
-        monkeypatch.setattr(built.execution_context_class, "build", classmethod(lambda cls, *a, **k: 1 / 0))
-        context = GatewayContext.create(services, "req-test")
-        answers.append(_shape(await built.execute(query, context_value=context)))
-    assert answers[0] == answers[1] and answers[0][0] == "PreExecutionError"
-    assert spy.direct == 1
-
-
-async def test_texts_with_errors_and_operations_not_allowed_take_strawberrys_path(
-    schema: tuple[GatewaySchema, _Spy], services: Services
-) -> None:
-    built, spy = schema
-    invalid = "{ deletedContacts(first: 1) { noSuchField } }"
-    first, second = await _twice(built, services, invalid)
-    assert second == first and first[2][0]["message"].startswith("Cannot query field")
-    assert built.documents is not None and built.documents.valid_document(invalid) is None
-
-    await _twice(built, services, TWO_OPERATIONS, operation_name="First")
+    schema = schemas[way]
     context = GatewayContext.create(services, "req-test")
-    with pytest.raises(CannotGetOperationTypeError):  # no such operation in a known document
-        await built.execute(TWO_OPERATIONS, context_value=context, operation_name="Third")
     mutation = 'mutation { restoreContacts(input: {contacts: [{id: "bm9wZQ"}]}) { userErrors { code } } }'
-    await built.execute(mutation, context_value=context)  # valid, answered with a user error
-    assert built.documents.valid_document(mutation) is not None
-    with pytest.raises(InvalidOperationTypeError):  # as over GET
-        await built.execute(mutation, context_value=context, allowed_operation_types={OperationType.QUERY})
-    assert spy.direct == 1  # the second ``First``, nothing else
+    for _ in range(2):  # a new text, then a known one
+        await schema.execute(TWO_OPERATIONS, context_value=context, operation_name="First")
+        with pytest.raises(CannotGetOperationTypeError):
+            await schema.execute(TWO_OPERATIONS, context_value=context, operation_name="Third")
+        with pytest.raises(InvalidOperationTypeError):  # as over GET
+            await schema.execute(
+                mutation, context_value=context, allowed_operation_types={OperationType.QUERY}
+            )
 
 
-async def test_a_document_is_validated_once_whatever_its_size(
+async def test_a_text_is_parsed_and_validated_once_whatever_its_size(
     monkeypatch: pytest.MonkeyPatch, services: Services
 ) -> None:
     calls: list[Any] = []
@@ -170,22 +140,37 @@ async def test_a_document_is_validated_once_whatever_its_size(
         return original(*args)
 
     monkeypatch.setattr(documents_module, "validate_document", counting)
-    built = build_schema()
-    monkeypatch.setattr(built, "documents", None)  # no direct path: every request validates
+    schema = build_schema(Settings(speed_layer=True))
     for _ in range(3):
         context = GatewayContext.create(services, "req-test")
-        result = await built.execute(PAGE, variable_values={"first": 2}, context_value=context)
+        result = await schema.execute(PAGE, variable_values={"first": 2}, context_value=context)
         assert result.errors is None
     assert len(calls) == 1
+    assert calls[0] is not None
 
 
-def test_the_caches_are_bounded() -> None:
-    cache = documents_module.ValidatedDocuments(maxsize=2)
-    built = build_schema()
+async def test_rules_another_extension_adds_are_applied_on_the_speed_path(services: Services) -> None:
+    class NoProviders(ValidationRule):
+        def enter_field(self, node: Any, *args: Any) -> None:
+            if node.name.value == "providers":
+                self.report_error(GraphQLError("providers is off limits"))
+
+    schema = build_schema(Settings(speed_layer=True), extensions=[lambda: AddValidationRules([NoProviders])])
+    for _ in range(2):
+        context = GatewayContext.create(services, "req-test")
+        result = await schema.execute("{ providers { provider } }", context_value=context)
+        assert result.data is None and [e.message for e in result.errors or []] == ["providers is off limits"]
+
+
+def test_the_cache_is_bounded() -> None:
     from graphql import parse
 
+    cache = documents_module.DocumentCache(maxsize=2)
+    schema = build_schema(Settings())
     texts = [f"query Q{n} {{ providers {{ provider }} }}" for n in range(3)]
     for text in texts:
-        assert cache.errors(built._schema, parse(text), (), text) == []
+        document = parse(text)
+        cache.remember(text, document)
+        assert cache.errors(schema._schema, text, document, ()) == []
     assert len(cache) == 2
-    assert cache.valid_document(texts[0]) is None and cache.valid_document(texts[2]) is not None
+    assert cache.document(texts[0]) is None and cache.document(texts[2]) is not None

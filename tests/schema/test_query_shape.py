@@ -10,10 +10,11 @@ from graphql import parse, validate
 from strawberry.extensions.max_aliases import create_validator as strawberry_alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as strawberry_depth_rule
 
+from gateway.config import Settings
 from gateway.schema.query_shape import QueryShape, measure_document, query_shape_rule
-from gateway.schema.schema import get_schema
+from gateway.schema.schema import build_schema, validation_rules
 
-SCHEMA = get_schema()._schema
+SCHEMA = build_schema(Settings())._schema
 
 DOCUMENTS = [
     "{ providers { provider } }",
@@ -87,11 +88,9 @@ def test_cycles_and_unknown_fragments_count_as_empty() -> None:
 
 
 def test_the_schema_uses_the_rule_and_a_chain_cannot_raise() -> None:
-    from gateway.schema.schema import MAX_FRAGMENT_CHAIN, QueryLimits
-
-    rules = QueryLimits().validation_rules
-    errors = validate(SCHEMA, parse(_chain(600), max_tokens=None), rules)
-    assert f"at most {MAX_FRAGMENT_CHAIN} are allowed" in errors[0].message
+    settings = Settings()
+    errors = validate(SCHEMA, parse(_chain(600), max_tokens=None), validation_rules(settings))
+    assert f"at most {settings.max_fragment_chain} are allowed" in errors[0].message
 
 
 def test_a_recursion_error_anywhere_is_a_validation_error_not_an_internal_one() -> None:

@@ -2,8 +2,8 @@
 
 graphql-core completes every field of every object in the same general way: it builds a
 ``GraphQLResolveInfo``, calls the resolver, checks whether the result is awaitable and completes it by
-type.  That per-field work, repeated for every field of every object, is most of the time of a
-page of contacts (BENCHMARKS.md profiles it).  Yet most of those fields are *plain*: Strawberry fields
+type, and for a page of contacts with a dozen fields each that is most of the time of a request
+(BENCHMARKS.md, "Profile").  Yet most of those fields are *plain*: Strawberry fields
 with no resolver, no field extensions, no arguments and no directives, whose value is an attribute of
 the object.  For an object whose selected fields are all plain, the response is fully determined by
 ``getattr`` and what graphql-core would do with the values: ``coerce_output_value`` for scalars and
@@ -29,7 +29,8 @@ graphql-core for the whole object, which then completes it and reports errors wi
 messages it always would; plain reads have no side effects, so reading an attribute twice is
 harmless.  Objects with any other field (a resolver, arguments), deferred fragments, streamed lists
 and schemas with field middleware always take graphql-core's path.  ``tests/schema/test_execution.py``
-checks that both paths give identical results.
+checks that both paths give identical results, and ``compat.py`` that the graphql-core and Strawberry
+internals read here still have the shape this module expects.
 """
 
 from __future__ import annotations
