@@ -263,10 +263,14 @@ class CheckingTransport(httpx.AsyncBaseTransport):
 
     inner: httpx.AsyncBaseTransport
     violations: list[str] = field(default_factory=list)
-    requests: int = 0
+    sent: list[bytes] = field(default_factory=list)
+
+    @property
+    def requests(self) -> int:
+        return len(self.sent)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
+        self.sent.append(request.content)
         self.violations += [f"request {self.requests}: {error}" for error in request_violations(request)]
         return await self.inner.handle_async_request(request)
 

@@ -119,7 +119,8 @@ class Emulator:
     checked: list[CheckingTransport] = field(default_factory=list)
 
     def client(self, *, check_contract: bool = True, **overrides: Any) -> GetResponseClient:
-        transport = checking(self.transport, self.checked) if check_contract else self.transport
+        transport = overrides.pop("transport", self.transport)
+        transport = checking(transport, self.checked) if check_contract else transport
         options = client_options(api_url=self.api_url, transport=transport, **overrides)
         client = GetResponseClient(**options)
         self.clients.append(client)
