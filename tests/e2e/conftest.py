@@ -1,8 +1,16 @@
-"""The whole stack: both emulators and the gateway, in process and over real HTTP.
+"""The whole stack over real sockets: both emulators and the gateway, each a uvicorn server.
 
-``stack`` runs everything in process (ASGI transports, no sockets): fast, for most behaviour.
-``live_stack`` runs each part under its own uvicorn server on an ephemeral port and talks real HTTP.
-Both give the same ``Stack`` interface, so a test can take either.
+Every scenario runs against three real servers on ephemeral ports (``gateway.serving.BackgroundServer``):
+the two emulators come from the session's ``emulator_servers`` pool (started once per distinct
+settings, reset to their seed before each test) and the gateway is started fresh for each test, so no
+cache, snapshot, breaker or idempotency record of one test is seen by the next.  ``stack`` is the
+default stack; ``make_stack(cc_overrides=..., **settings)`` builds one with other emulator or gateway
+settings.  Emulator state can also be read in process through ``Stack.cc_app`` / ``Stack.gr_app``,
+the very app objects the servers run (same process, other thread).
+
+In process (``httpx.ASGITransport``) is for a test that needs to reach inside the gateway: such a
+test must carry ``@pytest.mark.in_process("why")`` and use ``in_process_stack``; any other e2e test
+that builds an ``ASGITransport`` fails, so a scenario cannot slip back off the sockets unnoticed.
 
 Constant Contact's limit of 4 requests per second would make every test wait, so the stacks here run
 the emulator and the gateway's limiter at 100/s; the tests of the limit itself set it back to 4.
@@ -11,9 +19,9 @@ the emulator and the gateway's limiter at 100/s; the tests of the limit itself s
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -29,9 +37,13 @@ from gateway.config import Settings
 from gateway.serving import BackgroundServer
 from tests.speed_layer import SPEED_LAYER
 
+from ..servers import ServerPool
+
 FAST_RATE = 100.0
 CC_TOKEN = "demo-cc-access-token"
 GR_KEY = "demo-gr-api-key"
+SEED = 7
+CONTACTS = 600
 
 
 def gateway_settings(cc_url: str, gr_url: str, **overrides: Any) -> Settings:
@@ -91,17 +103,90 @@ class Stack:
         assert response.status_code == 200, response.text
 
 
-def emulator_apps(**cc_overrides: Any) -> tuple[Starlette, Starlette]:
+def emulator_settings(
+    **cc_overrides: Any,
+) -> tuple[ConstantContactEmulatorSettings, GetResponseEmulatorSettings]:
     cc_settings: dict[str, Any] = {"requests_per_second": FAST_RATE, **cc_overrides}
-    cc = create_cc(ConstantContactEmulatorSettings(seed=7, contacts=600, **cc_settings))
-    gr = create_gr(GetResponseEmulatorSettings(seed=7, contacts=600))
-    return cc, gr
+    return (
+        ConstantContactEmulatorSettings(seed=SEED, contacts=CONTACTS, **cc_settings),
+        GetResponseEmulatorSettings(seed=SEED, contacts=CONTACTS),
+    )
+
+
+def emulator_apps(**cc_overrides: Any) -> tuple[Starlette, Starlette]:
+    cc_settings, gr_settings = emulator_settings(**cc_overrides)
+    return create_cc(cc_settings), create_gr(gr_settings)
+
+
+def seeded_emulators(pool: ServerPool, **cc_overrides: Any) -> tuple[BackgroundServer, BackgroundServer]:
+    """The pool's emulator servers for these settings, each reset to its seed (no faults, clock, counts)."""
+    cc_settings, gr_settings = emulator_settings(**cc_overrides)
+    servers = pool.get(create_cc, cc_settings), pool.get(create_gr, gr_settings)
+    for server in servers:
+        response = httpx.post(f"{server.url}/_emulator/reset", timeout=30)
+        assert response.status_code == 200, response.text
+    return servers
+
+
+StackFactory = Callable[..., contextlib.AbstractAsyncContextManager[Stack]]
+
+
+@pytest.fixture
+def make_stack(emulator_servers: ServerPool) -> StackFactory:
+    """``async with make_stack(cc_overrides={...}, **gateway_settings) as stack``: all over sockets."""
+
+    @contextlib.asynccontextmanager
+    async def running(
+        cc_overrides: dict[str, Any] | None = None, **settings_overrides: Any
+    ) -> AsyncIterator[Stack]:
+        cc, gr = seeded_emulators(emulator_servers, **(cc_overrides or {}))
+        app = create_app(gateway_settings(cc.url, f"{gr.url}/", **settings_overrides))
+        # The gateway runs its lifespan in the server's own thread and loop, as it does in production.
+        with BackgroundServer(app) as gateway:
+            async with (
+                httpx.AsyncClient(base_url=gateway.url, timeout=30) as gateway_client,
+                httpx.AsyncClient(base_url=cc.url, timeout=30) as cc_client,
+                httpx.AsyncClient(base_url=gr.url, timeout=30) as gr_client,
+            ):
+                yield Stack(
+                    gateway_client, cc_client, gr_client, cast(Starlette, cc.app), cast(Starlette, gr.app)
+                )
+
+    return running
+
+
+@pytest.fixture
+async def stack(make_stack: StackFactory) -> AsyncIterator[Stack]:
+    async with make_stack() as running:
+        yield running
+
+
+@pytest.fixture
+async def live_stack(stack: Stack) -> Stack:
+    """The same stack as ``stack`` (every e2e stack is live); kept for tests written when it was not."""
+    return stack
+
+
+@contextlib.contextmanager
+def live_servers(
+    pool: ServerPool, **settings_overrides: Any
+) -> Iterator[tuple[BackgroundServer, BackgroundServer, BackgroundServer]]:
+    """The pool's seeded emulators and a fresh gateway server, for synchronous tests."""
+    cc, gr = seeded_emulators(pool)
+    with BackgroundServer(
+        create_app(gateway_settings(cc.url, f"{gr.url}/", **settings_overrides))
+    ) as gateway:
+        yield cc, gr, gateway
+
+
+# -- in process, only where a test must reach inside ----------------------------------------------------
 
 
 @contextlib.asynccontextmanager
 async def in_process_stack(
     cc_overrides: dict[str, Any] | None = None, **settings_overrides: Any
 ) -> AsyncIterator[Stack]:
+    """Everything in process over ``httpx.ASGITransport``: only for tests marked ``in_process``."""
     cc_app, gr_app = emulator_apps(**(cc_overrides or {}))
     app = create_app(
         gateway_settings("http://cc.emulator", "http://gr.emulator/", **settings_overrides),
@@ -117,29 +202,18 @@ async def in_process_stack(
         yield Stack(gateway, cc, gr, cc_app, gr_app)
 
 
-@pytest.fixture
-async def stack() -> AsyncIterator[Stack]:
-    async with in_process_stack() as running:
-        yield running
+@pytest.fixture(autouse=True)
+def _over_real_sockets(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail an unmarked e2e test the moment it builds an in-process transport."""
+    marker = request.node.get_closest_marker("in_process")
+    if marker is not None:
+        assert marker.args and isinstance(marker.args[0], str), "in_process needs a reason: in_process('why')"
+        return
 
+    def refuse(self: httpx.ASGITransport, *args: Any, **kwargs: Any) -> None:
+        raise AssertionError(
+            "e2e scenarios run over real sockets: use the `stack` or `make_stack` fixture, or mark the "
+            "test @pytest.mark.in_process('why it must reach inside')"
+        )
 
-@contextlib.contextmanager
-def live_servers(
-    cc_overrides: dict[str, Any] | None = None, **settings_overrides: Any
-) -> Iterator[tuple[BackgroundServer, BackgroundServer, BackgroundServer]]:
-    cc_app, gr_app = emulator_apps(**(cc_overrides or {}))
-    with BackgroundServer(cc_app) as cc, BackgroundServer(gr_app) as gr:
-        app = create_app(gateway_settings(cc.url, f"{gr.url}/", **settings_overrides))
-        with BackgroundServer(app) as gateway:
-            yield cc, gr, gateway
-
-
-@pytest.fixture
-async def live_stack() -> AsyncIterator[Stack]:
-    with live_servers() as (cc, gr, gateway):
-        async with (
-            httpx.AsyncClient(base_url=gateway.url, timeout=30) as gateway_client,
-            httpx.AsyncClient(base_url=cc.url) as cc_client,
-            httpx.AsyncClient(base_url=gr.url) as gr_client,
-        ):
-            yield Stack(gateway_client, cc_client, gr_client, cc.app, gr.app)
+    monkeypatch.setattr(httpx.ASGITransport, "__init__", refuse)

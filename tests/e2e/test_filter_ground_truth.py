@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ..servers import ServerPool
 from .conftest import live_servers
 from .reference import SPECIFIC_REASONS, Expected, ReferenceFilter, deleted_records
 
@@ -71,8 +72,12 @@ class LiveGateway:
 
 
 @pytest.fixture(scope="module")
-def live() -> Iterator[LiveGateway]:
-    with live_servers() as (cc, gr, gateway), httpx.Client(base_url=gateway.url, timeout=30) as client:
+def live(emulator_servers: ServerPool) -> Iterator[LiveGateway]:
+    # Read-only tests: one gateway and one seeded state for the whole module.
+    with (
+        live_servers(emulator_servers) as (cc, gr, gateway),
+        httpx.Client(base_url=gateway.url, timeout=30) as client,
+    ):
         cc_truth = httpx.get(f"{cc.url}/_emulator/ground-truth").json()
         gr_truth = httpx.get(f"{gr.url}/_emulator/ground-truth").json()
         yield LiveGateway(client, cc_truth, gr_truth)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from gateway.errors import InvalidId
 from gateway.schema.ids import decode_global_id, encode_global_id
 
-from .conftest import Stack, emulator_apps, in_process_stack
+from .conftest import Stack, StackFactory, emulator_apps
 
 DELETE = """
 mutation($input: DeleteContactsInput!) {
@@ -48,8 +48,8 @@ HOSTILE = [
 
 
 @pytest.fixture
-async def property_stack() -> AsyncIterator[Stack]:
-    async with in_process_stack() as running:
+async def property_stack(make_stack: StackFactory) -> AsyncIterator[Stack]:
+    async with make_stack() as running:
         yield running
 
 

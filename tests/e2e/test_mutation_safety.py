@@ -18,7 +18,7 @@ from starlette.datastructures import QueryParams
 from gateway.config import Settings
 from gateway.schema.ids import encode_global_id
 
-from .conftest import Stack, in_process_stack
+from .conftest import Stack, StackFactory
 
 DELETE = """
 mutation($input: DeleteContactsInput!) {
@@ -402,8 +402,8 @@ def test_mutation_limits_are_read_from_the_environment(monkeypatch: pytest.Monke
     assert (settings.max_contacts_per_mutation, settings.max_idempotency_key_length) == (2, 5)
 
 
-async def test_mutation_limits_reach_the_mutations_through_the_settings() -> None:
-    async with in_process_stack(max_contacts_per_mutation=2, max_idempotency_key_length=5) as stack:
+async def test_mutation_limits_reach_the_mutations_through_the_settings(make_stack: StackFactory) -> None:
+    async with make_stack(max_contacts_per_mutation=2, max_idempotency_key_length=5) as stack:
         refs = [{"provider": "GETRESPONSE", "contactId": f"zz{n}"} for n in range(3)]
         await stack.reset_counts()
         body = await stack.graphql(DELETE, {"input": {"contacts": refs, "dryRun": True}})

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from .conftest import in_process_stack
+from .conftest import StackFactory
 
 LOOKUP = "query($e: [String!]!) { deletedContactsByEmail(emails: $e) { email deletedContacts { provider } } }"
 
 
-async def test_a_burst_of_lookups_stays_within_four_per_second() -> None:
-    async with in_process_stack(
+async def test_a_burst_of_lookups_stays_within_four_per_second(make_stack: StackFactory) -> None:
+    async with make_stack(
         cc_overrides={"requests_per_second": 4.0}, constant_contact_rate_per_second=4.0
     ) as stack:
         truth = await stack.ground_truth()

@@ -78,14 +78,12 @@ class GetResponseAdapter:
 
     @staticmethod
     def _deleted_queries(query: DeletedContactFilter) -> list[DeletedContactsQuery]:
-        seen_operators: set[str] = set()
-        email: list[TextCondition] = []
-        for condition in query.email:  # one condition per operator fits in one call; the rest stay local
-            if condition.operator.value == "EQUALS" and not condition.value.strip():
-                continue  # never sent: what GetResponse does with it is not documented
-            if condition.operator.value not in seen_operators:
-                seen_operators.add(condition.operator.value)
-                email.append(TextCondition(condition.operator.value, condition.value))
+        # The 1.5 documentation writes a text condition as one operator (several operators in one
+        # object are documented for dates only), so one email condition goes upstream; core applies
+        # every condition of the filter to what comes back, the others included.  A blank EQUALS is
+        # never sent: what GetResponse does with it is not documented.
+        sendable = [c for c in query.email if not (c.operator.value == "EQUALS" and not c.value.strip())]
+        email = [TextCondition(c.operator.value, c.value) for c in sendable[:1]]
         base = DeletedContactsQuery(
             campaign_ids=query.campaign_ids,
             campaign_name=_text(query.campaign_name),

@@ -1,8 +1,9 @@
 """The conditions object of ``get_contacts_deleted``, built from typed parts.
 
 GetResponse 1.5 takes every condition as ``params[1]`` of the call, in a fixed vocabulary: text
-operators ``{"EQUALS": "a@b.c"}`` (UPPERCASE, several ANDed in one object), time operators
-``{"FROM": "2014-01-01", "TO": "2014-01-31"}`` with bare ``YYYY-MM-DD`` days, id lists next to nested
+operators ``{"EQUALS": "a@b.c"}`` (UPPERCASE; the documentation shows one per object, and the adapter
+sends one), time operators ``{"FROM": "2014-01-01", "TO": "2014-01-31"}`` (several ANDed, as
+documented) with bare ``YYYY-MM-DD`` days, id lists next to nested
 ``get_*`` conditions (``campaigns`` / ``get_campaigns``, ORed by the server), and one ``reason``.
 
 Building the object from dataclasses keeps malformed conditions out of the wire: an unknown operator,

@@ -8,7 +8,10 @@ post raw JSON-RPC.  Override ``gr_settings`` with ``@pytest.mark.parametrize("gr
 indirect=True)`` to change the emulator.
 
 ``make_client`` builds clients on any transport (``httpx.MockTransport`` for replies the emulator never
-produces).  Every test also proves that the API key never reached a log record (``caplog`` at DEBUG,
+produces).  Every request a client built by either sends is checked against GetResponse's 1.5
+documentation (``tests/gr_contract.py``): a test whose client sends a call the documentation does not
+allow fails at teardown, naming the call (``check_contract=False`` for a test that sends one on
+purpose).  Every test also proves that the API key never reached a log record (``caplog`` at DEBUG,
 httpx and httpcore included), and ``secret_free`` checks an error's ``str``/``repr``/message.
 """
 
@@ -30,6 +33,7 @@ from gateway.providers.errors import ProviderError
 from gateway.providers.getresponse import GetResponseClient
 from gateway.providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
 
+from ...gr_contract import CheckingTransport
 from ...servers import ServerPool
 
 API_KEY = "gr-SECRET-api-key-7f3a9c51"
@@ -47,6 +51,20 @@ def secret_free(error: BaseException) -> BaseException:
     shown += [f"{d.key} {d.message}" for d in getattr(error, "details", ())]
     assert not any(API_KEY in text for text in shown), shown
     return error
+
+
+def assert_documented(transports: list[CheckingTransport]) -> None:
+    violations = [violation for transport in transports for violation in transport.violations]
+    assert not violations, "calls the 1.5 documentation does not allow:\n" + "\n".join(violations[:20])
+
+
+def checking(
+    transport: httpx.AsyncBaseTransport | None, checked: list[CheckingTransport]
+) -> CheckingTransport:
+    """``transport`` (a real HTTP one when ``None``) with every request checked; recorded in ``checked``."""
+    wrapped = CheckingTransport(transport or httpx.AsyncHTTPTransport())
+    checked.append(wrapped)
+    return wrapped
 
 
 def client_options(**overrides: Any) -> dict[str, Any]:
@@ -69,8 +87,13 @@ def _no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 @pytest.fixture
 async def make_client() -> AsyncIterator[ClientFactory]:
     made: list[GetResponseClient] = []
+    checked: list[CheckingTransport] = []
 
-    def build(transport: httpx.AsyncBaseTransport | None = None, **overrides: Any) -> GetResponseClient:
+    def build(
+        transport: httpx.AsyncBaseTransport | None = None, *, check_contract: bool = True, **overrides: Any
+    ) -> GetResponseClient:
+        if check_contract:
+            transport = checking(transport, checked)
         client = GetResponseClient(
             **client_options(**{"api_url": MOCK_URL, "transport": transport, **overrides})
         )
@@ -80,6 +103,7 @@ async def make_client() -> AsyncIterator[ClientFactory]:
     yield build
     for client in made:
         await client.aclose()
+    assert_documented(checked)
 
 
 @dataclass
@@ -92,9 +116,12 @@ class Emulator:
     api_url: str
     transport: httpx.AsyncBaseTransport | None
     clients: list[GetResponseClient] = field(default_factory=list)
+    checked: list[CheckingTransport] = field(default_factory=list)
 
-    def client(self, **overrides: Any) -> GetResponseClient:
-        options = client_options(api_url=self.api_url, transport=self.transport, **overrides)
+    def client(self, *, check_contract: bool = True, **overrides: Any) -> GetResponseClient:
+        transport = overrides.pop("transport", self.transport)
+        transport = checking(transport, self.checked) if check_contract else transport
+        options = client_options(api_url=self.api_url, transport=transport, **overrides)
         client = GetResponseClient(**options)
         self.clients.append(client)
         return client
@@ -149,6 +176,7 @@ async def emulator(
             yield emulator
             for client in emulator.clients:
                 await client.aclose()
+            assert_documented(emulator.checked)
     else:
         server = emulator_servers.get(create_app, gr_settings)
         async with httpx.AsyncClient(base_url=server.url) as http:
@@ -158,6 +186,7 @@ async def emulator(
             yield emulator
             for client in emulator.clients:
                 await client.aclose()
+            assert_documented(emulator.checked)
 
 
 def rpc_reply(request: httpx.Request, result: Any = None, **envelope: Any) -> dict[str, Any]:

@@ -232,7 +232,10 @@ def _batch_handler(rewrite: Callable[[list[dict[str, Any]]], Any]) -> Handler:
 
 
 async def test_batch_replies_are_matched_by_id_in_any_order(make_client: ClientFactory) -> None:
-    client = make_client(httpx.MockTransport(_batch_handler(lambda replies: replies[::-1])))
+    # placeholder method names: the test is about envelopes, so it sends calls the documentation lacks
+    client = make_client(
+        httpx.MockTransport(_batch_handler(lambda replies: replies[::-1])), check_contract=False
+    )
 
     answers = await client.batch([RpcCall(f"m{n}") for n in range(5)])
 
@@ -258,7 +261,8 @@ async def test_batch_replies_are_matched_by_id_in_any_order(make_client: ClientF
 async def test_a_batch_reply_that_does_not_fit_the_request_is_invalid_and_retried(
     make_client: ClientFactory, rewrite: Callable[[list[dict[str, Any]]], Any]
 ) -> None:
-    client = make_client(httpx.MockTransport(_batch_handler(rewrite)))
+    # placeholder method names: the test is about envelopes, so it sends calls the documentation lacks
+    client = make_client(httpx.MockTransport(_batch_handler(rewrite)), check_contract=False)
 
     with pytest.raises(InvalidUpstreamResponse):
         await client.batch([RpcCall("a"), RpcCall("b"), RpcCall("c")])
@@ -269,7 +273,8 @@ async def test_a_batch_reply_that_does_not_fit_the_request_is_invalid_and_retrie
 async def test_one_unattributed_error_goes_to_the_one_unanswered_call(make_client: ClientFactory) -> None:
     orphan = {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": None}
     client = make_client(
-        httpx.MockTransport(_batch_handler(lambda replies: [*replies[:1], orphan, *replies[2:]]))
+        httpx.MockTransport(_batch_handler(lambda replies: [*replies[:1], orphan, *replies[2:]])),
+        check_contract=False,  # placeholder method names, as above
     )
 
     answers = await client.batch([RpcCall("a"), RpcCall("b"), RpcCall("c")])
@@ -283,7 +288,10 @@ async def test_a_whole_batch_refused_raises_the_error(make_client: ClientFactory
         "jsonrpc": "2.0",
         "error": {"code": -32600, "message": "Invalid Request", "data": "no batches"},
     }
-    client = make_client(httpx.MockTransport(lambda request: _json({**refused, "id": None})))
+    client = make_client(
+        httpx.MockTransport(lambda request: _json({**refused, "id": None})),
+        check_contract=False,  # placeholder method names, as above
+    )
 
     with pytest.raises(ValidationFailed, match="no batches"):
         await client.batch([RpcCall("a"), RpcCall("b")])
