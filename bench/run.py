@@ -173,6 +173,21 @@ async def run_benchmarks(profile: Profile, work_dir: Path) -> list[SectionResult
     return ordered
 
 
+# Sections measured by other commands (bench.matcher, A/B runs) sit below this line in BENCHMARKS.md;
+# a new run of the report rewrites everything above it and keeps them.
+KEPT_MARKER = "<!-- Sections below are measured by other commands; bench.run keeps them. -->"
+
+
+def kept_sections(path: Path) -> str:
+    """The part of an existing report from ``KEPT_MARKER`` on (empty when there is none)."""
+    try:
+        previous = path.read_text()
+    except FileNotFoundError:
+        return ""
+    at = previous.find(KEPT_MARKER)
+    return "" if at < 0 else "\n" + previous[at:]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke sizes: every section in well under 60 s")
@@ -196,7 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.output is None and args.only:
         sys.stdout.write(report)
     else:
-        (args.output or ROOT / "BENCHMARKS.md").write_text(report)
+        output = args.output or ROOT / "BENCHMARKS.md"
+        output.write_text(report + kept_sections(output))
     if not args.keep_logs:
         shutil.rmtree(work_dir, ignore_errors=True)
     print(f"[bench] done in {elapsed:.0f} s", file=sys.stderr)

@@ -220,3 +220,16 @@ async def test_the_emulator_speed_bench_measures_every_read_it_names() -> None:
     assert listing.items == 204  # 34% of 600 contacts are deleted
     table = render(timings, 600, 1)
     assert all(f"| {t.name} | {t.items:,} |" in table for t in timings)
+
+
+def test_a_new_report_keeps_the_sections_measured_by_other_commands(tmp_path: Path) -> None:
+    from bench.run import KEPT_MARKER, kept_sections
+
+    report = tmp_path / "BENCHMARKS.md"
+    assert kept_sections(report) == ""  # no report yet
+    report.write_text("# old generated part\n")
+    assert kept_sections(report) == ""  # nothing marked to keep
+    report.write_text(f"# old generated part\n{KEPT_MARKER}\n\n## LIKE matcher\nworst 0.4 ms\n")
+    kept = kept_sections(report)
+    assert kept.startswith(f"\n{KEPT_MARKER}") and kept.endswith("worst 0.4 ms\n")
+    assert "old generated part" not in kept
