@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shlex
 import shutil
 import sys
@@ -39,7 +40,7 @@ from bench.queries import LIST_PAGE, PROVIDERS
 from bench.report import SECTION_TITLES, render_report
 from bench.sections import amplification, overhead, ratelimit, size, throughput
 from bench.sections import profile as profiling_section
-from bench.servers import start_stack
+from bench.servers import Stack, start_stack
 
 __all__ = ["main", "run_benchmarks"]
 
@@ -64,20 +65,27 @@ def _gr(profile: Profile, contacts: int, deleted_fraction: float = 0.3) -> dict[
     return {"seed": profile.seed, "contacts": contacts, "deleted_fraction": deleted_fraction}
 
 
+def _standard_stack(
+    profile: Profile, work_dir: Path, client: httpx.AsyncClient
+) -> contextlib.AbstractAsyncContextManager[Stack]:
+    """The stack of sections 2 and 3: the standard account, emulators answering at once."""
+    return start_stack(
+        "standard",
+        cc_settings=_cc(profile, profile.standard_contacts, fast=True),
+        gr_settings=_gr(profile, profile.standard_contacts),
+        gateway_overrides=FAST_GATEWAY,
+        log_dir=work_dir,
+        client=client,
+    )
+
+
 async def run_overhead_only(profile: Profile, work_dir: Path) -> list[SectionResult]:
     """Section 2 alone, on the standard stack."""
     limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
     async with httpx.AsyncClient(timeout=httpx.Timeout(300.0), limits=limits) as client:
         context = Context(profile, client, work_dir)
         context.progress(f"profile {profile.name}, section 2 only; logs and load specs in {work_dir}")
-        async with start_stack(
-            "standard",
-            cc_settings=_cc(profile, profile.standard_contacts, fast=True),
-            gr_settings=_gr(profile, profile.standard_contacts),
-            gateway_overrides=FAST_GATEWAY,
-            log_dir=work_dir,
-            client=client,
-        ) as stack:
+        async with _standard_stack(profile, work_dir, client) as stack:
             return [await overhead.run(context, stack)]
 
 
@@ -90,14 +98,7 @@ async def run_benchmarks(profile: Profile, work_dir: Path) -> list[SectionResult
         context.progress(f"profile {profile.name}; logs and load specs in {work_dir}")
 
         context.progress("standard stack: starting")
-        async with start_stack(
-            "standard",
-            cc_settings=_cc(profile, profile.standard_contacts, fast=True),
-            gr_settings=_gr(profile, profile.standard_contacts),
-            gateway_overrides=FAST_GATEWAY,
-            log_dir=work_dir,
-            client=client,
-        ) as stack:
+        async with _standard_stack(profile, work_dir, client) as stack:
             results["overhead"] = await overhead.run(context, stack)
             results["throughput"] = await throughput.run(context, stack)
             runs.append(
