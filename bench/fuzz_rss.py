@@ -11,8 +11,11 @@ What holds the memory is reported from inside the process by a small ASGI wrappe
 (``/_bench/memory/...``, never part of the gateway): live objects by type (``gc``) and, with
 ``--trace``, ``tracemalloc`` allocations grown since the start of the run, by file and by line,
 with the total traced size, so RSS can be split into live Python objects and memory the allocator
-keeps.  ``--trace`` slows the server down and adds its own overhead to RSS: take the RSS figures from
-a run without it.
+keeps; then each suspect cache (Strawberry's parse cache, the validated documents, the execution
+plans, the paging snapshots) is emptied in turn and the traced memory that frees is reported.
+``--trace`` slows the server down and adds its own overhead to RSS: take the RSS figures from a run
+without it.  The server's log (every masked error, with its traceback) goes to a file in the
+temporary directory, named at the start.
 
 Requests that would run the exponential ``%`` matcher of issue 19 (more than six ``%`` in one
 request) are skipped and counted: on code without the linear matcher one of them holds the process for
@@ -30,6 +33,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections import Counter
@@ -68,7 +72,9 @@ class MemoryProbe:
             await self.app(scope, receive, send)
             return
         action = scope["path"][len(self.PREFIX) :]
-        if action == "mark":
+        if action == "attribute":
+            answer = {"freed_kib_by_clearing": _attribute()}
+        elif action == "mark":
             gc.collect()
             self._types = _object_types()
             self._snapshot = tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
@@ -102,6 +108,67 @@ class MemoryProbe:
 
 def _object_types() -> Counter[str]:
     return Counter(type(o).__name__ for o in gc.get_objects())
+
+
+def _held_by_kind() -> list[tuple[str, int, Any]]:
+    """The suspects, each as (what, how many entries it holds now, how to empty it)."""
+    from strawberry.extensions import parser_cache
+
+    from gateway.schema import execution
+    from gateway.schema.schema import get_schema
+
+    parse = parser_cache._get_parse_cache(parser_cache.DEFAULT_MAXSIZE)
+    documents = get_schema().documents
+    facts = list(execution._FACTS.values())
+    stores = [o for o in gc.get_objects() if type(o).__name__ == "MemorySnapshotStore"]
+
+    def clear_documents() -> None:
+        if documents is not None:
+            documents._errors.clear()
+            documents._valid.clear()
+
+    def kept(kind: str) -> int:
+        return sum(len(getattr(f, kind)._entries) for f in facts)
+
+    def clear_kept() -> None:
+        for f in facts:
+            for kind in ("_plans", "_item_plans", "_completions"):
+                getattr(f, kind)._entries.clear()
+
+    def clear_snapshots() -> None:
+        for store in stores:
+            store._items.clear()
+            store._held = 0
+
+    return [
+        ("strawberry ParserCache (documents by query text)", parse.cache_info().currsize, parse.cache_clear),
+        (
+            "ValidatedDocuments (gateway/schema/documents.py)",
+            len(documents._errors) + len(documents._valid) if documents else 0,
+            clear_documents,
+        ),
+        (
+            "execution plans/item plans/completions (gateway/schema/execution.py)",
+            kept("_plans") + kept("_item_plans") + kept("_completions"),
+            clear_kept,
+        ),
+        ("paging snapshots (entries)", sum(s.entries_held for s in stores), clear_snapshots),
+    ]
+
+
+def _attribute() -> list[dict[str, Any]]:
+    """Traced memory freed by emptying each suspect in turn (needs tracemalloc)."""
+    found = []
+    for what, entries, clear in _held_by_kind():
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        clear()
+        gc.collect()
+        freed = (before - tracemalloc.get_traced_memory()[0]) // 1024
+        found.append(
+            {"what": what, "entries": entries, "freed_kib": freed if tracemalloc.is_tracing() else None}
+        )
+    return found
 
 
 # -- the server process -----------------------------------------------------------------------------
@@ -233,7 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = [sys.executable, "-m", "bench.fuzz_rss", "--serve", "--seed", str(args.seed)]
     if args.trace:
         command.append("--trace")
-    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    log_path = Path(tempfile.gettempdir()) / f"fuzz_rss-server-{os.getpid()}.log"
+    with log_path.open("wb") as log:  # the gateway logs every masked error with its traceback
+        server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+    print(f"server log: {log_path}")
     try:
         assert server.stdout is not None
         started = json.loads(server.stdout.readline())
@@ -267,6 +337,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             after = memory_kib(pid)
             report = client.get("/_bench/memory/report", timeout=600).json()
             settled = memory_kib(pid)
+            if args.trace:
+                report["attribution"] = client.get("/_bench/memory/attribute", timeout=600).json()
+                report["rss_mib_after_clearing"] = memory_kib(pid)["rss"] // 1024
         print(
             f"RSS after: {after['rss'] / 1024:.0f} MiB (peak {after['peak'] / 1024:.0f} MiB); "
             f"after a full collection: {settled['rss'] / 1024:.0f} MiB"

@@ -8,6 +8,8 @@ the servers run in their own threads.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +32,24 @@ from .oracle import LogWatch
 
 DEADLINE_SECONDS = 10.0
 """Every answer must arrive within this; a client timeout fails the example."""
+CONTROL_TIMEOUT_SECONDS = 600.0
+SERVING_RECURSION_LIMIT = sys.getrecursionlimit()
+"""The interpreter's limit as a server process has it (read before Hypothesis raises it)."""
+
+
+@contextlib.contextmanager
+def serving_recursion_limit() -> Iterator[None]:
+    """Hypothesis raises the recursion limit while it runs a test, and the limit is per process: the
+    servers' threads would get it too, and recursion that fails in a real server (a long fragment
+    chain) would pass here.  So each request is served under the limit a server process has."""
+    raised = sys.getrecursionlimit()
+    sys.setrecursionlimit(SERVING_RECURSION_LIMIT)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(raised)
+
+
 UNLIMITED = 1e9
 
 
@@ -43,13 +63,14 @@ class FuzzStack:
     def send(self, request: RawRequest) -> tuple[httpx.Response | None, str | None]:
         """One request to the gateway; ``(None, reason)`` when it does not answer within the deadline."""
         try:
-            response = self.gateway.request(
-                request.method,
-                request.path,
-                headers=request.headers,
-                content=request.body or None,
-                params=request.params or None,
-            )
+            with serving_recursion_limit():
+                response = self.gateway.request(
+                    request.method,
+                    request.path,
+                    headers=request.headers,
+                    content=request.body or None,
+                    params=request.params or None,
+                )
         except httpx.TimeoutException as error:
             self.wait_until_responsive()
             return None, f"{type(error).__name__} after {DEADLINE_SECONDS} s"
@@ -123,8 +144,9 @@ def fuzz_stack() -> Iterator[FuzzStack]:
         with (
             BackgroundServer(create_app(settings)) as gateway,
             httpx.Client(base_url=gateway.url, timeout=DEADLINE_SECONDS) as gateway_client,
-            httpx.Client(base_url=cc.url, timeout=60) as cc_client,
-            httpx.Client(base_url=gr.url, timeout=60) as gr_client,
+            # The control plane answers on the emulator's event loop: after a stall it answers late.
+            httpx.Client(base_url=cc.url, timeout=CONTROL_TIMEOUT_SECONDS) as cc_client,
+            httpx.Client(base_url=gr.url, timeout=CONTROL_TIMEOUT_SECONDS) as gr_client,
         ):
             yield FuzzStack(gateway_client, cc_client, gr_client, logs)
     logs.uninstall()

@@ -21,7 +21,7 @@ new id, so the address of a contact named by id counts as named), and an input r
 or item by item, must have written nothing (writes counted from ``/_emulator/requests``).  The
 emulators go back to their seed (``POST /_emulator/reset``) after any mutation that wrote.
 
-Size and randomness.  By default the five tests run 3,300 examples between them, derandomized: the
+Size and randomness.  By default the five tests run 2,700 examples between them, derandomized: the
 same examples on every run, so CI is reproducible and a red build means a change broke something,
 not that the dice found something new.  ``FUZZ_EXAMPLES=20000`` (any number) shares that many examples
 out in the same proportions and explores at random, with Hypothesis's example database so that a
@@ -71,7 +71,7 @@ from .oracle import (
 )
 
 SCHEMA = (Path(__file__).resolve().parents[2] / "schema.graphql").read_text()
-DEFAULT_EXAMPLES = {"queries": 1200, "shaped": 800, "transport": 600, "mutations": 400, "named": 300}
+DEFAULT_EXAMPLES = {"queries": 1000, "shaped": 700, "transport": 600, "mutations": 200, "named": 200}
 REQUESTED = int(os.environ.get("FUZZ_EXAMPLES", "0") or 0)
 
 T = TypeVar("T", bound=Callable[..., Any])
