@@ -429,3 +429,32 @@ async def test_the_gateway_schema_completes_its_contacts_directly(
     assert result.errors is None and len(result.data["deletedContacts"]["edges"]) == 20
     contact_types = {"ConstantContactDeletedContact", "GetResponseDeletedContact"}
     assert sum(name in contact_types for name in direct_completions) == 20
+
+
+async def test_plans_go_with_their_document_when_the_document_cache_drops_it() -> None:
+    import gc
+
+    from gateway.schema.fast.execution import _schema_facts
+
+    # A new document per query text (no parse cache): every plan's document is dropped after its
+    # request, so its plans must go too instead of holding the document and its text alive.
+    plain = strawberry.Schema(query=Query, types=[Plain, Fancy], execution_context_class=PlainObjectExecutor)
+    for n in range(40):
+        result = await plain.execute(f"query Q{n} {{ connection {{ best {{ label count }} }} }}")
+        assert result.errors is None
+    gc.collect()
+    facts = _schema_facts(plain._schema)
+    assert facts._completions._entries  # the direct path ran (and made plans on the way)
+    assert facts.operations_held() == 0
+
+    # With a cached document the plans stay, once, and are reused.
+    caching = strawberry.Schema(
+        query=Query,
+        types=[Plain, Fancy],
+        execution_context_class=PlainObjectExecutor,
+        extensions=[ParserCache],
+    )
+    for _ in range(3):
+        assert (await caching.execute("query Kept { connection { best { label count } } }")).errors is None
+    gc.collect()
+    assert _schema_facts(caching._schema).operations_held() == 1

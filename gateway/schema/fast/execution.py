@@ -58,6 +58,7 @@ from graphql import (
     GraphQLSchema,
     GraphQLString,
     InlineFragmentNode,
+    OperationDefinitionNode,
     SelectionSetNode,
     Undefined,
 )
@@ -292,29 +293,61 @@ class _KeptById(Generic[V]):
         return found[0]
 
 
+class _OperationPlans:
+    """The plans of one operation's selections (``MAX_KEPT`` of each kind at most)."""
+
+    MAX_KEPT = 1024
+
+    def __init__(self) -> None:
+        self.plans: _KeptById[_Plan | None] = _KeptById(self.MAX_KEPT)
+        self.item_plans: _KeptById[_ItemPlan] = _KeptById(self.MAX_KEPT)
+
+
 class _SchemaFacts:
-    """What the direct path learns once per schema: classes' object types, fields' facts, and the
-    plans and compiled completions of the selections it has seen (``MAX_KEPT`` of each kind)."""
+    """What the direct path learns once per schema: classes' object types, fields' facts, the
+    compiled completions of the selections it has seen (``MAX_KEPT``), and their plans.
+
+    A plan keeps its field nodes alive, and through their locations the whole document and its query
+    text; so plans are kept per operation node, weakly: they go when the document cache lets the
+    document go, instead of holding a thousand documents the caches have already dropped.
+    """
 
     MAX_KEPT = 1024
 
     def __init__(self, schema: GraphQLSchema) -> None:
         self.types_by_class = _types_by_class(schema)
         self._fields: _KeptById[_FieldFacts | None] = _KeptById(None)  # as many as the schema has
-        self._plans: _KeptById[_Plan | None] = _KeptById(self.MAX_KEPT)
-        self._item_plans: _KeptById[_ItemPlan] = _KeptById(self.MAX_KEPT)
+        self._operations: WeakKeyDictionary[OperationDefinitionNode, _OperationPlans] = WeakKeyDictionary()
         self._completions: _KeptById[_Completion] = _KeptById(self.MAX_KEPT)
 
     def field(self, field: GraphQLField) -> _FieldFacts | None:
         return self._fields.get(id(field), lambda: _field_facts(field), field)
 
-    def plan(self, key: tuple[Any, ...], make: Callable[[], _Plan | None], keep: Any) -> _Plan | None:
-        """The plan for ``key``, a selection's field nodes by id (``keep`` holds them)."""
-        return self._plans.get(key, make, keep)
+    def _of(self, operation: OperationDefinitionNode) -> _OperationPlans:
+        found = self._operations.get(operation)
+        if found is None:
+            found = self._operations[operation] = _OperationPlans()
+        return found
 
-    def item_plan(self, nested: _Nested, kind: type, make: Callable[[], _ItemPlan]) -> _ItemPlan:
+    def plan(
+        self,
+        operation: OperationDefinitionNode,
+        key: tuple[Any, ...],
+        make: Callable[[], _Plan | None],
+        keep: Any,
+    ) -> _Plan | None:
+        """The plan for ``key``, a selection's field nodes by id (``keep`` holds them)."""
+        return self._of(operation).plans.get(key, make, keep)
+
+    def item_plan(
+        self, operation: OperationDefinitionNode, nested: _Nested, kind: type, make: Callable[[], _ItemPlan]
+    ) -> _ItemPlan:
         """The item plan of ``nested`` for items of class ``kind`` (kept for ``nested.fixed`` ones)."""
-        return self._item_plans.get((id(nested), kind), make, nested)
+        return self._of(operation).item_plans.get((id(nested), kind), make, nested)
+
+    def operations_held(self) -> int:
+        """How many operations have plans kept (for tests and memory reports)."""
+        return len(self._operations)
 
     def completion(self, steps: Sequence[_Step]) -> _Completion:
         """The compiled completion of ``steps`` (keyed by the ids of their ``exact`` mappings)."""
@@ -454,7 +487,7 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
             ),
         )
         plan = self._facts.plan(
-            key, lambda: self._new_plan(parent_type, grouped_field_set), grouped_field_set
+            self.operation, key, lambda: self._new_plan(parent_type, grouped_field_set), grouped_field_set
         )
         self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
         return plan
@@ -538,7 +571,9 @@ class PlainObjectExecutor(StrawberryGraphQLCoreExecutionContext):
         if found is None:
             kind = type(item)
             if nested.fixed:  # the same in every request: kept per schema
-                found = self._facts.item_plan(nested, kind, lambda: self._item_plan(nested, kind))
+                found = self._facts.item_plan(
+                    self.operation, nested, kind, lambda: self._item_plan(nested, kind)
+                )
             else:
                 found = self._item_plan(nested, kind)
             self._item_plans[key] = found
