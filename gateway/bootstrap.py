@@ -9,7 +9,6 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Settings
-from .core.actions import MutationLimits
 from .core.idempotency import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
 from .core.input_limits import InputLimits
 from .core.model import Provider
@@ -163,10 +162,6 @@ def build_services(
         default_page_size=settings.page_size_default,
         max_page_size=settings.page_size_max,
         limits=input_limits(settings),
-        mutation_limits=MutationLimits(
-            max_contacts=settings.max_contacts_per_mutation,
-            max_idempotency_key_length=settings.max_idempotency_key_length,
-        ),
         getresponse=getresponse,
         constant_contact=constant_contact,
     )

@@ -40,6 +40,7 @@ from . import replay
 from .consent import suppression_block
 from .gathering import gather_settled
 from .idempotency import IdempotencyStore
+from .input_limits import InputLimits
 from .lookups import ContactLookups
 from .model import ContactKey, DeletedContact, Provider
 from .ports import (
@@ -58,7 +59,6 @@ __all__ = [
     "ContactActions",
     "DeleteRequest",
     "GateResult",
-    "MutationLimits",
     "MutationReport",
     "RestoreRequest",
     "consent_gate",
@@ -68,15 +68,6 @@ audit = logging.getLogger("gateway.audit")
 logger = logging.getLogger("gateway.actions")
 
 MIN_OVERRIDE_REASON_LENGTH = 10
-
-
-@dataclass(frozen=True, slots=True)
-class MutationLimits:
-    """How much one mutation may ask for; the composition root fills it from ``Settings`` (these
-    defaults are the settings' defaults)."""
-
-    max_contacts: int = 1000
-    max_idempotency_key_length: int = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +151,7 @@ class ContactActions:
         ports: Mapping[Provider, DeletedContactsPort],
         listings: SharedListings,
         idempotency: IdempotencyStore,
-        limits: MutationLimits,
+        limits: InputLimits,
     ) -> None:
         self._ports = ports
         self._listings = listings
@@ -185,7 +176,7 @@ class ContactActions:
     ) -> MutationReport:
         """Refuse too many contacts; run once, or, for an idempotency key seen before with the same
         input, replay the recorded report."""
-        limit = self.limits.max_contacts
+        limit = self.limits.max_contacts_per_mutation
         if len(request.references) > limit:
             problem = InputProblem(
                 "BAD_USER_INPUT", f"at most {limit} contacts per call", InputSubject.CONTACTS

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .actions import ContactActions, MutationLimits
+from .actions import ContactActions
 from .idempotency import IdempotencyStore, MemoryIdempotencyStore
 from .input_limits import InputLimits
 from .model import Provider
@@ -33,8 +33,6 @@ class Services:
     max_page_size: int = 500
     limits: InputLimits = field(default_factory=InputLimits)
     """Bounds on every caller-given value, checked before anything reaches a provider."""
-    mutation_limits: MutationLimits = field(default_factory=MutationLimits)
-    """How much one deleteContacts or restoreContacts may ask for (``Settings``)."""
     getresponse: CampaignCatalogPort | None = None
     """GetResponse's campaigns and messages (its adapter); None if unconfigured."""
     constant_contact: ContactListsPort | None = None
@@ -43,7 +41,7 @@ class Services:
     @cached_property
     def actions(self) -> ContactActions:
         """Delete and restore over these ports, listings and idempotency store."""
-        return ContactActions(self.ports, self.listings, self.idempotency, self.mutation_limits)
+        return ContactActions(self.ports, self.listings, self.idempotency, self.limits)
 
     async def aclose(self) -> None:
         for port in self.ports.values():
