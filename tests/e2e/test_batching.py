@@ -81,6 +81,11 @@ async def test_concurrent_identical_first_pages_share_one_listing_per_provider(s
     import asyncio
 
     query = "{ deletedContacts(first: 10) { totalCount sources { provider fetchedAt } } }"
+    # Each provider takes a second to answer, so the six requests sent at once all join the first
+    # listing while it is in flight; with instant answers a loaded machine can finish that listing
+    # before the last request reaches the gateway, and that one would rightly fetch again.
+    await stack.faults("cc", latency_ms=1000)
+    await stack.faults("gr", latency_ms=1000)
     await stack.reset_counts()
     bodies = await asyncio.gather(*(stack.graphql(query) for _ in range(6)))
     assert len({b["data"]["deletedContacts"]["totalCount"] for b in bodies}) == 1
