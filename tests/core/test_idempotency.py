@@ -11,11 +11,12 @@ import pytest
 
 from gateway.core.idempotency import (
     IdempotencyInProgress,
-    IdempotencyKeyReused,
     IdempotencyStore,
     MemoryIdempotencyStore,
     RedisIdempotencyStore,
 )
+
+from ..idempotency_contract import claims_then_replays
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -31,16 +32,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[IdempotencyStor
 
 
 async def test_the_first_request_claims_and_later_ones_replay(store: IdempotencyStore) -> None:
-    assert await store.claim("k", "input-1") is None
-    with pytest.raises(IdempotencyInProgress) as running:
-        await store.claim("k", "input-1")
-    assert running.value.retry_after > 0
-    await store.complete("k", "input-1", b'{"answer": 1}')
-    assert await store.claim("k", "input-1") == b'{"answer": 1}'
-    assert await store.claim("k", "input-1") == b'{"answer": 1}'
-    with pytest.raises(IdempotencyKeyReused):
-        await store.claim("k", "input-2")
-    assert await store.claim("other key", "input-2") is None
+    await claims_then_replays(store)
 
 
 async def test_a_released_or_expired_key_runs_again(store: IdempotencyStore) -> None:

@@ -15,6 +15,8 @@ from gateway.errors import DatabaseError
 from gateway.store import Database, DatabaseIdempotencyStore, KeyStore
 from gateway.store.models import IdempotencyRecord
 
+from ..idempotency_contract import claims_then_replays
+
 ALICE = Principal(PrincipalKind.KEY, "k-alice", "alice", frozenset({"contacts:restore"}))
 BOB = Principal(PrincipalKind.TOKEN, "https://issuer.example k-alice", "bob", frozenset())
 
@@ -29,16 +31,7 @@ class Clock:
 
 async def test_the_first_request_claims_and_later_ones_replay(database: Database) -> None:
     store = DatabaseIdempotencyStore(database)
-    assert await store.claim("k", "input-1") is None
-    with pytest.raises(IdempotencyInProgress) as running:
-        await store.claim("k", "input-1")
-    assert running.value.retry_after > 0
-    await store.complete("k", "input-1", b'{"answer": 1}')
-    assert await store.claim("k", "input-1") == b'{"answer": 1}'
-    assert await store.claim("k", "input-1") == b'{"answer": 1}'
-    with pytest.raises(IdempotencyKeyReused):
-        await store.claim("k", "input-2")
-    assert await store.claim("other key", "input-2") is None
+    await claims_then_replays(store)
 
 
 async def test_a_released_key_runs_again_and_a_result_is_never_released(database: Database) -> None:
