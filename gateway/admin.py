@@ -32,7 +32,11 @@ def _runner(name: str, command: Command, *, needs_schema: bool = True) -> Callab
         database = Database.from_settings(settings)
         try:
             if needs_schema:
-                await ensure_schema(database, migrate=settings.database_migrate_on_start)
+                await ensure_schema(
+                    database,
+                    migrate=settings.database_migrate_on_start,
+                    wait_seconds=settings.database_migration_wait_seconds,
+                )
             with database.unavailable_as_error():
                 return await command(args, settings, database)
         finally:
@@ -62,7 +66,11 @@ def prepare_database(settings: Settings) -> str | None:
     async def prepare() -> None:
         database = Database.from_settings(settings)
         try:
-            await ensure_schema(database, migrate=settings.database_migrate_on_start)
+            await ensure_schema(
+                database,
+                migrate=settings.database_migrate_on_start,
+                wait_seconds=settings.database_migration_wait_seconds,
+            )
         finally:
             await database.aclose()
 
@@ -77,7 +85,7 @@ def prepare_database(settings: Settings) -> str | None:
 
 
 async def _upgrade(args: argparse.Namespace, settings: Settings, database: Database) -> int:
-    before, after = await upgrade(database)
+    before, after = await upgrade(database, wait_seconds=settings.database_migration_wait_seconds)
     if before == after:
         print(f"{database.display_url}: already at revision {after} (head)")
     else:

@@ -34,7 +34,11 @@ async def open_database(settings: Settings) -> Database:
     ``DATABASE_MIGRATE_ON_START`` says), with expired idempotency records cleared away."""
     database = Database.from_settings(settings)
     try:
-        await ensure_schema(database, migrate=settings.database_migrate_on_start)
+        await ensure_schema(
+            database,
+            migrate=settings.database_migrate_on_start,
+            wait_seconds=settings.database_migration_wait_seconds,
+        )
         try:
             await _idempotency_records(settings, database).purge_expired()
         except SQLAlchemyError as error:  # housekeeping only: expired records are ignored when read

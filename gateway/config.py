@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     )
     database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     database_pool_recycle_seconds: float = Field(default=1800.0, gt=0)
+    database_migration_wait_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a starting replica waits for another one's migration to finish.",
+    )
     database_busy_timeout_seconds: float = Field(
         default=5.0, ge=0, description="SQLite: how long a writer waits for another's lock before failing."
     )

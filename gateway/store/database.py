@@ -65,6 +65,7 @@ class Database:
         pool_recycle: float = 1800.0,
     ) -> None:
         self.url = make_url(url)
+        self.busy_timeout = busy_timeout
         options: dict[str, Any] = {}
         if self.is_sqlite:
             self._create_sqlite_directory()
@@ -85,8 +86,9 @@ class Database:
             @event.listens_for(self.engine.sync_engine, "connect")
             def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
                 cursor = dbapi_connection.cursor()
-                cursor.execute("PRAGMA journal_mode=WAL")
+                # The busy timeout first: switching to WAL takes a lock too, and must wait for it.
                 cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
+                cursor.execute("PRAGMA journal_mode=WAL")
                 # WAL makes NORMAL durable against application crashes; only a power cut can lose
                 # the last commits, never corrupt the file.
                 cursor.execute("PRAGMA synchronous=NORMAL")

@@ -61,14 +61,24 @@ async def current_revision(database: Database) -> str | None:
         raise _unreachable(database, error) from error
 
 
-async def upgrade(database: Database, target: str = "head") -> tuple[str | None, str | None]:
-    """Apply the migrations up to ``target``; (revision before, revision after)."""
+async def upgrade(
+    database: Database, target: str = "head", *, wait_seconds: float = 60.0
+) -> tuple[str | None, str | None]:
+    """Apply the migrations up to ``target``; (revision before, revision after).
+
+    A replica that finds another one migrating waits up to ``wait_seconds`` for its lock: a migration
+    can take longer than the busy timeout ordinary writes are given.
+    """
 
     def run(connection: Connection) -> tuple[str | None, str | None]:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         else:  # SQLite: the database's write lock, taken before the revision is read
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:  # the connection goes back to the pool with the ordinary timeout
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={int(database.busy_timeout * 1000)}")
         before = _current(connection)
         command.upgrade(alembic_config(connection), target)
         return before, _current(connection)
@@ -80,13 +90,14 @@ async def upgrade(database: Database, target: str = "head") -> tuple[str | None,
         raise _unreachable(database, error) from error
 
 
-async def ensure_schema(database: Database, *, migrate: bool) -> None:
-    """Make sure the database is at the code's head revision: upgrade it (``migrate``) or refuse."""
+async def ensure_schema(database: Database, *, migrate: bool, wait_seconds: float = 60.0) -> None:
+    """Make sure the database is at the code's head revision: upgrade it (``migrate``, waiting up to
+    ``wait_seconds`` for a replica that is migrating) or refuse."""
     current = await current_revision(database)
     if current == head_revision():
         return
     if migrate:
-        await upgrade(database)
+        await upgrade(database, wait_seconds=wait_seconds)
         return
     raise DatabaseNotMigrated(
         f"the database at {database.display_url} is at revision {current or 'none (empty)'} and this "

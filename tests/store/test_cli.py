@@ -54,7 +54,7 @@ async def test_keys_create_list_revoke(gateway: Gateway) -> None:
     assert created.returncode == 0, created.stderr
     credential = created.stdout.rstrip("\n").splitlines()[-1]
     assert credential.startswith("dcg_") and " " not in credential
-    secret = credential.rsplit("_", 1)[1]
+    secret = credential.split("_", 2)[2]
 
     database = Database(gateway.url)
     try:
@@ -72,7 +72,7 @@ async def test_keys_create_list_revoke(gateway: Gateway) -> None:
         assert all(line.split()[3] == "active" for line in lines[1:])
         assert principal.id in listed.stdout
         outputs = listed.stdout + listed.stderr + created.stderr + temporary.stderr
-        assert secret not in outputs and temporary.stdout.splitlines()[-1].rsplit("_", 1)[1] not in outputs
+        assert secret not in outputs and temporary.stdout.splitlines()[-1].split("_", 2)[2] not in outputs
 
         revoked = gateway("keys", "revoke", "crm-sync")
         assert revoked.returncode == 0, revoked.stderr
