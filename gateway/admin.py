@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
+from .bootstrap import open_database
 from .config import Settings
 from .errors import GatewayError
 from .store import Database, KeyStore, ServiceKey, current_revision, ensure_schema, head_revision, upgrade
@@ -64,15 +65,8 @@ def prepare_database(settings: Settings) -> str | None:
     None when it is ready, else the reason to print before refusing to serve."""
 
     async def prepare() -> None:
-        database = Database.from_settings(settings)
-        try:
-            await ensure_schema(
-                database,
-                migrate=settings.database_migrate_on_start,
-                wait_seconds=settings.database_migration_wait_seconds,
-            )
-        finally:
-            await database.aclose()
+        database = await open_database(settings)  # the same checks the app's start makes
+        await database.aclose()
 
     try:
         asyncio.run(prepare())
