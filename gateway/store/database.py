@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -51,6 +53,28 @@ def database_url(settings: Settings) -> URL:
     return url
 
 
+def _use_wal(cursor: Any, *, wait_seconds: float) -> None:
+    """Put the SQLite file in WAL mode (a property of the file, kept once set).
+
+    The switch needs the file's exclusive lock, and SQLite answers "locked" at once, without waiting
+    out the busy timeout, while another connection is writing (waiting could deadlock two upgraders).
+    Replicas opening a new file together meet exactly that, so the switch is tried again until the
+    busy timeout has passed.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        cursor.execute("PRAGMA journal_mode")
+        if str(cursor.fetchone()[0]).lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 class Database:
     """One engine (a pool of connections) to the gateway's database; close it with :meth:`aclose`."""
 
@@ -86,9 +110,8 @@ class Database:
             @event.listens_for(self.engine.sync_engine, "connect")
             def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
                 cursor = dbapi_connection.cursor()
-                # The busy timeout first: switching to WAL takes a lock too, and must wait for it.
                 cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _use_wal(cursor, wait_seconds=busy_timeout)
                 # WAL makes NORMAL durable against application crashes; only a power cut can lose
                 # the last commits, never corrupt the file.
                 cursor.execute("PRAGMA synchronous=NORMAL")

@@ -72,3 +72,31 @@ async def test_replicas_starting_together_both_end_at_head(database_url: str) ->
     finally:
         for replica in replicas:
             await replica.aclose()
+
+
+async def test_a_new_sqlite_file_turns_to_wal_even_while_another_connection_writes(tmp_path: Any) -> None:
+    # SQLite refuses the switch to WAL at once ("locked", no busy wait) while another connection
+    # holds the write lock: what replicas opening a new file together meet. The gateway retries it.
+    import sqlite3
+    import threading
+
+    path = tmp_path / "new.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE other (x INTEGER)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO other VALUES (1)")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):  # what a plain connection meets
+        sqlite3.connect(path, timeout=5).execute("PRAGMA journal_mode=WAL")
+
+    released = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
+    released.start()
+    database = Database(f"sqlite+aiosqlite:///{path}", busy_timeout=30)
+    try:
+        assert await current_revision(database) is None  # connected, so the switch went through
+        async with database.connect() as connection:
+            mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        assert str(mode).lower() == "wal"
+    finally:
+        released.join()
+        writer.close()
+        await database.aclose()
