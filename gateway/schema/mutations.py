@@ -125,50 +125,35 @@ def _result(outcome: OperationOutcome, operation: BulkOperation | None) -> Conta
     )
 
 
-def _out_of_bounds(
-    limits: InputLimits, input: DeleteContactsInput | RestoreContactsInput
-) -> ContactsMutationPayload | None:
-    """Too many contacts, or a mutation-wide value (list ids, campaign id, override reason) out of its
-    bounds: the whole mutation is refused before anything is resolved or changed."""
+def _out_of_bounds(limits: InputLimits, input: RestoreContactsInput) -> ContactsMutationPayload | None:
+    """A restore-wide value (list ids, campaign id, override reason) out of its bounds: the whole
+    mutation is refused before anything is resolved or changed.  Each reference's own values are
+    core's to check, per item (``ContactActions``), so one bad contact does not stop the others."""
     problems: list[UserError] = []
 
-    def check(field: list[str], index: int | None, run: Callable[[], object]) -> None:
+    def check(field: list[str], run: Callable[[], object]) -> None:
         try:
             run()
         except UserInputError as error:
-            problems.append(UserError(code=error.code, message=error.message, field=field, index=index))
+            problems.append(UserError(code=error.code, message=error.message, field=field, index=None))
 
-    refs = input.contacts
+    list_ids = input.constant_contact_list_ids or []
     check(
-        ["input", "contacts"],
-        None,
-        lambda: limits.check_count(refs, limits.max_contacts_per_mutation, "input.contacts", "contacts"),
+        ["input", "constantContactListIds"],
+        lambda: limits.provider_ids(list_ids, "input.constantContactListIds"),
     )
-    if problems:
-        return ContactsMutationPayload(results=[], bulk_operations=[], user_errors=problems)
-    # Each reference's own values (address, id, global id) are checked per item by core's reference
-    # rules, so one bad contact does not stop the others; only the mutation-wide values are here.
-    if isinstance(input, RestoreContactsInput):
-        list_ids = input.constant_contact_list_ids or []
+    campaign_id = input.get_response_campaign_id
+    if campaign_id is not None:
         check(
-            ["input", "constantContactListIds"],
-            None,
-            lambda: limits.provider_ids(list_ids, "input.constantContactListIds"),
+            ["input", "getResponseCampaignId"],
+            lambda: limits.provider_id(campaign_id, "input.getResponseCampaignId"),
         )
-        campaign_id = input.get_response_campaign_id
-        if campaign_id is not None:
-            check(
-                ["input", "getResponseCampaignId"],
-                None,
-                lambda: limits.provider_id(campaign_id, "input.getResponseCampaignId"),
-            )
-        if input.consent_override is not None:
-            reason = input.consent_override.reason
-            check(
-                ["input", "consentOverride", "reason"],
-                None,
-                lambda: limits.check_text(reason, limits.max_reason_length, "input.consentOverride.reason"),
-            )
+    if input.consent_override is not None:
+        reason = input.consent_override.reason
+        check(
+            ["input", "consentOverride", "reason"],
+            lambda: limits.check_text(reason, limits.max_reason_length, "input.consentOverride.reason"),
+        )
     if not problems:
         return None
     return ContactsMutationPayload(results=[], bulk_operations=[], user_errors=problems)
@@ -208,8 +193,6 @@ class Mutation:
     )
     async def delete_contacts(self, info: Info, input: DeleteContactsInput) -> ContactsMutationPayload:
         context = info.context
-        if (refused := _out_of_bounds(context.services.limits, input)) is not None:
-            return refused
         report = await context.services.actions.delete(_delete_request(input), request_id=context.request_id)
         return _payload(report)
 
