@@ -51,7 +51,7 @@ from .ports import (
     RestoreOptions,
     Target,
 )
-from .references import InputProblem, InputSubject, Reference, reference_problem
+from .references import InputProblem, InputSubject, Reference, holds_address, reference_problem
 from .shared_listings import SharedListings
 
 __all__ = [
@@ -103,7 +103,7 @@ def _names(target: Target, contact_id: str, email: str | None) -> bool:
     """Whether a resolved contact is the one ``target`` names."""
     if target.contact_id is not None:
         return contact_id == target.contact_id
-    return email is not None and target.email is not None and email.casefold() == target.email.casefold()
+    return holds_address(email, target.email)
 
 
 def _not_found(target: Target, message: str) -> OperationOutcome:

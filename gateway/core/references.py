@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gateway.errors import shown
 
-from .model import Provider
+from .model import DeletedContact, ListedContact, Provider
 from .ports import ContactIdForm, Target
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "Reference",
     "address_problem",
     "contact_id_problem",
+    "holds_address",
+    "records_by_address",
     "reference_problem",
 ]
 
@@ -113,3 +115,24 @@ def reference_problem(target: Target, forms: Mapping[Provider, ContactIdForm]) -
         return contact_id_problem(target.contact_id, form)
     assert target.email is not None
     return address_problem(target.email)
+
+
+def holds_address(address: str | None, email: str | None) -> bool:
+    """Whether a record holding ``address`` is exactly what ``email`` asked for (in any letter case):
+    the one test of "this record is the address named", for lookups and writes alike."""
+    return address is not None and email is not None and address.casefold() == email.casefold()
+
+
+def records_by_address(
+    emails: Sequence[str], asked: Sequence[str], answers: Sequence[Sequence[ListedContact]]
+) -> list[list[DeletedContact]]:
+    """For each of ``emails``, the records a provider answered for it that really hold it.
+
+    ``answers[i]`` is the provider's answer to ``asked[i]`` (the non-blank ones of ``emails``); a
+    record the provider answered for an address it does not hold is dropped, whatever the API did.
+    """
+    held = {
+        email.casefold(): [c for c in (listed.contact for listed in answer) if holds_address(c.email, email)]
+        for email, answer in zip(asked, answers, strict=True)
+    }
+    return [held.get(email.casefold(), []) for email in emails]

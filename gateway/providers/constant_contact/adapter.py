@@ -37,6 +37,7 @@ from gateway.core.ports import (
     RestoreOptions,
     Target,
 )
+from gateway.core.references import holds_address, records_by_address
 from gateway.providers.errors import NotFound, ProviderError
 
 from .client import ConstantContactClient
@@ -61,10 +62,6 @@ def _midnight(day: date, shift_days: int) -> datetime:
     except OverflowError:
         shifted = date.max if shift_days > 0 else date.min
     return datetime.combine(shifted, time.min, tzinfo=UTC)
-
-
-def _holds(address: str | None, email: str) -> bool:
-    return address is not None and address.casefold() == email.casefold()
 
 
 class ConstantContactAdapter:
@@ -128,11 +125,7 @@ class ConstantContactAdapter:
         asked = [email for email in emails if email.strip()]  # no contact holds a blank address
         if len(asked) <= self.listing_cost():
             answers = await gather_settled(self._deleted(email=e) for e in asked)
-            found = {
-                email.casefold(): [c for c in (listed.contact for listed in answer) if _holds(c.email, email)]
-                for email, answer in zip(asked, answers, strict=True)
-            }
-            return [found.get(email.casefold(), []) for email in emails]
+            return records_by_address(emails, asked, answers)
         by_email: dict[str, list[DeletedContact]] = {}
         for listed in await self._all_deleted():
             contact = listed.contact
@@ -170,7 +163,7 @@ class ConstantContactAdapter:
                     for c in answer
                     if c.deleted_at is None
                     and c.email_address is not None
-                    and _holds(c.email_address.address, target.email or "")
+                    and holds_address(c.email_address.address, target.email)
                 )
         return resolved, failed
 

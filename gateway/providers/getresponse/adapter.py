@@ -37,6 +37,7 @@ from gateway.core.ports import (
     RestoreOptions,
     Target,
 )
+from gateway.core.references import holds_address, records_by_address
 from gateway.providers.errors import NotFound, ProviderError
 
 from .client import GetResponseClient, RpcCall
@@ -61,10 +62,6 @@ def _day_range(core_range: Any) -> DayRange | None:
 
 def _text(condition: Any) -> TextCondition | None:
     return TextCondition(condition.operator.value, condition.value) if condition is not None else None
-
-
-def _holds(address: str | None, email: str) -> bool:
-    return address is not None and address.casefold() == email.casefold()
 
 
 class GetResponseAdapter:
@@ -154,11 +151,7 @@ class GetResponseAdapter:
             return [[] for _ in emails]
         queries = [DeletedContactsQuery(email=(TextCondition("EQUALS", email),)) for email in asked]
         answers = await self._deleted_batch(queries)
-        found = {
-            email.casefold(): [c for c in (listed.contact for listed in answer) if _holds(c.email, email)]
-            for email, answer in zip(asked, answers, strict=True)
-        }
-        return [found.get(email.casefold(), []) for email in emails]
+        return records_by_address(emails, asked, answers)
 
     async def campaigns(self) -> list[Campaign]:
         return await self.client.get_campaigns()
@@ -195,7 +188,7 @@ class GetResponseAdapter:
             resolved.extend(
                 ResolvedContact(target, c.contact_id, c.email, c.campaign_id)
                 for c in Contact.parse_map(answer)
-                if _holds(c.email, target.email or "")
+                if holds_address(c.email, target.email)
             )
         return resolved, failed
 
