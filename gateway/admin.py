@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
-from .bootstrap import open_database
 from .config import Settings
 from .errors import GatewayError
 from .store import Database, KeyStore, ServiceKey, current_revision, ensure_schema, head_revision, upgrade
@@ -63,6 +62,9 @@ def _runner(name: str, command: Command, *, needs_schema: bool = True) -> Callab
 def prepare_database(settings: Settings) -> str | None:
     """Bring the database to the code's revision, or refuse (``DATABASE_MIGRATE_ON_START``):
     None when it is ready, else the reason to print before refusing to serve."""
+
+    # Imported here: the composition root pulls in every provider, which no other command needs.
+    from .bootstrap import open_database
 
     async def prepare() -> None:
         database = await open_database(settings)  # the same checks the app's start makes
