@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 import httpx
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,8 +23,10 @@ from starlette.routing import Route
 from .bootstrap import build_services, open_database
 from .config import Settings
 from .core.model import Provider
+from .core.principals import Caller
 from .core.services import Services
 from .http import GraphQLEndpoint, graphiql_routes
+from .http.request_id import RequestIdMiddleware
 from .schema.context import GatewayContext
 from .schema.schema import GatewaySchema, build_schema
 
@@ -50,8 +53,8 @@ def create_app(
     def services() -> Services:
         return holder["services"]
 
-    async def context_getter(request: Request, request_id: str) -> GatewayContext:
-        return GatewayContext.create(services(), request_id)
+    async def context_getter(request: Request, caller: Caller) -> GatewayContext:
+        return GatewayContext.create(services(), caller)
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "ok"})
@@ -103,4 +106,4 @@ def create_app(
         Route("/readyz", readyz, methods=["GET"]),
         *graphiql_routes(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])

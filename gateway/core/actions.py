@@ -51,6 +51,7 @@ from .ports import (
     RestoreOptions,
     Target,
 )
+from .principals import Caller
 from .references import InputProblem, InputSubject, Reference, holds_address, reference_problem
 from .shared_listings import SharedListings
 
@@ -160,11 +161,15 @@ class ContactActions:
 
     # -- the two mutations ---------------------------------------------------------------------
 
-    async def delete(self, request: DeleteRequest, *, request_id: str) -> MutationReport:
-        return await self._guarded("deleteContacts", request, lambda: self._delete(request, request_id))
+    async def delete(self, request: DeleteRequest, *, caller: Caller) -> MutationReport:
+        return await self._guarded(
+            "deleteContacts", request, lambda: self._delete(request, caller.request_id)
+        )
 
-    async def restore(self, request: RestoreRequest, *, request_id: str) -> MutationReport:
-        return await self._guarded("restoreContacts", request, lambda: self._restore(request, request_id))
+    async def restore(self, request: RestoreRequest, *, caller: Caller) -> MutationReport:
+        return await self._guarded(
+            "restoreContacts", request, lambda: self._restore(request, caller.request_id)
+        )
 
     # -- limits and idempotency ----------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-__all__ = ["Principal", "PrincipalKind", "Scope"]
+__all__ = ["Caller", "Principal", "PrincipalKind", "Scope"]
 
 
 class Scope(enum.StrEnum):
@@ -29,6 +29,9 @@ class PrincipalKind(enum.Enum):
     """A service key stored in the gateway's database."""
     TOKEN = "token"
     """A JWT access token from an OIDC issuer."""
+    LOCAL = "local"
+    """Authentication is off (``AUTH_MODE=off``, local development only): every request is this
+    principal, holding every scope."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +51,19 @@ class Principal:
 
     def allows(self, scope: Scope | str) -> bool:
         return str(scope) in self.scopes
+
+    @classmethod
+    def local(cls) -> Principal:
+        """The principal of every request when authentication is off."""
+        return cls(PrincipalKind.LOCAL, "local", "local (authentication off)", frozenset(Scope))
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking, within which request: what an action records about its origin."""
+
+    principal: Principal
+    request_id: str
+    """The gateway's own id of the request."""
+    correlation_id: str | None = None
+    """The caller's ``X-Request-ID``, when it sent one."""

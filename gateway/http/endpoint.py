@@ -14,8 +14,10 @@ Order of checks, each answered as soon as it fails:
 4. GraphQL parameters (400);
 5. execution; a mutation sent by GET is refused with 405 and ``Allow: POST``.
 
-Every response carries ``X-Request-ID``.  Anything that escapes becomes a masked error with the
-request id, logged with its traceback, never a bare 500 page.
+Before step 3 the caller is authenticated (``authenticate``): a request without valid credentials
+is answered 401 there, before its body is read.  Every response carries ``X-Request-ID``.  Anything
+that escapes becomes a masked error with the request id, logged with its traceback, never a bare
+500 page.
 """
 
 from __future__ import annotations
@@ -32,18 +34,27 @@ from starlette.types import Receive, Scope, Send
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from gateway.core.principals import Caller, Principal
+
 from .graphiql import GraphiQL, default_graphiql
 from .negotiation import MediaType, accepts_html, negotiate
 from .params import GraphQLParams, params_from_body, params_from_query_string, read_json_body
 from .rejections import RequestRejected, method_not_allowed, not_acceptable
-from .request_id import REQUEST_ID_HEADER, request_id_from
+from .request_id import CORRELATION_ID_HEADER, REQUEST_ID_HEADER, request_ids
 from .responses import error_body, graphql_response, internal_error_response, rejection_response, result_body
 
-__all__ = ["ContextGetter", "GraphQLEndpoint"]
+__all__ = ["Authenticate", "ContextGetter", "GraphQLEndpoint"]
 
 logger = logging.getLogger("gateway.http")
 
-ContextGetter = Callable[[Request, str], Awaitable[Any]]
+ContextGetter = Callable[[Request, Caller], Awaitable[Any]]
+Authenticate = Callable[[Request], Awaitable[Principal]]
+"""The principal a request's credentials stand for; raises :class:`RequestRejected` (401) when none."""
+
+
+async def _authentication_off(request: Request) -> Principal:
+    return Principal.local()
+
 
 _READ_METHODS = frozenset({"GET", "HEAD"})
 _METHODS = _READ_METHODS | {"POST"}
@@ -55,8 +66,9 @@ _POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION, Opera
 class GraphQLEndpoint:
     """An ASGI app answering GraphQL over HTTP (GET and POST) for ``schema``.
 
-    ``context_getter(request, request_id)`` builds the per-request context value; a POST body longer
+    ``context_getter(request, caller)`` builds the per-request context value; a POST body longer
     than ``max_body_bytes`` is refused with 413 (``Settings.max_body_bytes`` in the application).
+    Without ``authenticate`` every request is the local principal (authentication off).
     """
 
     def __init__(
@@ -66,25 +78,31 @@ class GraphQLEndpoint:
         context_getter: ContextGetter,
         max_body_bytes: int,
         graphiql: GraphiQL | None = None,
+        authenticate: Authenticate | None = None,
     ) -> None:
         self.schema = schema
+        self.authenticate = authenticate or _authentication_off
         self.context_getter = context_getter
         self.max_body_bytes = max_body_bytes
         self.graphiql = graphiql or default_graphiql()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        ids = request_ids(scope)
+        request_id = ids.request_id
         started = time.perf_counter()
         try:
-            response = await self._respond(request, request_id)
+            response = await self._respond(request, ids.request_id, ids.correlation_id)
         except ClientDisconnect:
             logger.debug("client went away request_id=%s", request_id)
             return
         except Exception:
             logger.exception("unhandled error request_id=%s", request_id)
             response = internal_error_response(request_id, _safe_negotiate(request))
+        # Also set by RequestIdMiddleware in the application; set here too for an endpoint mounted alone.
         response.headers[REQUEST_ID_HEADER] = request_id
+        if ids.correlation_id is not None:
+            response.headers[CORRELATION_ID_HEADER] = ids.correlation_id
         logger.debug(
             "graphql request_id=%s method=%s status=%s ms=%.1f",
             request_id,
@@ -94,7 +112,7 @@ class GraphQLEndpoint:
         )
         await response(scope, receive, send)
 
-    async def _respond(self, request: Request, request_id: str) -> Response:
+    async def _respond(self, request: Request, request_id: str, correlation_id: str | None) -> Response:
         media_type: MediaType | None = None
         try:
             if request.method not in _METHODS:
@@ -109,8 +127,9 @@ class GraphQLEndpoint:
             media_type = negotiate(accept)
             if media_type is None:
                 raise not_acceptable()
+            caller = Caller(await self.authenticate(request), request_id, correlation_id)
             params = await self._params(request)
-            return await self._execute(request, request_id, params, media_type)
+            return await self._execute(request, caller, params, media_type)
         except RequestRejected as rejection:
             return rejection_response(rejection, media_type)
 
@@ -120,10 +139,10 @@ class GraphQLEndpoint:
         return params_from_query_string(request.query_params)
 
     async def _execute(
-        self, request: Request, request_id: str, params: GraphQLParams, media_type: MediaType
+        self, request: Request, caller: Caller, params: GraphQLParams, media_type: MediaType
     ) -> Response:
         by_get = request.method in _READ_METHODS
-        context = await self.context_getter(request, request_id)
+        context = await self.context_getter(request, caller)
         try:
             result = await self.schema.execute(
                 params.query,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import strawberry
 from graphql import GraphQLError
 
+from gateway.core.principals import Caller, Principal
 from gateway.core.services import Services
 
 from .loaders import Loaders
@@ -16,17 +17,26 @@ __all__ = ["GatewayContext", "Info"]
 
 @dataclass
 class GatewayContext:
-    request_id: str
+    caller: Caller
+    """Who is asking (the authenticated principal) and the request's ids."""
     services: Services
     loaders: Loaders
     partial_errors: list[GraphQLError] = field(default_factory=list)
     """Errors to report next to data (a provider failed; the others answered)."""
 
+    @property
+    def request_id(self) -> str:
+        return self.caller.request_id
+
+    @property
+    def principal(self) -> Principal:
+        return self.caller.principal
+
     @classmethod
-    def create(cls, services: Services, request_id: str) -> GatewayContext:
+    def create(cls, services: Services, caller: Caller) -> GatewayContext:
         # Loaders are built here, inside the request and its running event loop: aiodataloader binds
         # to the loop at construction, and per-request loaders never leak cached data across callers.
-        return cls(request_id=request_id, services=services, loaders=Loaders(services))
+        return cls(caller=caller, services=services, loaders=Loaders(services))
 
 
 Info = strawberry.Info[GatewayContext, None]

@@ -193,7 +193,7 @@ class Mutation:
     )
     async def delete_contacts(self, info: Info, input: DeleteContactsInput) -> ContactsMutationPayload:
         context = info.context
-        report = await context.services.actions.delete(_delete_request(input), request_id=context.request_id)
+        report = await context.services.actions.delete(_delete_request(input), caller=context.caller)
         return _payload(report)
 
     @strawberry.mutation(
@@ -207,7 +207,5 @@ class Mutation:
         context = info.context
         if (refused := _out_of_bounds(context.services.limits, input)) is not None:
             return refused
-        report = await context.services.actions.restore(
-            _restore_request(input), request_id=context.request_id
-        )
+        report = await context.services.actions.restore(_restore_request(input), caller=context.caller)
         return _payload(report)

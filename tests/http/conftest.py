@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from gateway.core.model import DeletionReason, Provider
+from gateway.core.principals import Caller
 from gateway.core.services import Services
 from gateway.core.snapshots import MemorySnapshotStore
 from gateway.http import GraphiQL, GraphQLEndpoint, graphiql_routes
@@ -39,6 +40,7 @@ class Edge:
 
     ports: dict[Provider, FakePort]
     request_ids: list[str] = field(default_factory=list)
+    correlation_ids: list[str | None] = field(default_factory=list)
     crash_context: bool = False
 
     @property
@@ -77,12 +79,13 @@ def edge_schema() -> GatewaySchema:
 def make_app(holder: dict[str, Edge], *, graphiql: GraphiQL | None = None, **endpoint: Any) -> Starlette:
     """An app wired like ``gateway.app.create_app``, its state read from ``holder["edge"]`` per request."""
 
-    async def context_getter(request: Request, request_id: str) -> GatewayContext:
+    async def context_getter(request: Request, caller: Caller) -> GatewayContext:
         edge = holder["edge"]
-        edge.request_ids.append(request_id)
+        edge.request_ids.append(caller.request_id)
+        edge.correlation_ids.append(caller.correlation_id)
         if edge.crash_context:
             raise RuntimeError("secret-token-123 leaked into an exception")
-        return GatewayContext.create(edge.services, request_id)
+        return GatewayContext.create(edge.services, caller)
 
     endpoint = {"max_body_bytes": SETTINGS.max_body_bytes, **endpoint}
     graphql = GraphQLEndpoint(edge_schema(), context_getter=context_getter, graphiql=graphiql, **endpoint)

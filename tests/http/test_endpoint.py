@@ -139,7 +139,9 @@ async def test_unexpected_resolver_errors_are_masked_with_the_request_id(
     body = response.json()
     assert body["data"] is None
     assert body["errors"][0]["message"] == "Unexpected error."
-    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "trace-42"}
+    request_id = response.headers["x-request-id"]
+    assert GENERATED_ID.fullmatch(request_id)  # the gateway's own id, never the caller's
+    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
     assert "hunter2" not in response.text
 
 
@@ -376,23 +378,28 @@ async def test_the_endpoint_itself_answers_other_methods_with_a_graphql_error() 
 # --- request ids ----------------------------------------------------------------------------------
 
 
-async def test_a_sane_incoming_request_id_is_kept_and_reaches_the_context(
+async def test_a_sane_incoming_request_id_is_kept_as_the_correlation_id(
     http: httpx.AsyncClient, edge: Edge
 ) -> None:
     response = await post(http, {"query": "{ __typename }"}, **{"x-request-id": "abc-123.DEF:4/5"})
-    assert response.headers["x-request-id"] == "abc-123.DEF:4/5"
-    assert edge.request_ids == ["abc-123.DEF:4/5"]
+    generated = response.headers["x-request-id"]
+    assert GENERATED_ID.fullmatch(generated)
+    assert response.headers["x-correlation-id"] == "abc-123.DEF:4/5"
+    assert edge.request_ids == [generated]
+    assert edge.correlation_ids == ["abc-123.DEF:4/5"]
 
 
 @pytest.mark.parametrize("incoming", [None, "", "has spaces", "x" * 129, "-leading-dash", "a\tb", "<script>"])
-async def test_a_missing_or_odd_request_id_is_replaced(
+async def test_a_missing_or_odd_request_id_is_not_kept(
     http: httpx.AsyncClient, edge: Edge, incoming: str | None
 ) -> None:
     headers = {} if incoming is None else {"x-request-id": incoming}
     response = await post(http, {"query": "{ __typename }"}, **headers)
     generated = response.headers["x-request-id"]
     assert GENERATED_ID.fullmatch(generated)
+    assert "x-correlation-id" not in response.headers
     assert edge.request_ids == [generated]
+    assert edge.correlation_ids == [None]
 
 
 async def test_every_refusal_carries_a_request_id(http: httpx.AsyncClient) -> None:

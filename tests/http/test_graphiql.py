@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
+from gateway.core.principals import Caller, Principal
 from gateway.http import GraphiQL, default_graphiql
 from gateway.http.graphiql import STATIC_DIR
 from gateway.schema.context import GatewayContext
@@ -141,7 +142,7 @@ def default_query() -> str:
 async def test_the_default_query_is_a_valid_deleted_contacts_query(edge: Edge) -> None:
     query = default_query()
     assert "deletedContacts(" in query
-    context = GatewayContext.create(edge.services, "req-default-query")
+    context = GatewayContext.create(edge.services, Caller(Principal.local(), "req-default-query"))
     result = await edge_schema().execute(query, context_value=context)
     assert result.errors is None
     assert result.data is not None and result.data["deletedContacts"]["totalCount"] == 20

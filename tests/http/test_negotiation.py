@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.http.negotiation import MediaType, accepts_html, negotiate
-from gateway.http.request_id import request_id_from
+from gateway.http.request_id import correlation_id_from, new_request_id
 
 NEW, LEGACY = MediaType.GRAPHQL_RESPONSE_JSON, MediaType.JSON
 
@@ -69,14 +69,14 @@ def test_accepts_html_only_when_named(accept: str | None, expected: bool) -> Non
     "incoming", ["abc", "0f3e9c2a-7d1b-4e55-9f00-6f1b2b9a1c11", "svc:req/42", "a=b+c", "A" * 128]
 )
 def test_request_ids_that_are_kept(incoming: str) -> None:
-    assert request_id_from(incoming) == incoming
+    assert correlation_id_from(incoming) == incoming
 
 
 @pytest.mark.parametrize(
     "incoming", [None, "", " ", "A" * 129, "-x", ".x", "a b", "line\nbreak", "a\x00", "ümlaut", "a;b", 'a"b']
 )
-def test_request_ids_that_are_replaced(incoming: str | None) -> None:
-    generated = request_id_from(incoming)
-    assert generated != incoming
+def test_request_ids_that_are_not_kept(incoming: str | None) -> None:
+    assert correlation_id_from(incoming) is None
+    generated = new_request_id()
     assert len(generated) == 32 and int(generated, 16) >= 0
-    assert request_id_from(incoming) != generated  # fresh every time
+    assert new_request_id() != generated  # fresh every time

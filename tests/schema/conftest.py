@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from gateway.core.model import DeletionReason, Provider
+from gateway.core.principals import Caller, Principal
 from gateway.core.services import Services
 from gateway.core.snapshots import MemorySnapshotStore
 from gateway.schema.context import GatewayContext
@@ -51,7 +52,7 @@ def gateway_schema() -> GatewaySchema:
 @pytest.fixture
 def run(services: Services, gateway_schema: GatewaySchema):
     async def execute(query: str, variables: dict[str, Any] | None = None) -> Any:
-        context = GatewayContext.create(services, "req-test")
+        context = GatewayContext.create(services, Caller(Principal.local(), "req-test"))
         return await gateway_schema.execute(query, variable_values=variables, context_value=context)
 
     return execute

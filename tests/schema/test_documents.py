@@ -13,6 +13,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.config import Settings
 from gateway.core.model import Provider
+from gateway.core.principals import Caller, Principal
 from gateway.core.services import Services
 from gateway.providers.errors import ProviderUnavailable
 from gateway.schema.context import GatewayContext
@@ -62,7 +63,7 @@ async def _answers(
 ) -> list[Any]:
     answers = []
     for _ in range(times):
-        context = GatewayContext.create(services, "req-test")
+        context = GatewayContext.create(services, Caller(Principal.local(), "req-test"))
         answers.append(_shape(await schema.execute(query, context_value=context, **kwargs)))
     return answers
 
@@ -117,7 +118,7 @@ async def test_operations_not_found_or_not_allowed_raise_as_strawberry_does(
     schemas: dict[str, GatewaySchema], services: Services, way: str
 ) -> None:
     schema = schemas[way]
-    context = GatewayContext.create(services, "req-test")
+    context = GatewayContext.create(services, Caller(Principal.local(), "req-test"))
     mutation = 'mutation { restoreContacts(input: {contacts: [{id: "bm9wZQ"}]}) { userErrors { code } } }'
     for _ in range(2):  # a new text, then a known one
         await schema.execute(TWO_OPERATIONS, context_value=context, operation_name="First")
@@ -142,7 +143,7 @@ async def test_a_text_is_parsed_and_validated_once_whatever_its_size(
     monkeypatch.setattr(documents_module, "validate_document", counting)
     schema = build_schema(Settings(speed_layer=True))
     for _ in range(3):
-        context = GatewayContext.create(services, "req-test")
+        context = GatewayContext.create(services, Caller(Principal.local(), "req-test"))
         result = await schema.execute(PAGE, variable_values={"first": 2}, context_value=context)
         assert result.errors is None
     assert len(calls) == 1
@@ -157,7 +158,7 @@ async def test_rules_another_extension_adds_are_applied_on_the_speed_path(servic
 
     schema = build_schema(Settings(speed_layer=True), extensions=[lambda: AddValidationRules([NoProviders])])
     for _ in range(2):
-        context = GatewayContext.create(services, "req-test")
+        context = GatewayContext.create(services, Caller(Principal.local(), "req-test"))
         result = await schema.execute("{ providers { provider } }", context_value=context)
         assert result.data is None and [e.message for e in result.errors or []] == ["providers is off limits"]
 

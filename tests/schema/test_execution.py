@@ -18,6 +18,7 @@ from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.scalars import JSON
 
 from gateway.config import Settings
+from gateway.core.principals import Caller, Principal
 from gateway.core.services import Services
 from gateway.schema.context import GatewayContext
 from gateway.schema.fast.execution import PlainObjectExecutor
@@ -424,7 +425,7 @@ async def test_the_gateway_schema_completes_its_contacts_directly(
         """query { deletedContacts(first: 20) { totalCount edges { node {
             id provider contactId email name deletedOn deletedAt reason restorable restoreBlockedBy
         } } } }""",
-        context_value=GatewayContext.create(services, "req-test"),
+        context_value=GatewayContext.create(services, Caller(Principal.local(), "req-test")),
     )
     assert result.errors is None and len(result.data["deletedContacts"]["edges"]) == 20
     contact_types = {"ConstantContactDeletedContact", "GetResponseDeletedContact"}

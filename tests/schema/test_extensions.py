@@ -11,6 +11,7 @@ import pytest
 from strawberry.extensions import SchemaExtension
 
 from gateway.config import Settings
+from gateway.core.principals import Caller, Principal
 from gateway.core.services import Services
 from gateway.schema.context import GatewayContext
 from gateway.schema.schema import build_schema
@@ -59,7 +60,7 @@ async def test_extension_hooks_run_on_the_first_second_and_hundredth_request(
     results = []
     for _ in range(100):
         per_request.append([])
-        context = GatewayContext.create(services, "req-test")
+        context = GatewayContext.create(services, Caller(Principal.local(), "req-test"))
         results.append(await schema.execute(QUERY, context_value=context))
     resolved = [f"resolve:{name}" for name in ("providers", *["provider", "configured"] * 2)]
     expected = ["operation", "parse", "validate", "execute", *resolved]
