@@ -9,6 +9,7 @@
     │   ├── CursorExpired             a well-formed cursor whose snapshot is gone (CURSOR_EXPIRED)
     │   └── ServiceKeyError           a service-key command named no key, a taken name or an unknown scope
     ├── ProviderNotConfigured         the query names a provider with no credentials (PROVIDER_NOT_CONFIGURED)
+    ├── Forbidden                     the caller lacks the scope a field or an input needs (FORBIDDEN)
     ├── DatabaseError                 the gateway's own database is unreachable or unusable (DATABASE_ERROR)
     │   └── DatabaseNotMigrated       it is behind the code's migrations (DATABASE_NOT_MIGRATED)
     ├── BlastRadiusExceeded           a mutation's references resolved to more contacts than they can name
@@ -37,6 +38,7 @@ __all__ = [
     "CursorExpired",
     "DatabaseError",
     "DatabaseNotMigrated",
+    "Forbidden",
     "GatewayError",
     "InvalidCursor",
     "InvalidId",
@@ -86,6 +88,16 @@ class ServiceKeyError(UserInputError):
 
 class ProviderNotConfigured(GatewayError):
     code = "PROVIDER_NOT_CONFIGURED"
+
+
+class Forbidden(GatewayError):
+    """The request's principal does not hold ``scope``, which ``what`` needs."""
+
+    code = "FORBIDDEN"
+
+    def __init__(self, scope: str, what: str) -> None:
+        super().__init__(f"{what} needs the {scope} scope.")
+        self.scope = scope
 
 
 class BlastRadiusExceeded(GatewayError):

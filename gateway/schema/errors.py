@@ -24,7 +24,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from gateway.errors import GatewayError, ProviderError
+from gateway.errors import Forbidden, GatewayError, ProviderError
 
 __all__ = ["error_extensions", "partial_error", "shape_errors"]
 
@@ -35,6 +35,8 @@ def error_extensions(error: GatewayError) -> dict[str, Any]:
     extensions: dict[str, Any] = {"code": error.code}
     if isinstance(error, ProviderError):
         extensions["provider"] = error.provider.name
+    if isinstance(error, Forbidden):
+        extensions["scope"] = error.scope
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         extensions["retryAfter"] = round(float(retry_after), 3)

@@ -17,11 +17,13 @@ from gateway.core import model
 from gateway.core.actions import DeleteRequest, MutationReport, RestoreRequest
 from gateway.core.input_limits import InputLimits
 from gateway.core.ports import OperationOutcome, OutcomeStatus, RestoreOptions, Target
+from gateway.core.principals import Scope
 from gateway.core.references import InputProblem, InputSubject, Reference
-from gateway.errors import GatewayError, UserInputError
+from gateway.errors import Forbidden, GatewayError, UserInputError
 
 from .context import Info
 from .inputs import ContactRefInput, DeleteContactsInput, RestoreContactsInput, contact_key_from_global_id
+from .permissions import requires
 from .types import BulkOperation, DeletedContact, contact_type
 
 __all__ = ["Mutation"]
@@ -189,9 +191,10 @@ def _restore_request(input: RestoreContactsInput) -> RestoreRequest:
 class Mutation:
     @strawberry.mutation(
         description="Delete contacts; several at one provider go through its bulk path. Every reference "
-        "is checked before any provider is asked, and every contact found is checked against it."
+        "is checked before any provider is asked, and every contact found is checked against it.",
+        extensions=requires(Scope.CONTACTS_DELETE),
     )
-    async def delete_contacts(self, info: Info, input: DeleteContactsInput) -> ContactsMutationPayload:
+    async def delete_contacts(self, info: Info, input: DeleteContactsInput) -> ContactsMutationPayload | None:
         context = info.context
         report = await context.services.actions.delete(_delete_request(input), caller=context.caller)
         return _payload(report)
@@ -201,10 +204,17 @@ class Mutation:
         "GetResponse re-adds to the campaign of the deletion unless another is given. "
         "Contacts whose deletion means withdrawn consent, or whose address complained or was "
         "blacklisted at any provider, are skipped (CONSENT_REQUIRED; CONSENT_UNVERIFIED when a "
-        "provider could not be checked) unless consentOverride states why."
+        "provider could not be checked) unless consentOverride states why (scope consent:override).",
+        extensions=requires(Scope.CONTACTS_RESTORE),
     )
-    async def restore_contacts(self, info: Info, input: RestoreContactsInput) -> ContactsMutationPayload:
+    async def restore_contacts(
+        self, info: Info, input: RestoreContactsInput
+    ) -> ContactsMutationPayload | None:
         context = info.context
+        if input.consent_override is not None and not context.principal.allows(Scope.CONSENT_OVERRIDE):
+            # Refused whole, before anything is resolved: the caller asked for an override it may not
+            # make, and restoring only the unblocked contacts would be a different request.
+            raise Forbidden(Scope.CONSENT_OVERRIDE, "consentOverride")
         if (refused := _out_of_bounds(context.services.limits, input)) is not None:
             return refused
         report = await context.services.actions.restore(_restore_request(input), caller=context.caller)

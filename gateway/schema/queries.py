@@ -1,4 +1,8 @@
-"""Root query fields. Each is a thin translation: GraphQL arguments -> core call -> GraphQL objects."""
+"""Root query fields. Each is a thin translation: GraphQL arguments -> core call -> GraphQL objects.
+
+Fields that read contacts need the ``contacts:read`` scope (:mod:`.permissions`).  They are nullable,
+so that a field refused (FORBIDDEN) or failed as a whole leaves the other fields of the answer intact.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +18,14 @@ from gateway.core.consent import address_suppression
 from gateway.core.gathering import gather_settled
 from gateway.core.listing import ListingPage, SourceStatus, list_deleted_page
 from gateway.core.ordering import merge_order
+from gateway.core.principals import Scope
 from gateway.errors import InvalidId, ProviderNotConfigured, UserInputError, shown
 
 from .context import GatewayContext, Info
 from .errors import partial_error
 from .ids import PROVIDER_BY_CONTACT_TYPE, decode_global_id
 from .inputs import DeletedContactFilterInput, contact_key_from_global_id
+from .permissions import requires
 from .types import (
     BulkOperation,
     ConstantContactList,
@@ -146,7 +152,10 @@ async def _load_node(info: Info, global_id: str) -> Node | None:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Deleted contacts across providers, merged most-recent-deletion first.")
+    @strawberry.field(
+        description="Deleted contacts across providers, merged most-recent-deletion first.",
+        extensions=requires(Scope.CONTACTS_READ),
+    )
     async def deleted_contacts(
         self,
         info: Info,
@@ -160,7 +169,7 @@ class Query:
                 description="An endCursor of the same query; later pages read the first page's snapshot."
             ),
         ] = None,
-    ) -> DeletedContactConnection:
+    ) -> DeletedContactConnection | None:
         services = info.context.services
         size = services.default_page_size if first is None else first
         if not 1 <= size <= services.max_page_size:
@@ -182,19 +191,21 @@ class Query:
         return DeletedContactConnection.from_page(page)
 
     @strawberry.field(
-        description="One deleted contact by its global id; null if it is not deleted (anymore)."
+        description="One deleted contact by its global id; null if it is not deleted (anymore).",
+        extensions=requires(Scope.CONTACTS_READ),
     )
     async def deleted_contact(self, info: Info, id: strawberry.ID) -> DeletedContact | None:
         key = contact_key_from_global_id(info.context.services.limits.global_id(id, "id"))
         found = await info.context.loaders.contacts.load(key)
         return contact_type(found) if found is not None else None
 
-    @strawberry.field
+    @strawberry.field(extensions=requires(Scope.CONTACTS_READ))
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await _load_node(info, info.context.services.limits.global_id(id, "id"))
 
     @strawberry.field(
-        description="Nodes in the order asked (at most 200 ids by default, settable); null where not found."
+        description="Nodes in the order asked (at most 200 ids by default, settable); null where not found.",
+        extensions=requires(Scope.CONTACTS_READ),
     )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         limits = info.context.services.limits
@@ -206,9 +217,10 @@ class Query:
 
     @strawberry.field(
         description="Everything the providers record as deleted for these addresses (case-insensitive; "
-        "at most 100 addresses by default, settable)."
+        "at most 100 addresses by default, settable).",
+        extensions=requires(Scope.CONTACTS_READ),
     )
-    async def deleted_contacts_by_email(self, info: Info, emails: list[str]) -> list[EmailDeletions]:
+    async def deleted_contacts_by_email(self, info: Info, emails: list[str]) -> list[EmailDeletions] | None:
         limits = info.context.services.limits
         limits.check_count(emails, limits.max_emails_per_lookup, "emails", "addresses")
         for index, email in enumerate(emails):
@@ -238,8 +250,11 @@ class Query:
             for p in model.Provider
         ]
 
-    @strawberry.field(description="Constant Contact lists (targets for restoring Constant Contact contacts).")
-    async def constant_contact_lists(self, info: Info) -> list[ConstantContactList]:
+    @strawberry.field(
+        description="Constant Contact lists (targets for restoring Constant Contact contacts).",
+        extensions=requires(Scope.CONTACTS_READ),
+    )
+    async def constant_contact_lists(self, info: Info) -> list[ConstantContactList] | None:
         adapter = info.context.services.constant_contact
         if adapter is None:
             raise ProviderNotConfigured("CONSTANT_CONTACT is not configured on this gateway")
@@ -254,14 +269,17 @@ class Query:
             for item in await adapter.contact_lists()
         ]
 
-    @strawberry.field(description="GetResponse campaigns.")
-    async def get_response_campaigns(self, info: Info) -> list[GetResponseCampaign]:
+    @strawberry.field(description="GetResponse campaigns.", extensions=requires(Scope.CONTACTS_READ))
+    async def get_response_campaigns(self, info: Info) -> list[GetResponseCampaign] | None:
         adapter = info.context.services.getresponse
         if adapter is None:
             raise ProviderNotConfigured("GETRESPONSE is not configured on this gateway")
         return [GetResponseCampaign.from_record(c) for c in await adapter.campaigns()]
 
-    @strawberry.field(description="A bulk operation (Constant Contact activity) and its progress.")
+    @strawberry.field(
+        description="A bulk operation (Constant Contact activity) and its progress.",
+        extensions=requires(Scope.CONTACTS_READ),
+    )
     async def bulk_operation(self, info: Info, id: strawberry.ID) -> BulkOperation | None:
         type_name, _ = decode_global_id(info.context.services.limits.global_id(id, "id"))
         if type_name != "BulkOperation":

@@ -18,9 +18,11 @@ from strawberry.scalars import JSON
 from gateway.core import model
 from gateway.core.filters import TextOperator as CoreTextOperator
 from gateway.core.ports import BulkProgress, OutcomeStatus, ProviderHealth
+from gateway.core.principals import Scope
 
 from .context import Info
 from .ids import CONTACT_TYPE_BY_PROVIDER, encode_global_id
+from .permissions import requires
 
 __all__ = [
     "BulkOperation",
@@ -87,7 +89,10 @@ class DeletedContact(Node):
         "also checks the address at every other provider (a complaint anywhere blocks it)."
     )
     restore_blocked_by: str | None = strawberry.field(description="Why `restorable` is false.")
-    raw: JSON = strawberry.field(description="The provider's record, unchanged.")
+    raw: JSON | None = strawberry.field(
+        description="The provider's record, unchanged (scope contacts:read:raw).",
+        extensions=requires(Scope.CONTACTS_READ_RAW),
+    )
 
 
 def _common(contact: model.DeletedContact) -> dict[str, Any]:
@@ -192,7 +197,10 @@ class GetResponseDeletedContact(DeletedContact):
         description="The message the contact was removed from, when known (e.g. an unsubscribe link)."
     )
     origin: str | None
-    ip: str | None
+    ip: str | None = strawberry.field(
+        description="The address the contact subscribed from (scope contacts:read:raw).",
+        extensions=requires(Scope.CONTACTS_READ_RAW),
+    )
     cycle_day: int | None
 
     @strawberry.field(description="The campaign the contact was deleted from.")
