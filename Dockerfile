@@ -38,6 +38,9 @@ RUN python -c "from gateway.http import default_graphiql; assert default_graphiq
 # The embedded SQLite database (DATABASE_URL unset) lives on a volume the unprivileged user owns.
 RUN mkdir -p /var/lib/gateway && chown gateway:gateway /var/lib/gateway
 ENV DATA_DIR=/var/lib/gateway
+# Authentication on, explicitly: the image binds 0.0.0.0, where `gateway serve` refuses AUTH_MODE=off.
+# Issue keys with `docker run ... gateway keys create --name NAME --scopes ...` on the same volume.
+ENV AUTH_MODE=on
 VOLUME ["/var/lib/gateway"]
 USER gateway
 EXPOSE 8000

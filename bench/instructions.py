@@ -137,7 +137,7 @@ async def _operations(counter: _Counter) -> tuple[Callable[[], Awaitable[Any]], 
 
     from bench.profiles import FAST_DAILY_QUOTA, FAST_RATE, FULL
     from bench.queries import page_query
-    from bench.servers import CC_TOKEN, GR_KEY
+    from bench.servers import CC_TOKEN, GR_KEY, issue_key
     from gateway.app import create_app
     from gateway.config import Settings
     from gateway.providers.constant_contact.client import ConstantContactClient
@@ -160,9 +160,15 @@ async def _operations(counter: _Counter) -> tuple[Callable[[], Awaitable[Any]], 
         getresponse_api_url="http://gr.invalid/",
         getresponse_api_key=GR_KEY,
         log_level="WARNING",
+        # The database (service keys) in a directory of its own, gone with the process's temp files.
+        data_dir=Path(tempfile.mkdtemp(prefix="bench-instructions-db-")),
     )
     app = create_app(settings, constant_contact_transport=cc_transport, getresponse_transport=gr_transport)
     body = orjson.dumps(page_query(50))
+    credential: list[bytes] = []  # issued once the app has started (its database is migrated then)
+
+    async def authenticate() -> None:
+        credential.append(f"Bearer {await issue_key(settings.model_dump())}".encode())
 
     async def gateway() -> None:
         sent: list[dict[str, Any]] = []
@@ -174,7 +180,13 @@ async def _operations(counter: _Counter) -> tuple[Callable[[], Awaitable[Any]], 
         async def send(message: MutableMapping[str, Any]) -> None:
             sent.append(dict(message))
 
-        headers = [(b"host", b"gateway"), (b"content-type", b"application/json")]
+        if not credential:
+            await authenticate()
+        headers = [
+            (b"host", b"gateway"),
+            (b"content-type", b"application/json"),
+            (b"authorization", credential[0]),
+        ]
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
             "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",

@@ -99,6 +99,7 @@ def http_operations(run: dict[str, Any], connections: list[RawConnection]) -> Ca
     host, port, path = url.hostname or "127.0.0.1", url.port or 80, url.path or "/"
     expect = run.get("expect", "graphql")
     body_for = _body_factory(run) if run.get("method", "POST") == "POST" else None
+    headers = {**GRAPHQL_HEADERS, **run.get("headers", {})}
 
     def for_worker() -> Operation:
         connection = RawConnection(host, port)
@@ -109,7 +110,7 @@ def http_operations(run: dict[str, Any], connections: list[RawConnection]) -> Ca
                 if body_for is None:
                     status, content = await connection.request("GET", path)
                 else:
-                    status, content = await connection.request("POST", path, body_for(index), GRAPHQL_HEADERS)
+                    status, content = await connection.request("POST", path, body_for(index), headers)
             except OSError as exc:
                 return Outcome(False, 0, str(exc))
             if status != 200:

@@ -158,7 +158,14 @@ class Stack:
     gr: Emulator
     gateway: Server
     gateway_settings: dict[str, Any]
+    credential: str
+    """A service key with every scope, issued in the gateway's database when the stack started."""
     extra: list[Server] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What every request to the gateway carries: authentication is on, as in production."""
+        return {"authorization": f"Bearer {self.credential}"}
 
     @property
     def graphql_url(self) -> str:
@@ -217,16 +224,36 @@ async def start_stack(
             start_server(f"{name}-gr", "getresponse", gr_settings, log_dir=log_dir, client=client),
         )
         started += [cc_server, gr_server]
-        settings = gateway_settings(cc_server.url, gr_server.url, **gateway_overrides)
+        settings = gateway_settings(
+            cc_server.url, gr_server.url, data_dir=str(log_dir / f"{name}-data"), **gateway_overrides
+        )
         gateway = await start_server(
             f"{name}-gateway", "gateway", settings, log_dir=log_dir, client=client, extra_args=gateway_args
         )
         started.append(gateway)
-        stack = Stack(name, Emulator(cc_server, client), Emulator(gr_server, client), gateway, settings)
+        credential = await issue_key(settings)
+        stack = Stack(
+            name, Emulator(cc_server, client), Emulator(gr_server, client), gateway, settings, credential
+        )
         yield stack
     finally:
         extra = stack.extra if stack is not None else []
         await asyncio.gather(*(s.stop() for s in [*extra, *started]), return_exceptions=True)
+
+
+async def issue_key(settings: dict[str, Any]) -> str:
+    """A key with every scope in the database of the gateway ``settings`` describe (already started,
+    so already migrated)."""
+    from gateway.config import Settings
+    from gateway.core.principals import Scope
+    from gateway.store import Database, KeyStore
+
+    database = Database.from_settings(Settings(**settings))
+    try:
+        issued = await KeyStore(database).create(f"bench-{time.time_ns()}", [scope.value for scope in Scope])
+    finally:
+        await database.aclose()
+    return issued.credential
 
 
 class GraphQLFailed(RuntimeError):
@@ -234,12 +261,18 @@ class GraphQLFailed(RuntimeError):
 
 
 async def graphql(
-    client: httpx.AsyncClient, url: str, query: str, variables: dict[str, Any] | None = None
+    client: httpx.AsyncClient,
+    url: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str],
 ) -> tuple[dict[str, Any], int, float]:
-    """``(body, response bytes, seconds)`` of one query; raises :class:`GraphQLFailed` on any error."""
+    """``(body, response bytes, seconds)`` of one query; raises :class:`GraphQLFailed` on any error.
+    ``headers``: the stack's (its credential)."""
     started = time.perf_counter()
     response = await client.post(
-        url, json={"query": query, "variables": variables or {}}, headers=GRAPHQL_HEADERS
+        url, json={"query": query, "variables": variables or {}}, headers={**GRAPHQL_HEADERS, **headers}
     )
     elapsed = time.perf_counter() - started
     if response.status_code != 200:

@@ -11,16 +11,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
 from .config import Settings
 from .errors import GatewayError
-from .store import Database, KeyStore, ServiceKey, current_revision, ensure_schema, head_revision, upgrade
+from .store import (
+    Database,
+    IssuedKey,
+    KeyStore,
+    ServiceKey,
+    current_revision,
+    ensure_schema,
+    head_revision,
+    upgrade,
+)
 
-__all__ = ["add_database_commands", "add_key_commands", "prepare_database"]
+__all__ = ["add_database_commands", "add_key_commands", "issue_key", "prepare_database"]
 
 Command = Callable[[argparse.Namespace, Settings, Database], Awaitable[int]]
 
@@ -75,6 +84,23 @@ def prepare_database(settings: Settings) -> str | None:
     except GatewayError as error:
         return f"{error.message} ({error.code})"
     return None
+
+
+def issue_key(settings: Settings, name: str, scopes: Sequence[str]) -> IssuedKey:
+    """A new service key in ``settings``' database (brought to the code's revision first): for
+    commands that start a gateway with a key of their own, such as ``gateway demo``."""
+    from .bootstrap import open_database
+
+    async def issue() -> IssuedKey:
+        database = await open_database(settings)
+        try:
+            return await KeyStore(database, touch_interval=settings.api_key_touch_seconds).create(
+                name, scopes
+            )
+        finally:
+            await database.aclose()
+
+    return asyncio.run(issue())
 
 
 # gateway db ...

@@ -1,5 +1,8 @@
 """The ASGI application: GraphQL at /graphql (GraphiQL for browsers), /healthz and /readyz.
 
+With ``AUTH_MODE=on`` (the default) every GraphQL request is authenticated (``gateway.http.
+authentication``); with ``off`` every request acts as the local principal, with every scope.
+
 ``create_app`` takes the settings and, for tests and the demo, optional transports to reach the
 providers in-process.  Each application builds its own schema from its settings (limits, speed layer),
 so two applications in one process can differ.  The long-lived parts (the gateway's database, HTTP
@@ -25,7 +28,8 @@ from .config import Settings
 from .core.model import Provider
 from .core.principals import Caller
 from .core.services import Services
-from .http import GraphQLEndpoint, graphiql_routes
+from .http import GraphiQL, GraphQLEndpoint, graphiql_routes
+from .http.authentication import Authenticator
 from .http.request_id import RequestIdMiddleware
 from .schema.context import GatewayContext
 from .schema.schema import GatewaySchema, build_schema
@@ -45,8 +49,10 @@ def create_app(
     constant_contact_transport: httpx.AsyncBaseTransport | None = None,
     getresponse_transport: httpx.AsyncBaseTransport | None = None,
     schema: GatewaySchema | None = None,
+    graphiql: GraphiQL | None = None,
 ) -> Starlette:
-    """``schema`` replaces the one built from ``settings`` (benchmarks measure variants of it)."""
+    """``schema`` replaces the one built from ``settings`` (benchmarks measure variants of it);
+    ``graphiql`` the default page (``gateway demo`` pre-fills its key in it)."""
     settings = settings or Settings()
     holder: dict[str, Services] = {}
 
@@ -95,15 +101,22 @@ def create_app(
         finally:
             await database.aclose()
 
+    authenticator = None
+    if settings.auth_mode == "on":
+        authenticator = Authenticator(
+            lambda: services().credentials, max_length=settings.auth_max_token_length
+        )
     endpoint = GraphQLEndpoint(
         schema or build_schema(settings),
         context_getter=context_getter,
         max_body_bytes=settings.max_body_bytes,
+        authenticate=authenticator,
+        graphiql=graphiql,
     )
     routes = [
         Route("/graphql", endpoint),  # the endpoint answers other methods with its own GraphQL-shaped 405
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        *graphiql_routes(),
+        *graphiql_routes(graphiql),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])

@@ -4,6 +4,7 @@ the gateway's database -> service keys and idempotency records)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,6 +17,8 @@ from .core.ports import DeletedContactsPort
 from .core.services import Services
 from .core.shared_listings import SharedListings
 from .core.snapshots import MemorySnapshotStore, RedisSnapshotStore, SnapshotStore
+from .core.store_ports import CredentialVerifier
+from .identity import JwksSource, TokenPolicy, TokenVerifier
 from .providers.constant_contact.adapter import ConstantContactAdapter
 from .providers.constant_contact.auth import OAuthRefresh
 from .providers.constant_contact.client import ConstantContactClient
@@ -23,6 +26,8 @@ from .providers.getresponse.adapter import GetResponseAdapter
 from .providers.getresponse.client import GetResponseClient
 from .providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
 from .store import Database, DatabaseIdempotencyStore, KeyStore, ensure_schema
+from .store.key_cache import CachedKeyVerifier
+from .store.revocations import revocation_counter
 
 __all__ = ["build_services", "input_limits", "open_database"]
 
@@ -94,6 +99,43 @@ def _idempotency_store(settings: Settings, database: Database) -> IdempotencySto
     return _idempotency_records(settings, database)
 
 
+def _credential_verifiers(
+    settings: Settings, database: Database
+) -> tuple[tuple[CredentialVerifier, ...], list[Callable[[], Awaitable[None]]]]:
+    """Service keys (cached, if configured) and, with an issuer configured, OIDC access tokens."""
+    keys = KeyStore(database, touch_interval=settings.api_key_touch_seconds)
+    verifiers: list[CredentialVerifier] = [keys]
+    closers: list[Callable[[], Awaitable[None]]] = []
+    if settings.api_key_cache:
+        cached = CachedKeyVerifier(
+            keys,
+            revocation_counter(database, timeout=settings.database_pool_timeout_seconds),
+            max_entries=settings.api_key_cache_size,
+            touch_interval=settings.api_key_touch_seconds,
+        )
+        verifiers = [cached]
+        closers.append(cached.aclose)
+    if settings.auth_issuer is not None and settings.auth_audience is not None:
+        client = httpx.AsyncClient(timeout=settings.auth_jwks_timeout_seconds, follow_redirects=False)
+        closers.append(client.aclose)
+        jwks = JwksSource(
+            client,
+            jwks_url=settings.auth_jwks_url,
+            issuer=settings.auth_issuer,
+            cache_seconds=settings.auth_jwks_cache_seconds,
+            min_refresh_seconds=settings.auth_jwks_min_refresh_seconds,
+        )
+        policy = TokenPolicy(
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            algorithms=tuple(settings.auth_algorithms),
+            leeway_seconds=settings.auth_leeway_seconds,
+            max_token_length=settings.auth_max_token_length,
+        )
+        verifiers.append(TokenVerifier(policy, jwks))
+    return tuple(verifiers), closers
+
+
 def build_services(
     settings: Settings,
     *,
@@ -157,12 +199,14 @@ def build_services(
         )
         getresponse = GetResponseAdapter(gr_client)
         ports[Provider.GETRESPONSE] = getresponse
+    credentials, closers = _credential_verifiers(settings, database)
     return Services(
         ports=ports,
         snapshots=_snapshot_store(settings),
         listings=SharedListings(ttl=settings.listing_cache_seconds),
         idempotency=_idempotency_store(settings, database),
-        keys=KeyStore(database, touch_interval=settings.api_key_touch_seconds),
+        credentials=credentials,
+        closers=closers,
         default_page_size=settings.page_size_default,
         max_page_size=settings.page_size_max,
         limits=input_limits(settings),

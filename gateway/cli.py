@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import ipaddress
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -30,12 +31,29 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable from this machine alone."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve to anything
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .config import Settings
 
     settings = Settings()
     configure_logging(settings.log_level)
+    if settings.auth_mode == "off" and not is_loopback(args.host):
+        print(
+            f"gateway serve: AUTH_MODE=off lets anyone who reaches {args.host} read and change contacts; "
+            "it is for local development on a loopback host (127.0.0.1, ::1, localhost) only",
+            file=sys.stderr,
+        )
+        return 2
     # Checked before uvicorn starts, so a database that is behind (or unreachable) gives one clear line
     # and a failed exit instead of a traceback from the application's start-up.
     if (refusal := prepare_database(settings)) is not None:

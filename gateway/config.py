@@ -115,6 +115,49 @@ class Settings(BaseSettings):
     database_busy_timeout_seconds: float = Field(
         default=5.0, ge=0, description="SQLite: how long a writer waits for another's lock before failing."
     )
+    # Who may call (README, "Security model")
+    auth_mode: Literal["on", "off"] = Field(
+        default="on",
+        description="on: every GraphQL request needs a service key or an OIDC access token; off: local "
+        "development only, every request may do anything (gateway serve refuses it on a non-loopback host).",
+    )
+    auth_issuer: str | None = Field(
+        default=None,
+        description="OIDC issuer whose access tokens are accepted (the token's iss); unset: none.",
+    )
+    auth_audience: str | None = Field(
+        default=None, description="The audience a token must carry (aud); required with AUTH_ISSUER."
+    )
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description="Where the issuer publishes its keys; default: jwks_uri of the issuer's "
+        "/.well-known/openid-configuration.",
+    )
+    auth_algorithms: list[str] = Field(
+        default=["RS256", "PS256", "ES256", "EdDSA"],
+        description="Signature algorithms a token may use (asymmetric only: none and HS* are refused).",
+    )
+    auth_leeway_seconds: float = Field(
+        default=30.0, ge=0, le=300, description="Clock skew tolerated on exp, nbf and iat."
+    )
+    auth_jwks_cache_seconds: float = Field(
+        default=300.0, gt=0, description="How long the issuer's keys are used before being fetched again."
+    )
+    auth_jwks_min_refresh_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="A token naming an unknown key id fetches the keys again, at most this often.",
+    )
+    auth_jwks_timeout_seconds: float = Field(default=5.0, gt=0, description="Timeout of each JWKS fetch.")
+    auth_max_token_length: int = Field(
+        default=8192, ge=64, description="Longest bearer credential read; longer ones are refused unread."
+    )
+    api_key_cache: bool = Field(
+        default=True,
+        description="Recognise verified service keys from memory until any key is revoked (the revocation "
+        "count is still read per request); off: read the key's row on every request.",
+    )
+    api_key_cache_size: int = Field(default=1024, ge=1, description="Service keys kept in that cache.")
     api_key_touch_seconds: float = Field(
         default=60.0,
         ge=0,
@@ -182,6 +225,18 @@ class Settings(BaseSettings):
             raise ValueError("input_earliest_day is after input_latest_day")
         if self.idempotency_store == "redis" and not self.redis_url:
             raise ValueError("IDEMPOTENCY_STORE=redis needs REDIS_URL")
+        if (self.auth_issuer is None) != (self.auth_audience is None):
+            raise ValueError("AUTH_ISSUER and AUTH_AUDIENCE go together")
+        unsafe = [
+            alg for alg in self.auth_algorithms if alg.lower() == "none" or alg.upper().startswith("HS")
+        ]
+        if unsafe:
+            raise ValueError(
+                f"AUTH_ALGORITHMS may not hold {', '.join(unsafe)}: tokens are checked with the issuer's "
+                "public keys, never with no key or a shared secret"
+            )
+        if not self.auth_algorithms:
+            raise ValueError("AUTH_ALGORITHMS needs at least one algorithm")
         return self
 
     @property

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import build_parser, main
+from gateway.cli import build_parser, is_loopback, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +47,21 @@ def test_unknown_provider_is_refused(capsys: pytest.CaptureFixture[str]) -> None
         build_parser().parse_args(["emulate", "mailchimp"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "gateway.internal"])
+def test_serve_refuses_authentication_off_on_a_host_others_can_reach(
+    host: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUTH_MODE", "off")
+    assert main(["serve", "--host", host, "--port", "0"]) == 2
+    assert "AUTH_MODE=off" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("[::1]", True), ("localhost", True),
+     ("0.0.0.0", False), ("::", False), ("10.0.0.1", False), ("example.com", False)],
+)  # fmt: skip
+def test_loopback_hosts(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback

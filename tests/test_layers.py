@@ -22,6 +22,9 @@ FORBIDDEN = {
     "gateway.core": ("gateway.schema", "gateway.http", "gateway.providers"),
     "gateway.http": ("gateway.providers",),
     "gateway.errors": ("gateway.schema", "gateway.http", "gateway.providers"),
+    # Identities from outside (OIDC tokens) sit beside the providers and the store: below core's users.
+    "gateway.identity": ("gateway.schema", "gateway.http", "gateway.providers", "gateway.store"),
+    "gateway.store": ("gateway.schema", "gateway.http", "gateway.providers", "gateway.identity"),
 }
 
 

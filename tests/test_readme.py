@@ -38,12 +38,14 @@ from graphql import (
     validate,
 )
 
+from gateway.admin import issue_key
 from gateway.app import create_app
 from gateway.cli import build_parser
 from gateway.config import Settings
 from gateway.schema.schema import build_schema
 from gateway.serving import BackgroundServer
 
+from .e2e.conftest import ALL_SCOPES
 from .servers import ServerPool
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -100,9 +102,10 @@ def test_every_readme_example_validates() -> None:
 
 
 class DemoStack:
-    def __init__(self, gateway: BackgroundServer, emulators: list[BackgroundServer]) -> None:
+    def __init__(self, gateway: BackgroundServer, emulators: list[BackgroundServer], credential: str) -> None:
         self.gateway = gateway
         self.emulators = emulators
+        self.credential = credential
 
     def reseed(self) -> None:
         for emulator in self.emulators:
@@ -113,7 +116,10 @@ class DemoStack:
         response = httpx.post(
             f"{self.gateway.url}/graphql",
             json={"query": query},
-            headers={"accept": "application/graphql-response+json"},
+            headers={
+                "accept": "application/graphql-response+json",
+                "authorization": f"Bearer {self.credential}",
+            },
             timeout=60,
         )
         assert response.status_code == 200, response.text
@@ -136,7 +142,8 @@ def demo_stack(emulator_servers: ServerPool) -> Iterator[DemoStack]:
     gr = emulator_servers.get(create_gr, GetResponseEmulatorSettings(seed=seed))
     settings = demo_settings(cc.url, gr.url, constant_contact_rate_per_second=FAST_RATE)
     with BackgroundServer(create_app(settings)) as gateway:
-        yield DemoStack(gateway, [cc, gr])
+        # As `gateway demo` does: a key with every scope.
+        yield DemoStack(gateway, [cc, gr], issue_key(settings, "demo", ALL_SCOPES).credential)
 
 
 # Lists that are allowed (userErrors: required) to be empty in a successful answer.

@@ -45,7 +45,11 @@ async def _deleted_records(context: Context, stack: Stack, want: int, cap: int) 
     after = None
     while True:
         body, _, _ = await graphql(
-            context.client, stack.graphql_url, LIST_PAGE, {"first": cap, "after": after}
+            context.client,
+            stack.graphql_url,
+            LIST_PAGE,
+            {"first": cap, "after": after},
+            headers=stack.headers,
         )
         connection = body["data"]["deletedContacts"]
         counts = {s["provider"]: s["count"] for s in connection["sources"]}
@@ -188,7 +192,7 @@ async def run(context: Context, stack: Stack, *, cap: int) -> SectionResult:
     for label, query, variables, field, cc_min, gr_min, derivation in operations:
         context.progress(f"amplification: {label}")
         await stack.reset_counts()
-        body, _, _ = await graphql(context.client, stack.graphql_url, query, variables)
+        body, _, _ = await graphql(context.client, stack.graphql_url, query, variables, headers=stack.headers)
         cc, gr = await stack.counts()
         total_429 += throttled(cc["operations"])
         cc_actual, gr_actual = cc["http_requests"], gr["http_requests"]

@@ -54,7 +54,7 @@ async def run(context: Context, stack: Stack) -> SectionResult:
 
     # The same upstream work, counted by the emulators: one gateway request, then one direct operation.
     await stack.reset_counts()
-    await graphql(context.client, stack.graphql_url, LIST_PAGE, {"first": PAGE})
+    await graphql(context.client, stack.graphql_url, LIST_PAGE, {"first": PAGE}, headers=stack.headers)
     gateway_work = _upstream(await stack.counts())
     await stack.reset_counts()
     await context.load(
@@ -84,6 +84,7 @@ async def run(context: Context, stack: Stack) -> SectionResult:
                         "kind": "http",
                         "label": "gateway",
                         "url": stack.graphql_url,
+                        "headers": stack.headers,
                         "bodies": [page_query(PAGE)],
                     }
                 )

@@ -65,7 +65,9 @@ async def profile_queries(
     path = context.work_dir / f"{stack.name}-profile.pyisession"
     context.progress(f"profile: {title} ({requests} requests under pyinstrument)")
     url = stack.graphql_url
-    body, _, _ = await graphql(context.client, url, query, variables)  # warm, and count the fields
+    body, _, _ = await graphql(
+        context.client, url, query, variables, headers=stack.headers
+    )  # warm, and count the fields
     control = stack.gateway.url + "/_bench/profile/"
     (await context.client.post(control + "start")).raise_for_status()
     try:

@@ -24,7 +24,9 @@ DOCUMENTED_RATE = 4.0
 
 async def run(context: Context, stack: Stack) -> SectionResult:
     profile = context.profile
-    body, _, _ = await graphql(context.client, stack.graphql_url, LIST_PAGE, {"first": 500})
+    body, _, _ = await graphql(
+        context.client, stack.graphql_url, LIST_PAGE, {"first": 500}, headers=stack.headers
+    )
     nodes = [e["node"] for e in body["data"]["deletedContacts"]["edges"]]
     cc_nodes = [n for n in nodes if n["provider"] == "CONSTANT_CONTACT"]
     emails = list({n["email"].lower(): n["email"] for n in cc_nodes}.values())
@@ -45,6 +47,7 @@ async def run(context: Context, stack: Stack) -> SectionResult:
                 "kind": "http",
                 "label": "burst",
                 "url": stack.graphql_url,
+                "headers": stack.headers,
                 "bodies": bodies,
                 "once": True,
                 "concurrency": len(bodies),

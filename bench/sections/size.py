@@ -54,7 +54,7 @@ async def _measured_page(context: Context, stack: Stack, first: int, after: str 
     await stack.reset_counts()
     cpu = cpu_seconds(pid)
     body, size, seconds = await graphql(
-        context.client, stack.graphql_url, LIST_PAGE, {"first": first, "after": after}
+        context.client, stack.graphql_url, LIST_PAGE, {"first": first, "after": after}, headers=stack.headers
     )
     cpu = cpu_seconds(pid) - cpu
     peak = memory_kib(pid)["peak"]
@@ -107,7 +107,11 @@ async def run(context: Context, stack: Stack) -> SectionResult:
     started = time.perf_counter()
     while True:
         body, size, _ = await graphql(
-            context.client, stack.graphql_url, LIST_PAGE, {"first": cap, "after": after}
+            context.client,
+            stack.graphql_url,
+            LIST_PAGE,
+            {"first": cap, "after": after},
+            headers=stack.headers,
         )
         connection = body["data"]["deletedContacts"]
         pages += 1

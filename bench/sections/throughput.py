@@ -59,17 +59,36 @@ async def run(context: Context, stack: Stack) -> SectionResult:
         (
             "same query text (caches hit)",
             stack.gateway.pid,
-            {**timing, "label": "identical", "url": stack.graphql_url, "bodies": [body]},
+            {
+                **timing,
+                "label": "identical",
+                "url": stack.graphql_url,
+                "headers": stack.headers,
+                "bodies": [body],
+            },
         ),
         (
             "new text every request (caches miss)",
             stack.gateway.pid,
-            {**timing, "label": "distinct", "url": stack.graphql_url, "bodies": [body], "distinct": True},
+            {
+                **timing,
+                "label": "distinct",
+                "url": stack.graphql_url,
+                "headers": stack.headers,
+                "bodies": [body],
+                "distinct": True,
+            },
         ),
         (
             "same text, gateway built without the caches",
             uncached.pid,
-            {**timing, "label": "nocache", "url": uncached.url + "/graphql", "bodies": [body]},
+            {
+                **timing,
+                "label": "nocache",
+                "url": uncached.url + "/graphql",
+                "headers": stack.headers,
+                "bodies": [body],
+            },
         ),
     ]
     results: list[LoadResult] = []

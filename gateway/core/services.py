@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -27,8 +27,11 @@ class Services:
     """First-page listings shared by concurrent requests (and reused for a while, if configured)."""
     idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
     """Results of mutations sent with an idempotency key."""
-    keys: CredentialVerifier | None = None
-    """Service keys in the gateway's database (verified per request once authentication is on)."""
+    credentials: tuple[CredentialVerifier, ...] = ()
+    """What a bearer credential may be, asked in order: service keys, then OIDC access tokens (each
+    answers None, without any I/O, for a credential not of its kind)."""
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """Other long-lived resources to close at shutdown (connections behind the verifiers)."""
     default_page_size: int = 50
     max_page_size: int = 500
     limits: InputLimits = field(default_factory=InputLimits)
@@ -48,3 +51,5 @@ class Services:
             await port.aclose()
         await self.snapshots.aclose()
         await self.idempotency.aclose()
+        for close in self.closers:
+            await close()

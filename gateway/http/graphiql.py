@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from html import escape
 from pathlib import Path
 
 from starlette.requests import Request
@@ -62,6 +64,9 @@ class GraphiQL:
 
     static_dir: Path = STATIC_DIR
     vendor_dir: Path | None = None
+    default_headers: Mapping[str, str] | None = field(default=None, repr=False)
+    """Headers the page's header editor starts with (``gateway demo`` puts its key there); the
+    page is then not cached anywhere and the headers are not persisted in the browser."""
     _cache: dict[Path, _File] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -86,9 +91,15 @@ class GraphiQL:
             name, status = "missing-assets.html", 503
         html = self._read(self.static_dir / name)
         assert html is not None, f"{name} is part of the package"
-        return Response(
-            html.content, status_code=status, media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS
-        )
+        content, headers = html.content, _PAGE_HEADERS
+        if self.default_headers and status == 200:
+            # A meta tag, not an inline script: the page's CSP allows scripts from this origin only.
+            meta = (
+                f'<meta name="gateway-default-headers" content="{escape(json.dumps(self.default_headers))}">'
+            )
+            content = content.replace(b"</head>", meta.encode() + b"\n</head>", 1)
+            headers = {**_PAGE_HEADERS, "Cache-Control": "no-store"}
+        return Response(content, status_code=status, media_type="text/html; charset=utf-8", headers=headers)
 
     def _asset_path(self, name: str) -> Path | None:
         if name in _OWN_ASSETS:

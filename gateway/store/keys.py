@@ -8,11 +8,10 @@ Why a fast hash and not bcrypt or argon2: those are slow on purpose so that a le
 *guessable* password costs years to reverse.  A 256-bit random secret cannot be guessed at any speed,
 so slowness buys nothing and would cost every request tens of milliseconds of CPU.
 
-Why no cache: :meth:`KeyStore.verify` reads the key's row on every call.  That one primary-key-sized
-lookup is what lets a revocation through any replica (or ``gateway keys revoke``) refuse the very next
-request on every replica sharing the database; a cache of positive answers would keep honouring a
-revoked key until it expired, and caching only the hash check would save nothing, the hash being far
-cheaper than the query that must happen anyway.
+:meth:`KeyStore.verify` reads the key's row on every call, so a revocation through any replica (or
+``gateway keys revoke``) refuses the very next request on every replica sharing the database.  The
+application puts :class:`~gateway.store.key_cache.CachedKeyVerifier` in front of it, which keeps that
+promise with a cheaper question per request.
 """
 
 from __future__ import annotations
@@ -204,6 +203,11 @@ class KeyStore:
         return dataclasses.replace(key, revoked_at=now), True
 
     async def verify(self, credential: str) -> Principal | None:
+        verified = await self.verified_key(credential)
+        return verified[0] if verified is not None else None
+
+    async def verified_key(self, credential: str) -> tuple[Principal, datetime | None] | None:
+        """The principal of a valid key and the key's expiry; None for anything else."""
         prefix = split_credential(credential)
         if prefix is None:
             return None
@@ -215,9 +219,8 @@ class KeyStore:
         if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
             return None
         if row.last_used_at is None or now - row.last_used_at >= self._touch_interval:
-            with self._database.unavailable_as_error():
-                await self._touch(row.id, now)
-        return Principal(PrincipalKind.KEY, row.id, row.name, frozenset(row.scopes))
+            await self.touch(row.id, now)
+        return Principal(PrincipalKind.KEY, row.id, row.name, frozenset(row.scopes)), row.expires_at
 
     async def _row_of(self, prefix: str) -> Row[*tuple[Any, ...]] | None:
         async with self._database.connect() as connection:
@@ -235,9 +238,13 @@ class KeyStore:
                 )
             ).one_or_none()
 
-    async def _touch(self, key_id: str, now: datetime) -> None:
+    async def touch(self, key_id: str, now: datetime) -> None:
         """Record use, at most once per interval per key, whichever replica gets there first."""
         stale = now - self._touch_interval
+        with self._database.unavailable_as_error():
+            await self._touch(key_id, stale, now)
+
+    async def _touch(self, key_id: str, stale: datetime, now: datetime) -> None:
         async with self._database.begin() as connection:
             await connection.execute(
                 update(ApiKey)

@@ -14,9 +14,12 @@ from pathlib import Path
 import uvicorn
 from pydantic import SecretStr
 
+from gateway.admin import issue_key
 from gateway.app import create_app
 from gateway.cli import configure_logging
 from gateway.config import Settings
+from gateway.core.principals import Scope
+from gateway.http import GraphiQL
 from gateway.runtime import tune_garbage_collector
 from gateway.serving import BackgroundServer
 
@@ -67,10 +70,20 @@ def demo(args: argparse.Namespace) -> int:
     # results above all) must start afresh too: a temporary database, gone when the demo ends.
     data_dir = tempfile.TemporaryDirectory(prefix="gateway-demo-")
     settings = demo_settings(cc.url, gr.url, data_dir=Path(data_dir.name))
+    # Authentication stays on, as in production: the demo issues itself a key with every scope and
+    # hands it to GraphiQL, so the page works at once and shows how a caller authenticates.
+    demo_key = issue_key(settings, "demo", [scope.value for scope in Scope]).credential
     print(f"Constant Contact emulator: {cc.url}/v3   (control plane {cc.url}/_emulator/requests)")
     print(f"GetResponse emulator:      {gr.url}/     (control plane {gr.url}/_emulator/requests)")
-    print(f"GraphiQL:                  http://{args.host}:{args.port}/graphql", flush=True)
-    app = create_app(settings)
+    print(f"GraphiQL:                  http://{args.host}:{args.port}/graphql  (the demo key is pre-filled)")
+    print(f"Demo key (every scope):    {demo_key}")
+    print(f"  curl -H 'Authorization: Bearer {demo_key}' -H 'content-type: application/json' \\")
+    print(
+        f'       -d \'{{"query": "{{ providers {{ provider healthy }} }}"}}\' http://{args.host}:{args.port}/graphql',
+        flush=True,
+    )
+    graphiql = GraphiQL(default_headers={"Authorization": f"Bearer {demo_key}"})
+    app = create_app(settings, graphiql=graphiql)
     if settings.gc_tuning:
         tune_garbage_collector()
     try:

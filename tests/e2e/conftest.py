@@ -19,7 +19,8 @@ the emulator and the gateway's limiter at 100/s; the tests of the limit itself s
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -32,9 +33,12 @@ from emulators.getresponse import create_app as create_gr
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
+from gateway.admin import issue_key
 from gateway.app import create_app
 from gateway.config import Settings
+from gateway.core.principals import Scope
 from gateway.serving import BackgroundServer
+from gateway.store import Database, KeyStore
 from tests.speed_layer import SPEED_LAYER
 
 from ..servers import ServerPool
@@ -63,6 +67,20 @@ def gateway_settings(cc_url: str, gr_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+ALL_SCOPES = tuple(scope.value for scope in Scope)
+
+
+async def issue_test_key(settings: Settings, scopes: Sequence[str], *, name: str | None = None) -> str:
+    """A new service key in the database ``settings`` name (already migrated by a running gateway)."""
+    database = Database.from_settings(settings)
+    try:
+        keys = KeyStore(database, touch_interval=settings.api_key_touch_seconds)
+        issued = await keys.create(name or f"test-{uuid.uuid4().hex[:12]}", list(scopes))
+    finally:
+        await database.aclose()
+    return issued.credential
+
+
 @dataclass
 class Stack:
     gateway: httpx.AsyncClient
@@ -70,6 +88,18 @@ class Stack:
     gr: httpx.AsyncClient
     cc_app: Starlette
     gr_app: Starlette
+    settings: Settings
+    """The gateway's settings (its database: where a test issues keys of its own)."""
+
+    async def key(self, *scopes: str | Scope) -> str:
+        """A new service key for this gateway with these scopes."""
+        return await issue_test_key(self.settings, [str(scope) for scope in scopes])
+
+    def client(self, credential: str | None = None) -> httpx.AsyncClient:
+        """A client of this gateway (over sockets) sending ``credential`` (none: anonymous); close it
+        after use."""
+        headers = {"authorization": f"Bearer {credential}"} if credential is not None else {}
+        return httpx.AsyncClient(base_url=self.gateway.base_url, timeout=30, headers=headers)
 
     async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         response = await self.gateway.post(
@@ -140,16 +170,27 @@ def make_stack(emulator_servers: ServerPool) -> StackFactory:
         cc_overrides: dict[str, Any] | None = None, **settings_overrides: Any
     ) -> AsyncIterator[Stack]:
         cc, gr = seeded_emulators(emulator_servers, **(cc_overrides or {}))
-        app = create_app(gateway_settings(cc.url, f"{gr.url}/", **settings_overrides))
+        settings = gateway_settings(cc.url, f"{gr.url}/", **settings_overrides)
+        app = create_app(settings)
         # The gateway runs its lifespan in the server's own thread and loop, as it does in production.
         with BackgroundServer(app) as gateway:
+            # Every stack authenticates as production does: a key with every scope, sent by default
+            # (tests of authentication itself make their own keys and clients).
+            key = await issue_test_key(settings, ALL_SCOPES)
             async with (
-                httpx.AsyncClient(base_url=gateway.url, timeout=30) as gateway_client,
+                httpx.AsyncClient(
+                    base_url=gateway.url, timeout=30, headers={"authorization": f"Bearer {key}"}
+                ) as gateway_client,
                 httpx.AsyncClient(base_url=cc.url, timeout=30) as cc_client,
                 httpx.AsyncClient(base_url=gr.url, timeout=30) as gr_client,
             ):
                 yield Stack(
-                    gateway_client, cc_client, gr_client, cast(Starlette, cc.app), cast(Starlette, gr.app)
+                    gateway_client,
+                    cc_client,
+                    gr_client,
+                    cast(Starlette, cc.app),
+                    cast(Starlette, gr.app),
+                    settings,
                 )
 
     return running
@@ -170,13 +211,13 @@ async def live_stack(stack: Stack) -> Stack:
 @contextlib.contextmanager
 def live_servers(
     pool: ServerPool, **settings_overrides: Any
-) -> Iterator[tuple[BackgroundServer, BackgroundServer, BackgroundServer]]:
-    """The pool's seeded emulators and a fresh gateway server, for synchronous tests."""
+) -> Iterator[tuple[BackgroundServer, BackgroundServer, BackgroundServer, str]]:
+    """The pool's seeded emulators, a fresh gateway server and a key with every scope for it, for
+    synchronous tests."""
     cc, gr = seeded_emulators(pool)
-    with BackgroundServer(
-        create_app(gateway_settings(cc.url, f"{gr.url}/", **settings_overrides))
-    ) as gateway:
-        yield cc, gr, gateway
+    settings = gateway_settings(cc.url, f"{gr.url}/", **settings_overrides)
+    with BackgroundServer(create_app(settings)) as gateway:
+        yield cc, gr, gateway, issue_key(settings, f"test-{uuid.uuid4().hex[:12]}", ALL_SCOPES).credential
 
 
 # -- in process, only where a test must reach inside ----------------------------------------------------
@@ -188,18 +229,23 @@ async def in_process_stack(
 ) -> AsyncIterator[Stack]:
     """Everything in process over ``httpx.ASGITransport``: only for tests marked ``in_process``."""
     cc_app, gr_app = emulator_apps(**(cc_overrides or {}))
+    settings = gateway_settings("http://cc.emulator", "http://gr.emulator/", **settings_overrides)
     app = create_app(
-        gateway_settings("http://cc.emulator", "http://gr.emulator/", **settings_overrides),
+        settings,
         constant_contact_transport=httpx.ASGITransport(cc_app),
         getresponse_transport=httpx.ASGITransport(gr_app),
     )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway") as gateway,
-        httpx.AsyncClient(transport=httpx.ASGITransport(cc_app), base_url="http://cc.emulator") as cc,
-        httpx.AsyncClient(transport=httpx.ASGITransport(gr_app), base_url="http://gr.emulator") as gr,
-    ):
-        yield Stack(gateway, cc, gr, cc_app, gr_app)
+    async with app.router.lifespan_context(app):
+        key = await issue_test_key(settings, ALL_SCOPES)
+        headers = {"authorization": f"Bearer {key}"}
+        async with (
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app), base_url="http://gateway", headers=headers
+            ) as gateway,
+            httpx.AsyncClient(transport=httpx.ASGITransport(cc_app), base_url="http://cc.emulator") as cc,
+            httpx.AsyncClient(transport=httpx.ASGITransport(gr_app), base_url="http://gr.emulator") as gr,
+        ):
+            yield Stack(gateway, cc, gr, cc_app, gr_app, settings)
 
 
 @pytest.fixture(autouse=True)

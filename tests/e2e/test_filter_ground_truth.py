@@ -75,8 +75,8 @@ class LiveGateway:
 def live(emulator_servers: ServerPool) -> Iterator[LiveGateway]:
     # Read-only tests: one gateway and one seeded state for the whole module.
     with (
-        live_servers(emulator_servers) as (cc, gr, gateway),
-        httpx.Client(base_url=gateway.url, timeout=30) as client,
+        live_servers(emulator_servers) as (cc, gr, gateway, key),
+        httpx.Client(base_url=gateway.url, timeout=30, headers={"authorization": f"Bearer {key}"}) as client,
     ):
         cc_truth = httpx.get(f"{cc.url}/_emulator/ground-truth").json()
         gr_truth = httpx.get(f"{gr.url}/_emulator/ground-truth").json()

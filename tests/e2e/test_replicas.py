@@ -16,10 +16,11 @@ from typing import Any
 import httpx
 import redis
 
+from gateway.admin import issue_key
 from gateway.core.snapshots import decode_cursor
 
 from ..servers import ServerPool
-from .conftest import gateway_settings, seeded_emulators
+from .conftest import ALL_SCOPES, gateway_settings, seeded_emulators
 from .processes import GatewayProcess
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -39,10 +40,9 @@ def two_replicas(pool: ServerPool, **settings_overrides: Any) -> Iterator[list[h
     settings = gateway_settings(cc.url, f"{gr.url}/", **settings_overrides)
     with contextlib.ExitStack() as stack:
         replicas = [stack.enter_context(GatewayProcess(settings)) for _ in range(2)]  # both start at once
-        yield [
-            stack.enter_context(httpx.Client(base_url=replica.wait_until_serving(), timeout=30))
-            for replica in replicas
-        ]
+        urls = [replica.wait_until_serving() for replica in replicas]
+        headers = {"authorization": f"Bearer {issue_key(settings, 'replicas', ALL_SCOPES).credential}"}
+        yield [stack.enter_context(httpx.Client(base_url=url, timeout=30, headers=headers)) for url in urls]
 
 
 def _page(client: httpx.Client, after: str | None) -> dict[str, Any]:

@@ -23,9 +23,10 @@ from emulators.constant_contact import create_app as create_cc
 from emulators.getresponse import GetResponseEmulatorSettings
 from emulators.getresponse import create_app as create_gr
 
+from gateway.admin import issue_key
 from gateway.app import create_app
 from gateway.serving import BackgroundServer
-from tests.e2e.conftest import gateway_settings
+from tests.e2e.conftest import ALL_SCOPES, gateway_settings
 
 from .hostile import RawRequest
 from .oracle import LogWatch
@@ -141,12 +142,19 @@ def fuzz_stack() -> Iterator[FuzzStack]:
             constant_contact_daily_quota=10**9,
             breaker_failure_threshold=10**6,
         )
-        with (
-            BackgroundServer(create_app(settings)) as gateway,
-            httpx.Client(base_url=gateway.url, timeout=DEADLINE_SECONDS) as gateway_client,
-            # The control plane answers on the emulator's event loop: after a stall it answers late.
-            httpx.Client(base_url=cc.url, timeout=CONTROL_TIMEOUT_SECONDS) as cc_client,
-            httpx.Client(base_url=gr.url, timeout=CONTROL_TIMEOUT_SECONDS) as gr_client,
-        ):
-            yield FuzzStack(gateway_client, cc_client, gr_client, logs)
+        with BackgroundServer(create_app(settings)) as gateway:
+            # Fuzzed requests carry a key with every scope (unless they bring an Authorization header
+            # of their own), so that they reach GraphQL rather than stop at the door.
+            credential = issue_key(settings, "fuzz", ALL_SCOPES).credential
+            with (
+                httpx.Client(
+                    base_url=gateway.url,
+                    timeout=DEADLINE_SECONDS,
+                    headers={"authorization": f"Bearer {credential}"},
+                ) as gateway_client,
+                # The control plane answers on the emulator's event loop: after a stall it answers late.
+                httpx.Client(base_url=cc.url, timeout=CONTROL_TIMEOUT_SECONDS) as cc_client,
+                httpx.Client(base_url=gr.url, timeout=CONTROL_TIMEOUT_SECONDS) as gr_client,
+            ):
+                yield FuzzStack(gateway_client, cc_client, gr_client, logs)
     logs.uninstall()

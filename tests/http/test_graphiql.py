@@ -146,3 +146,17 @@ async def test_the_default_query_is_a_valid_deleted_contacts_query(edge: Edge) -
     result = await edge_schema().execute(query, context_value=context)
     assert result.errors is None
     assert result.data is not None and result.data["deletedContacts"]["totalCount"] == 20
+
+
+def test_default_headers_are_prefilled_escaped_and_never_cached() -> None:
+    graphiql = GraphiQL(default_headers={"Authorization": 'Bearer dcg_x_"<script>'})
+    response = graphiql.page()
+    if response.status_code != 200:
+        pytest.skip("the GraphiQL assets are not installed (scripts/setup.sh installs them)")
+    html = bytes(response.body).decode()
+    assert '<meta name="gateway-default-headers" content="{&quot;Authorization&quot;: ' in html
+    assert "<script>" not in html.split("gateway-default-headers", 1)[1].split(">", 1)[0]
+    assert response.headers["cache-control"] == "no-store"
+    plain = GraphiQL().page()
+    assert b"gateway-default-headers" not in bytes(plain.body)
+    assert plain.headers["cache-control"] == "no-cache"

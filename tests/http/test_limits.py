@@ -21,7 +21,8 @@ WORDY = "{ providers { provider configured healthy circuitState } }"  # 12 token
 
 @contextlib.asynccontextmanager
 async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
+    # Limits are checked after authentication, which these tests are not about: it is off.
+    app = create_app(settings.model_copy(update={"auth_mode": "off"}))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway") as client,

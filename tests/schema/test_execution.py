@@ -18,7 +18,7 @@ from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.scalars import JSON
 
 from gateway.config import Settings
-from gateway.core.principals import Caller, Principal
+from gateway.core.principals import Caller, Principal, PrincipalKind
 from gateway.core.services import Services
 from gateway.schema.context import GatewayContext
 from gateway.schema.fast.execution import PlainObjectExecutor
@@ -459,3 +459,19 @@ async def test_plans_go_with_their_document_when_the_document_cache_drops_it() -
         assert (await caching.execute("query Kept { connection { best { label count } } }")).errors is None
     gc.collect()
     assert _schema_facts(caching._schema).operations_held() == 1
+
+
+async def test_a_field_with_a_field_extension_takes_graphql_cores_path(
+    services: Services, direct_completions: list[str]
+) -> None:
+    # `raw` has no resolver but a permission extension: the direct path must not read it past the check.
+    schema = build_schema(Settings(speed_layer=True))
+    reader = Principal(PrincipalKind.KEY, "k", "reader", frozenset({"contacts:read"}))
+    result = await schema.execute(
+        "query { deletedContacts(first: 3) { edges { node { id raw } } } }",
+        context_value=GatewayContext.create(services, Caller(reader, "req-test")),
+    )
+    assert result.data is not None
+    assert [edge["node"]["raw"] for edge in result.data["deletedContacts"]["edges"]] == [None] * 3
+    assert result.errors is not None and len(result.errors) == 3
+    assert direct_completions == []

@@ -16,8 +16,9 @@ from gateway.app import create_app
 from gateway.bootstrap import build_services, open_database
 from gateway.core.idempotency import MemoryIdempotencyStore, RedisIdempotencyStore
 from gateway.store import DatabaseIdempotencyStore, KeyStore
+from gateway.store.key_cache import CachedKeyVerifier
 
-from ..e2e.conftest import emulator_apps, gateway_settings
+from ..e2e.conftest import ALL_SCOPES, emulator_apps, gateway_settings, issue_test_key
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DELETE = """
@@ -39,11 +40,19 @@ async def gateway(
         constant_contact_transport=httpx.ASGITransport(cc_app),
         getresponse_transport=httpx.ASGITransport(gr_app),
     )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway") as client,
-    ):
-        yield client
+    async with app.router.lifespan_context(app):
+        # One key per database: every replica and restart of a test acts as the same principal, whose
+        # idempotency records they must share.
+        if database_url not in _CREDENTIALS:
+            _CREDENTIALS[database_url] = await issue_test_key(settings, ALL_SCOPES)
+        headers = {"authorization": f"Bearer {_CREDENTIALS[database_url]}"}
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://gateway", headers=headers
+        ) as client:
+            yield client
+
+
+_CREDENTIALS: dict[str, str] = {}
 
 
 async def _graphql(client: httpx.AsyncClient, variables: dict[str, Any]) -> dict[str, Any]:
@@ -102,9 +111,10 @@ async def test_the_composition_root_builds_the_key_store_and_the_chosen_idempote
     try:
         services = build_services(settings, database=database)
         assert isinstance(services.idempotency, DatabaseIdempotencyStore)  # the default
-        assert isinstance(services.keys, KeyStore)
-        issued = await services.keys.create("wired", ["contacts:read"])
-        assert await services.keys.verify(issued.credential) is not None
+        [keys] = services.credentials  # no issuer configured: service keys only, cached by default
+        assert isinstance(keys, CachedKeyVerifier)
+        issued = await KeyStore(database).create("wired", ["contacts:read"])
+        assert await keys.verify(issued.credential) is not None
         await services.aclose()
         for choice, expected in (("memory", MemoryIdempotencyStore), ("redis", RedisIdempotencyStore)):
             chosen = settings.model_copy(update={"idempotency_store": choice, "redis_url": REDIS_URL})

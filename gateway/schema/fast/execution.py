@@ -248,8 +248,11 @@ def _field_facts(field: GraphQLField) -> _FieldFacts | None:
     if field.args:
         return None
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    # Strawberry marks the resolver of a field without resolver, extensions or exception handlers.
+    # Strawberry marks the resolver of a field without a resolver of its own as default, even when
+    # field extensions (a permission check) wrap it: those must run, so such a field is not plain.
     if not isinstance(definition, StrawberryField) or not getattr(field.resolve, "_is_default", False):
+        return None
+    if definition.extensions:
         return None
     if definition.default_resolver is not getattr:
         return None

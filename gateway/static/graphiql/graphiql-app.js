@@ -40,13 +40,25 @@
     ''
   ].join('\n');
 
-  var fetcher = GraphiQL.createFetcher({ url: endpoint, enableIncrementalDelivery: false });
+  // Headers the server pre-fills (gateway demo: its service key). The fetcher sends them with every
+  // request, the schema's introspection included; the header editor shows them, replacing whatever
+  // the browser kept from an earlier visit, and does not keep them: a demo key dies with its demo.
+  var preset = document.querySelector('meta[name="gateway-default-headers"]');
+  var fetcherOptions = { url: endpoint, enableIncrementalDelivery: false };
+  if (preset) {
+    fetcherOptions.headers = JSON.parse(preset.content);
+  }
+  var props = {
+    fetcher: GraphiQL.createFetcher(fetcherOptions),
+    defaultQuery: defaultQuery,
+    defaultEditorToolsVisibility: 'variables'
+  };
+  if (preset) {
+    props.initialHeaders = preset.content;
+    props.defaultHeaders = preset.content;
+    props.shouldPersistHeaders = false;
+    props.defaultEditorToolsVisibility = 'headers';
+  }
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
-  root.render(
-    React.createElement(GraphiQL, {
-      fetcher: fetcher,
-      defaultQuery: defaultQuery,
-      defaultEditorToolsVisibility: 'variables'
-    })
-  );
+  root.render(React.createElement(GraphiQL, props));
 })();
