@@ -29,7 +29,7 @@ from .store import Database, DatabaseIdempotencyStore, KeyStore, ensure_schema
 from .store.key_cache import CachedKeyVerifier
 from .store.revocations import revocation_counter
 
-__all__ = ["build_services", "input_limits", "open_database"]
+__all__ = ["build_services", "credential_verifiers", "input_limits", "open_database"]
 
 logger = logging.getLogger("gateway.store")
 
@@ -99,7 +99,7 @@ def _idempotency_store(settings: Settings, database: Database) -> IdempotencySto
     return _idempotency_records(settings, database)
 
 
-def _credential_verifiers(
+def credential_verifiers(
     settings: Settings, database: Database
 ) -> tuple[tuple[CredentialVerifier, ...], list[Callable[[], Awaitable[None]]]]:
     """Service keys (cached, if configured) and, with an issuer configured, OIDC access tokens."""
@@ -199,7 +199,7 @@ def build_services(
         )
         getresponse = GetResponseAdapter(gr_client)
         ports[Provider.GETRESPONSE] = getresponse
-    credentials, closers = _credential_verifiers(settings, database)
+    credentials, closers = credential_verifiers(settings, database)
     return Services(
         ports=ports,
         snapshots=_snapshot_store(settings),

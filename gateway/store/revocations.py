@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from pathlib import Path
 from typing import Protocol
 
 import asyncpg
@@ -49,7 +50,8 @@ class SqliteRevocations:
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
-            uri = f"file:{self._path}?mode=ro"
+            # as_uri() percent-encodes the path: a '?' or '#' in a directory name stays part of it.
+            uri = f"{Path(self._path).absolute().as_uri()}?mode=ro"
             self._connection = sqlite3.connect(
                 uri, uri=True, timeout=self._busy_timeout, check_same_thread=False, isolation_level=None
             )

@@ -9,12 +9,19 @@ revocation is made through a second engine on the same database, as another repl
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy import delete
 
 from gateway.core.principals import Principal
 from gateway.errors import DatabaseError
-from gateway.store import Database, KeyStore
+from gateway.store import Database, KeyStore, ensure_schema
 from gateway.store.key_cache import CachedKeyVerifier
+from gateway.store.models import ApiKey
 from gateway.store.revocations import revocation_counter
+
+from .conftest import POSTGRES_ADMIN_URL
 
 
 class Clock:
@@ -80,12 +87,7 @@ async def test_cached_and_plain_verification_give_the_same_answers(
     database: Database, replica: Database
 ) -> None:
     plain = await scenario(database, replica, fast=False)
-    # A fresh pair of databases would be cleaner; the names differ per run instead.
-    async with database.begin() as connection:
-        from sqlalchemy import delete
-
-        from gateway.store.models import ApiKey
-
+    async with database.begin() as connection:  # the same names again, from no keys
         await connection.execute(delete(ApiKey))
     fast = await scenario(database, replica, fast=True)
     assert fast == plain
@@ -170,8 +172,6 @@ async def test_an_unreadable_database_is_a_database_error_not_a_refusal(database
     assert await verifier.verify(issued.credential) is not None
     await database.aclose()
     if database.is_sqlite:
-        from pathlib import Path
-
         assert database.url.database
         await counter.aclose()
         for suffix in ("", "-wal", "-shm"):
@@ -187,10 +187,6 @@ async def test_an_unreadable_database_is_a_database_error_not_a_refusal(database
 
 
 async def _terminate_connections(database: Database) -> None:
-    import asyncpg
-
-    from .conftest import POSTGRES_ADMIN_URL
-
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
         name = database.url.database
@@ -200,3 +196,16 @@ async def _terminate_connections(database: Database) -> None:
         )
     finally:
         await admin.close()
+
+
+async def test_an_sqlite_file_in_a_directory_with_uri_characters_is_found(tmp_path: Path) -> None:
+    directory = tmp_path / "odd ?#% name"
+    database = Database(f"sqlite+aiosqlite:///{directory / 'gateway.db'}")
+    await ensure_schema(database, migrate=True)
+    try:
+        await KeyStore(database).revoke((await KeyStore(database).create("k", ["contacts:read"])).key.id)
+        counter = revocation_counter(database, timeout=1)
+        assert await counter.count() == 1
+        await counter.aclose()
+    finally:
+        await database.aclose()
