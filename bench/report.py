@@ -23,7 +23,9 @@ SECTION_TITLES = (
 HOW = """\
 Every part is a real server process on a loopback port: the Constant Contact and GetResponse emulators
 (`sandbox/emulators/`) and the gateway (`create_app(Settings(...))` under uvicorn, one worker, uvloop and
-httptools, as `gateway serve` runs it), each started by `bench/serve.py`. The load comes from another
+httptools, as `gateway serve` runs it), each started by `bench/serve.py`. Authentication is on, as in
+production: every request to the gateway carries a service key with every scope, issued when the stack
+starts (`python -m bench.auth` times the authentication alone). The load comes from another
 process (`bench/load.py`: Python, a fixed number of closed-loop workers, each on a keep-alive HTTP/1.1
 connection of its own, `bench/rawhttp.py`; `httpx.AsyncClient` was measured at 1.8 ms of CPU per request
 at concurrency 1 and ~7 ms at 32 on this machine, more than the gateway's small queries, so it would

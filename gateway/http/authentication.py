@@ -30,6 +30,7 @@ from gateway.core.store_ports import CredentialVerifier
 from gateway.errors import GatewayError
 
 from .rejections import RequestRejected
+from .request_id import request_ids
 
 __all__ = ["PRINCIPAL_SCOPE_KEY", "Authenticator", "unauthenticated"]
 
@@ -74,6 +75,8 @@ class Authenticator:
         if len(credential) <= self._max_length:
             principal = await self._verify(credential)
         if principal is None:
+            # Logged without the credential, so repeated failures are visible to an operator.
+            logger.info("refused a credential request_id=%s", request_ids(request.scope).request_id)
             raise unauthenticated(
                 "The credential is not valid (unknown, expired or revoked key; or a token refused).",
                 error="invalid_token",
