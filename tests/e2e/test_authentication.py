@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from gateway.app import create_app
 from gateway.core.principals import Scope
 from gateway.serving import BackgroundServer
 from gateway.store import Database, KeyStore
 
+from ..databases import fresh_database_url
 from ..identity.issuer import AUDIENCE, Issuer, rsa_key, running_issuer, tampered, unsigned_token
 from .conftest import Stack, StackFactory
 
@@ -221,11 +224,16 @@ async def second_replica(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("cache", [True, False], ids=["cached", "uncached"])
 async def test_a_key_revoked_through_one_replica_is_refused_at_once_by_the_other(
-    make_stack: StackFactory, cache: bool
+    make_stack: StackFactory, cache: bool, backend: str, tmp_path: Path
 ) -> None:
-    async with make_stack(api_key_cache=cache) as stack, second_replica(stack) as other:
+    async with (
+        fresh_database_url(backend, tmp_path) as url,
+        make_stack(api_key_cache=cache, database_url=SecretStr(url)) as stack,
+        second_replica(stack) as other,
+    ):
         key = await stack.key(Scope.CONTACTS_READ)
         headers = {"authorization": f"Bearer {key}", **JSON_ACCEPT}
         for client in (stack.gateway, other):  # both replicas know (and, cached, remember) the key
