@@ -19,6 +19,8 @@ import httpx
 import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -30,7 +32,7 @@ from .core.principals import Caller
 from .core.services import Services
 from .http import GraphiQL, GraphQLEndpoint, graphiql_routes
 from .http.authentication import Authenticator
-from .http.request_id import RequestIdMiddleware
+from .http.request_id import CORRELATION_ID_HEADER, REQUEST_ID_HEADER, RequestIdMiddleware
 from .schema.context import GatewayContext
 from .schema.schema import GatewaySchema, build_schema
 
@@ -119,4 +121,33 @@ def create_app(
         Route("/readyz", readyz, methods=["GET"]),
         *graphiql_routes(graphiql),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
+    return Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings))
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    """Around every route: request ids; CORS for the configured browser origins; gzip."""
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.cors_allow_origins:
+        # No cookies are involved (credentials are bearer headers), so credentials stay disallowed.
+        # A browser must preflight any request carrying Authorization, so a page on an origin not
+        # listed here can neither read answers nor send authenticated queries, GET included.
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_allow_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    "accept",
+                    "x-request-id",
+                    "apollo-require-preflight",
+                    "x-apollo-operation-name",
+                ],
+                expose_headers=[REQUEST_ID_HEADER, CORRELATION_ID_HEADER],
+                max_age=settings.cors_max_age_seconds,
+            )
+        )
+    if settings.compression_minimum_bytes > 0:
+        middleware.append(Middleware(GZipMiddleware, minimum_size=settings.compression_minimum_bytes))
+    return middleware

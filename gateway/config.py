@@ -207,6 +207,22 @@ class Settings(BaseSettings):
         ge=1,
         description="Query texts whose parsed (and, with the speed layer, validated) documents are kept.",
     )
+    introspection: bool = Field(
+        default=True,
+        description="false: introspection queries are refused and validation errors suggest no field "
+        "names (a locked-down production; GraphiQL and code generators then need schema.graphql).",
+    )
+    cors_allow_origins: list[str] = Field(
+        default=[],
+        description='Browser origins allowed to call the gateway (CORS), e.g. ["https://support.example"]; '
+        "default none.",
+    )
+    cors_max_age_seconds: int = Field(default=600, ge=0, description="How long a browser caches a preflight.")
+    compression_minimum_bytes: int = Field(
+        default=1024,
+        ge=0,
+        description="Answers at least this long are gzip-compressed for clients that accept it; 0: never.",
+    )
     speed_layer: bool = Field(
         default=True,
         description="Cached validation and direct completion of plain objects (gateway/schema/fast/); "

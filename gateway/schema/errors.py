@@ -19,6 +19,7 @@ produces outside its extension hooks (parse errors, token limits).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from graphql import GraphQLError
 
 from gateway.errors import Forbidden, GatewayError, ProviderError
 
-__all__ = ["error_extensions", "partial_error", "shape_errors"]
+__all__ = ["error_extensions", "partial_error", "shape_errors", "without_suggestions"]
 
 logger = logging.getLogger("gateway.errors")
 
@@ -49,6 +50,27 @@ def partial_error(error: GatewayError, path: Sequence[str | int]) -> GraphQLErro
         path=list(path),
         extensions=error_extensions(error),
     )
+
+
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+
+
+def without_suggestions(errors: Sequence[GraphQLError]) -> list[GraphQLError]:
+    """The same errors with graphql-core's "Did you mean ...?" hints cut off their messages."""
+    return [
+        GraphQLError(
+            _SUGGESTION.sub("", error.message),
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=error.original_error,
+            extensions=error.extensions,
+        )
+        if _SUGGESTION.search(error.message)
+        else error
+        for error in errors
+    ]
 
 
 def _request_code(message: str) -> str:

@@ -8,13 +8,14 @@ from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from gateway.config import Settings
 
-from .errors import shape_errors
+from .errors import shape_errors, without_suggestions
 from .fast import speed_layer
 from .mutations import Mutation
 from .queries import Query
@@ -31,6 +32,10 @@ class GatewaySchema(strawberry.Schema):
     request (there is no shortcut for texts seen before: the speed layer caches their parsing and
     validation inside the extension lifecycle instead).
     """
+
+    suggestions: bool = True
+    """False: "Did you mean ...?" is cut from validation errors (with introspection off, the
+    suggestions would reveal the schema field by field)."""
 
     async def execute(
         self,
@@ -52,7 +57,10 @@ class GatewaySchema(strawberry.Schema):
             operation_extensions,
         )
         if result.errors or getattr(context_value, "partial_errors", None):
-            result.errors = shape_errors(result.errors or [], context_value)
+            errors = result.errors or []
+            if not self.suggestions:
+                errors = without_suggestions(errors)
+            result.errors = shape_errors(errors, context_value)
         return result
 
     def process_errors(
@@ -70,13 +78,16 @@ def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     limiters recurse through fragments, so a long chain raised RecursionError, and a fragment spread
     twice per level took exponential time).
     """
-    return [
+    rules: list[type[ASTValidationRule]] = [
         query_shape_rule(
             max_depth=settings.max_query_depth,
             max_aliases=settings.max_aliases,
             max_fragment_chain=settings.max_fragment_chain,
         ),
     ]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
 
 
 def _strawberry_extensions(
@@ -116,10 +127,12 @@ def build_schema(
         own, executor = fast.extensions, fast.execution_context_class
     else:
         own, executor = _strawberry_extensions(rules, settings, caches=caches), None
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[ConstantContactDeletedContact, GetResponseDeletedContact],
         extensions=[*own, *extensions],
         execution_context_class=executor,
     )
+    schema.suggestions = settings.introspection
+    return schema
