@@ -207,6 +207,20 @@ class Settings(BaseSettings):
         ge=1,
         description="Query texts whose parsed (and, with the speed layer, validated) documents are kept.",
     )
+    max_query_cost: int = Field(
+        default=2000,
+        ge=1,
+        description="Upstream requests one GraphQL request may cost at worst (README, 'Query cost'); "
+        "over it: COST_LIMIT_EXCEEDED, nothing runs.",
+    )
+    cost_listing: int = Field(
+        default=50, ge=0, description="Cost of a first page, per provider (it reads the whole listing)."
+    )
+    cost_page: int = Field(default=1, ge=0, description="Cost of a later page (read from its snapshot).")
+    cost_lookup: int = Field(
+        default=1, ge=0, description="Cost of a lookup (an id; an address, per provider) or a list."
+    )
+    cost_mutation_contact: int = Field(default=1, ge=0, description="Cost of each contact a mutation names.")
     introspection: bool = Field(
         default=True,
         description="false: introspection queries are refused and validation errors suggest no field "

@@ -14,7 +14,9 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from gateway.config import Settings
+from gateway.core.costs import QueryCosts
 
+from .cost import CostLimit
 from .errors import shape_errors, without_suggestions
 from .fast import speed_layer
 from .mutations import Mutation
@@ -68,6 +70,16 @@ class GatewaySchema(strawberry.Schema):
     ) -> None:
         """Logging happens in ``GatewayErrors`` (with the request id, and without tracebacks for the
         expected errors), so the default log-everything-with-traceback is switched off here."""
+
+
+def query_costs(settings: Settings) -> QueryCosts:
+    return QueryCosts(
+        limit=settings.max_query_cost,
+        listing=settings.cost_listing,
+        page=settings.cost_page,
+        lookup=settings.cost_lookup,
+        mutation_contact=settings.cost_mutation_contact,
+    )
 
 
 def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
@@ -127,11 +139,13 @@ def build_schema(
         own, executor = fast.extensions, fast.execution_context_class
     else:
         own, executor = _strawberry_extensions(rules, settings, caches=caches), None
+    # One subclass per schema carries its prices: Strawberry builds one extension per request.
+    cost_limit = type("SchemaCostLimit", (CostLimit,), {"costs": query_costs(settings)})
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[ConstantContactDeletedContact, GetResponseDeletedContact],
-        extensions=[*own, *extensions],
+        extensions=[*own, cost_limit, *extensions],
         execution_context_class=executor,
     )
     schema.suggestions = settings.introspection

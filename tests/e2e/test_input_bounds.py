@@ -10,6 +10,7 @@ import pytest
 from emulators import wildcards as emulator_wildcards
 
 from gateway.core import wildcards
+from tests.bodies import without_cost
 
 from .conftest import Stack
 
@@ -155,7 +156,7 @@ async def test_a_short_fragment_chain_still_answers(live_stack: Stack) -> None:
     body = await _post(
         live_stack, f"query {{ ...F0 }} {fragments} fragment F31 on Query {{ __typename }}", {}
     )
-    assert body == {"data": {"__typename": "Query"}}
+    assert without_cost(body) == {"data": {"__typename": "Query"}}
 
 
 PERCENTS = "%" * 9 + "!"
@@ -181,6 +182,6 @@ async def test_a_percent_pattern_answers_with_bounded_matching(live_stack: Stack
     by_name = _post(live_stack, LIST, {"f": {"name": condition}})
     health = live_stack.gateway.get("/healthz")
     emails_body, names_body, health_response = await asyncio.gather(listing, by_name, health)
-    assert emails_body == {"data": {"deletedContacts": {"totalCount": 0}}}
-    assert names_body == {"data": {"deletedContacts": {"totalCount": 0}}}
+    assert without_cost(emails_body) == {"data": {"deletedContacts": {"totalCount": 0}}}
+    assert without_cost(names_body) == {"data": {"deletedContacts": {"totalCount": 0}}}
     assert health_response.status_code == 200
