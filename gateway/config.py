@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     database_busy_timeout_seconds: float = Field(
         default=5.0, ge=0, description="SQLite: how long a writer waits for another's lock before failing."
     )
+    audit_retention_days: float = Field(
+        default=365.0,
+        gt=0,
+        description="Audit events older than this are deleted (at start and by `gateway audit prune`).",
+    )
+    audit_page_size_max: int = Field(default=500, ge=1, description="Largest `first` of auditEvents.")
     api_key_touch_seconds: float = Field(
         default=60.0,
         ge=0,

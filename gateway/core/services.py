@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .actions import ContactActions
-from .idempotency import IdempotencyStore, MemoryIdempotencyStore
+from .audit_memory import MemoryAuditTrail
+from .idempotency import MemoryIdempotencyStore
 from .input_limits import InputLimits
 from .model import Provider
 from .ports import CampaignCatalogPort, ContactListsPort, DeletedContactsPort
 from .shared_listings import SharedListings
 from .snapshots import SnapshotStore
-from .store_ports import CredentialVerifier
+from .store_ports import AuditTrail, CredentialVerifier, PrincipalIdempotencyStore
 
 __all__ = ["Services"]
 
@@ -25,8 +26,12 @@ class Services:
     snapshots: SnapshotStore
     listings: SharedListings = field(default_factory=SharedListings)
     """First-page listings shared by concurrent requests (and reused for a while, if configured)."""
-    idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
-    """Results of mutations sent with an idempotency key."""
+    idempotency: PrincipalIdempotencyStore = field(default_factory=MemoryIdempotencyStore)
+    """Results of mutations sent with an idempotency key, each principal's apart."""
+    audit: AuditTrail = field(default_factory=MemoryAuditTrail)
+    """Who did what to which contact (the application's is in its database; memory suits tests)."""
+    audit_default_page_size: int = 50
+    audit_max_page_size: int = 500
     keys: CredentialVerifier | None = None
     """Service keys in the gateway's database (verified per request once authentication is on)."""
     default_page_size: int = 50
@@ -40,11 +45,12 @@ class Services:
 
     @cached_property
     def actions(self) -> ContactActions:
-        """Delete and restore over these ports, listings and idempotency store."""
-        return ContactActions(self.ports, self.listings, self.idempotency, self.limits)
+        """Delete and restore over these ports, listings, idempotency store and audit trail."""
+        return ContactActions(self.ports, self.listings, self.idempotency, self.limits, self.audit)
 
     async def aclose(self) -> None:
         for port in self.ports.values():
             await port.aclose()
         await self.snapshots.aclose()
         await self.idempotency.aclose()
+        await self.audit.aclose()
