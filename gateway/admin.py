@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -231,7 +232,7 @@ def audit_line(event: AuditEvent) -> bytes:
         "actionId": event.action_id,
         "at": _iso(event.at),
         "principal": {
-            "kind": event.principal_kind.value,
+            "kind": event.principal_kind.name,
             "id": event.principal_id,
             "name": event.principal_name,
         },
@@ -255,9 +256,14 @@ def audit_line(event: AuditEvent) -> bytes:
 
 async def _export(args: argparse.Namespace, settings: Settings, database: Database) -> int:
     out = sys.stdout.buffer
-    async for event in DatabaseAuditTrail(database).export(args.since, args.until):
-        out.write(audit_line(event))
-    out.flush()
+    try:
+        async for event in DatabaseAuditTrail(database).export(args.since, args.until):
+            out.write(audit_line(event))
+        out.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): what it wanted was written.  Python's own flush of
+        # stdout at exit would fail on the closed pipe again, so stdout goes to nowhere instead.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

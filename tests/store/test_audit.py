@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from pydantic import SecretStr
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+from gateway.bootstrap import open_database
+from gateway.config import Settings
 from gateway.core.actions import ContactActions, DeleteRequest
 from gateway.core.audit import (
     AuditCursor,
@@ -231,3 +234,17 @@ async def test_no_upstream_write_when_the_database_cannot_take_the_intent() -> N
         assert "delete" not in port.calls and port.deleted == []
     finally:
         await unreachable.aclose()
+
+
+async def test_the_gateway_prunes_past_the_retention_when_it_starts(
+    database: Database, database_url: str
+) -> None:
+    old, recent = _event(1, at=datetime.now(UTC) - timedelta(days=40)), _event(2, at=datetime.now(UTC))
+    await DatabaseAuditTrail(database).append([old, recent])
+    settings = Settings(database_url=SecretStr(database_url), audit_retention_days=30)
+    opened = await open_database(settings)
+    try:
+        page = await DatabaseAuditTrail(opened).page(AuditFilter(), first=10, after=None)
+        assert [e.contact_id for e in page.events] == ["c2"]
+    finally:
+        await opened.aclose()

@@ -92,7 +92,7 @@ async def test_export_writes_json_lines_and_prune_honours_the_retention(
     assert [e["contactId"] for e in events] == ["c0", "c1", "c2", "c3"]  # oldest first
     assert all(list(e) == KEYS for e in events)  # the same keys, in the same order, on every line
     assert events[2]["status"] == "UNKNOWN" and events[1]["status"] == "DONE"
-    assert events[1]["principal"] == {"kind": "key", "id": "k-1", "name": "crm-sync"}
+    assert events[1]["principal"] == {"kind": "KEY", "id": "k-1", "name": "crm-sync"}
     assert all(str(e["at"]).endswith("Z") and datetime.fromisoformat(str(e["at"])) for e in events)
 
     since = (NOW - timedelta(days=3, hours=1)).isoformat()
