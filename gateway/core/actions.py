@@ -212,9 +212,10 @@ class _MutationTrail:
             )
 
     async def failed(self, references: Sequence[Reference], error: GatewayError) -> None:
-        """The mutation failed as a whole: every item is recorded FAILED with ``error``'s code."""
-        if isinstance(error, DatabaseError) and not self.intents:
-            return  # the database is what failed, before any write: there is nothing to tell it
+        """The mutation failed as a whole: every item not yet announced for a write is recorded FAILED
+        with ``error``'s code (an announced one keeps its UNKNOWN intent)."""
+        if isinstance(error, DatabaseError):
+            return  # the database is what failed: there is nothing to tell it
         events = failure_events(
             self.context,
             references,

@@ -333,27 +333,14 @@ def failure_events(
 ) -> list[AuditEvent]:
     """The mutation failed as a whole (refused, or an error before any outcome): every item FAILED.
 
-    Contacts that already had an intent get their outcome under the intent's action id.
+    Items with an intent get nothing more: their write may have reached the provider before the
+    failure, so their intent's ``UNKNOWN`` is what the trail can truthfully say.
     """
-    events = [
-        context.event(
-            at=at,
-            phase=AuditPhase.OUTCOME,
-            status=AuditStatus.FAILED,
-            item_index=intent.item_index,
-            provider=intent.provider,
-            contact_id=intent.contact_id,
-            email=intent.email,
-            code=code,
-            message=message,
-            action_id=intent.action_id,
-        )
-        for intent in intents
-    ]
-    covered = {intent.item_index for intent in intents}
+    announced = {intent.item_index for intent in intents}
+    events: list[AuditEvent] = []
     for position, reference in enumerate(references):
         index = reference.index if reference.index is not None else position
-        if index in covered:
+        if index in announced:
             continue
         target = reference if isinstance(reference, Target) else None
         events.append(
