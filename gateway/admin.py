@@ -1,5 +1,5 @@
-"""Operator commands on the gateway's database: ``gateway db upgrade|current`` and
-``gateway keys create|list|revoke``.
+"""Operator commands on the gateway's database: ``gateway db upgrade|current``,
+``gateway keys create|list|revoke`` and ``gateway audit export|prune``.
 
 Each opens the database the settings name (``DATABASE_URL``, or the SQLite file under ``DATA_DIR``),
 does one thing, and closes it.  Failures are one line on stderr and exit status 1, never a traceback;
@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from .config import Settings
+from .core.audit import AuditEvent, retention_cutoff
 from .errors import GatewayError
 from .store import (
     Database,
+    DatabaseAuditTrail,
     IssuedKey,
     KeyStore,
     ServiceKey,
@@ -29,7 +34,7 @@ from .store import (
     upgrade,
 )
 
-__all__ = ["add_database_commands", "add_key_commands", "issue_key", "prepare_database"]
+__all__ = ["add_audit_commands", "add_database_commands", "add_key_commands", "issue_key", "prepare_database"]
 
 Command = Callable[[argparse.Namespace, Settings, Database], Awaitable[int]]
 
@@ -217,3 +222,86 @@ def add_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     revoke = actions.add_parser("revoke", help="refuse a key from now on, on every replica")
     revoke.add_argument("name_or_id", metavar="NAME_OR_ID", help="the key's name, id or prefix")
     revoke.set_defaults(run=_runner("keys revoke", _revoke))
+
+
+# gateway audit ...
+
+
+def _moment_argument(text: str) -> datetime:
+    """A day (``2026-05-01``, its midnight UTC) or an ISO moment; a moment without a zone is UTC."""
+    try:
+        moment = datetime.fromisoformat(text) if "T" in text or " " in text else None
+        if moment is None:
+            day = date.fromisoformat(text)
+            moment = datetime(day.year, day.month, day.day)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD) or ISO time") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def audit_line(event: AuditEvent) -> bytes:
+    """One event as a JSON line: the same keys, in the same order, for every event."""
+    record: dict[str, Any] = {
+        "id": event.id,
+        "actionId": event.action_id,
+        "at": _iso(event.at),
+        "principal": {
+            "kind": event.principal_kind.name,
+            "id": event.principal_id,
+            "name": event.principal_name,
+        },
+        "operation": event.operation,
+        "provider": event.provider.name if event.provider is not None else None,
+        "index": event.item_index,
+        "contactId": event.contact_id,
+        "email": event.email,
+        "status": event.status.name,
+        "code": event.code,
+        "message": event.message,
+        "overrideReason": event.override_reason,
+        "requestId": event.request_id,
+        "correlationId": event.correlation_id,
+        "idempotencyKey": event.idempotency_key,
+        "dryRun": event.dry_run,
+        "replay": event.replay,
+    }
+    return orjson.dumps(record) + b"\n"
+
+
+async def _export(args: argparse.Namespace, settings: Settings, database: Database) -> int:
+    out = sys.stdout.buffer
+    try:
+        async for event in DatabaseAuditTrail(database).export(args.since, args.until):
+            out.write(audit_line(event))
+        out.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): what it wanted was written.  Python's own flush of
+        # stdout at exit would fail on the closed pipe again, so stdout goes to nowhere instead.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+async def _prune(args: argparse.Namespace, settings: Settings, database: Database) -> int:
+    cutoff = retention_cutoff(settings.audit_retention_days)
+    removed = await DatabaseAuditTrail(database).prune(cutoff)
+    days = f"AUDIT_RETENTION_DAYS={settings.audit_retention_days:g}"
+    print(f"deleted {removed} audit events older than {_iso(cutoff)} ({days})")
+    return 0
+
+
+def add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit = commands.add_parser("audit", help="the audit trail of the mutations: export, prune")
+    actions = audit.add_subparsers(dest="audit_command", required=True)
+
+    export = actions.add_parser("export", help="events as JSON lines on stdout, oldest first")
+    export.add_argument("--since", required=True, type=_moment_argument, metavar="DATE", help="inclusive")
+    export.add_argument("--until", type=_moment_argument, metavar="DATE", help="exclusive; default: now")
+    export.set_defaults(run=_runner("audit export", _export))
+
+    actions.add_parser(
+        "prune", help="delete the events older than AUDIT_RETENTION_DAYS (also done at every start)"
+    ).set_defaults(run=_runner("audit prune", _prune))

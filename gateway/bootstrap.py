@@ -1,5 +1,5 @@
 """The composition root: settings in, wired services out (clients -> adapters -> ports, snapshot store,
-the gateway's database -> service keys and idempotency records)."""
+the gateway's database -> service keys, idempotency records and the audit trail)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Settings
-from .core.idempotency import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
+from .core.audit import retention_cutoff
+from .core.idempotency import MemoryIdempotencyStore, RedisIdempotencyStore
 from .core.input_limits import InputLimits
 from .core.model import Provider
 from .core.ports import DeletedContactsPort
 from .core.services import Services
 from .core.shared_listings import SharedListings
 from .core.snapshots import MemorySnapshotStore, RedisSnapshotStore, SnapshotStore
-from .core.store_ports import CredentialVerifier
+from .core.store_ports import CredentialVerifier, PrincipalIdempotencyStore
+from .errors import DatabaseError
 from .identity import JwksSource, TokenPolicy, TokenVerifier
 from .providers.constant_contact.adapter import ConstantContactAdapter
 from .providers.constant_contact.auth import OAuthRefresh
@@ -25,7 +27,7 @@ from .providers.constant_contact.client import ConstantContactClient
 from .providers.getresponse.adapter import GetResponseAdapter
 from .providers.getresponse.client import GetResponseClient
 from .providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
-from .store import Database, DatabaseIdempotencyStore, KeyStore, ensure_schema
+from .store import Database, DatabaseAuditTrail, DatabaseIdempotencyStore, KeyStore, ensure_schema
 from .store.key_cache import CachedKeyVerifier
 from .store.revocations import revocation_counter
 
@@ -36,7 +38,8 @@ logger = logging.getLogger("gateway.store")
 
 async def open_database(settings: Settings) -> Database:
     """The gateway's database, at the code's migration revision (upgraded or refused, as
-    ``DATABASE_MIGRATE_ON_START`` says), with expired idempotency records cleared away."""
+    ``DATABASE_MIGRATE_ON_START`` says), with expired idempotency records and audit events past
+    their retention cleared away."""
     database = Database.from_settings(settings)
     try:
         await ensure_schema(
@@ -48,6 +51,10 @@ async def open_database(settings: Settings) -> Database:
             await _idempotency_records(settings, database).purge_expired()
         except SQLAlchemyError as error:  # housekeeping only: expired records are ignored when read
             logger.warning("could not clear expired idempotency records: %s", database.reason(error))
+        try:
+            await DatabaseAuditTrail(database).prune(retention_cutoff(settings.audit_retention_days))
+        except DatabaseError as error:  # housekeeping only: the next start, or `gateway audit prune`
+            logger.warning("could not prune the audit trail: %s", error.message)
     except BaseException:
         await database.aclose()
         raise
@@ -90,7 +97,7 @@ def input_limits(settings: Settings) -> InputLimits:
     )
 
 
-def _idempotency_store(settings: Settings, database: Database) -> IdempotencyStore:
+def _idempotency_store(settings: Settings, database: Database) -> PrincipalIdempotencyStore:
     if settings.idempotency_store == "redis":
         assert settings.redis_url, "Settings refuses IDEMPOTENCY_STORE=redis without REDIS_URL"
         return RedisIdempotencyStore(settings.redis_url, ttl=settings.idempotency_ttl_seconds)
@@ -207,6 +214,9 @@ def build_services(
         idempotency=_idempotency_store(settings, database),
         credentials=credentials,
         closers=closers,
+        audit=DatabaseAuditTrail(database),
+        audit_default_page_size=min(settings.page_size_default, settings.audit_page_size_max),
+        audit_max_page_size=settings.audit_page_size_max,
         default_page_size=settings.page_size_default,
         max_page_size=settings.page_size_max,
         limits=input_limits(settings),

@@ -1,4 +1,4 @@
-"""Command line: ``gateway serve | demo | emulate | export-schema | db ... | keys ...``."""
+"""Command line: ``gateway serve | demo | emulate | export-schema | db ... | keys ... | audit ...``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import uvicorn
 
-from .admin import add_database_commands, add_key_commands, prepare_database
+from .admin import add_audit_commands, add_database_commands, add_key_commands, prepare_database
 from .runtime import tune_garbage_collector
 
 __all__ = ["main"]
@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_export_schema)
     add_database_commands(commands)
     add_key_commands(commands)
+    add_audit_commands(commands)
     return parser
 
 

@@ -158,6 +158,12 @@ class Settings(BaseSettings):
         "count is still read per request); off: read the key's row on every request.",
     )
     api_key_cache_size: int = Field(default=1024, ge=1, description="Service keys kept in that cache.")
+    audit_retention_days: float = Field(
+        default=365.0,
+        gt=0,
+        description="Audit events older than this are deleted (at start and by `gateway audit prune`).",
+    )
+    audit_page_size_max: int = Field(default=500, ge=1, description="Largest `first` of auditEvents.")
     api_key_touch_seconds: float = Field(
         default=60.0,
         ge=0,

@@ -20,7 +20,13 @@
    its contacts, never into a lost answer.  Listings fetched before the write are forgotten.
 
 With an idempotency key the whole run happens once: a retry with the same input gets the recorded
-report back (:mod:`gateway.core.replay`, :mod:`gateway.core.idempotency`).
+report back (:mod:`gateway.core.replay`, :mod:`gateway.core.idempotency`).  Keys belong to the
+caller's principal: the same key sent by two principals names two independent runs.
+
+Every item leaves an audit event (:mod:`gateway.core.audit`).  The contacts about to be written get
+an intent event before step 5 writes anything; if it cannot be recorded the mutation stops there
+(``DATABASE_ERROR``), with nothing sent.  Every item's outcome is recorded after the run, in one write.
+A replayed answer is recorded too, one event per contact marked as a replay.
 """
 
 from __future__ import annotations
@@ -31,15 +37,23 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 import orjson
 
-from gateway.errors import BlastRadiusExceeded, GatewayError, UserInputError
+from gateway.errors import BlastRadiusExceeded, DatabaseError, GatewayError, UserInputError
 
 from . import replay
+from .audit import (
+    AuditEvent,
+    MutationContext,
+    OverrideKey,
+    failure_events,
+    intent_events,
+    outcome_events,
+)
 from .consent import suppression_block
 from .gathering import gather_settled
-from .idempotency import IdempotencyStore
 from .input_limits import InputLimits
 from .lookups import ContactLookups
 from .model import ContactKey, DeletedContact, Provider
@@ -54,6 +68,7 @@ from .ports import (
 from .principals import Caller
 from .references import InputProblem, InputSubject, Reference, holds_address, reference_problem
 from .shared_listings import SharedListings
+from .store_ports import AuditTrail, PrincipalIdempotencyStore
 
 __all__ = [
     "MIN_OVERRIDE_REASON_LENGTH",
@@ -94,6 +109,8 @@ class MutationReport:
     """One per contact acted on or skipped, in input order."""
     problems: list[InputProblem]
     """Input that was not acted on, and why."""
+    overridden: frozenset[OverrideKey] = frozenset()
+    """The contacts a consent override let through (audited with the override's reason)."""
 
 
 def _failed_all(targets: Sequence[Target], error: GatewayError) -> list[OperationOutcome]:
@@ -144,6 +161,77 @@ def _guard_blast_radius(
         )
 
 
+class _MutationTrail:
+    """One mutation's audit writes: the intents of the contacts about to be written, then every
+    item's outcome."""
+
+    def __init__(self, trail: AuditTrail, context: MutationContext, clock: Callable[[], datetime]) -> None:
+        self._trail = trail
+        self.context = context
+        self._clock = clock
+        self.intents: list[AuditEvent] = []
+
+    @property
+    def request_id(self) -> str:
+        return self.context.caller.request_id
+
+    async def intend(self, contacts: Sequence[tuple[Target, str]]) -> None:
+        """Record that ``contacts`` are about to be written.  A failure (``DatabaseError``) propagates:
+        a write that could not be announced must not happen."""
+        events = intent_events(self.context, contacts, at=self._clock())
+        if events:
+            await self._trail.append(events)
+            self.intents.extend(events)
+
+    async def running(
+        self, references: Sequence[Reference], run: Callable[[_MutationTrail], Awaitable[MutationReport]]
+    ) -> MutationReport:
+        try:
+            return await run(self)
+        except GatewayError as error:
+            await self.failed(references, error)
+            raise
+
+    async def concluded(
+        self, references: Sequence[Reference], report: MutationReport, *, replay: bool = False
+    ) -> None:
+        events = outcome_events(
+            self.context, references, report, at=self._clock(), intents=self.intents, replay=replay
+        )
+        try:
+            await self._trail.append(events)
+        except DatabaseError:
+            if not self.intents:
+                raise  # nothing was written upstream: the caller retries once the database is back
+            # Contacts were written and the caller must hear how; their intents, already recorded,
+            # stay visible as UNKNOWN, which is the truth the trail can still tell.
+            logger.error(
+                "could not record the outcomes of %s request_id=%s; their intents show UNKNOWN",
+                self.context.operation,
+                self.request_id,
+            )
+
+    async def failed(self, references: Sequence[Reference], error: GatewayError) -> None:
+        """The mutation failed as a whole: every item not yet announced for a write is recorded FAILED
+        with ``error``'s code (an announced one keeps its UNKNOWN intent)."""
+        if isinstance(error, DatabaseError):
+            return  # the database is what failed: there is nothing to tell it
+        events = failure_events(
+            self.context,
+            references,
+            code=error.code,
+            message=error.message,
+            at=self._clock(),
+            intents=self.intents,
+        )
+        try:
+            await self._trail.append(events)
+        except DatabaseError:
+            logger.error(
+                "could not record the failure of %s request_id=%s", self.context.operation, self.request_id
+            )
+
+
 class ContactActions:
     """deleteContacts and restoreContacts over the configured providers (see the module docstring)."""
 
@@ -151,63 +239,88 @@ class ContactActions:
         self,
         ports: Mapping[Provider, DeletedContactsPort],
         listings: SharedListings,
-        idempotency: IdempotencyStore,
+        idempotency: PrincipalIdempotencyStore,
         limits: InputLimits,
+        audit: AuditTrail,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._ports = ports
         self._listings = listings
         self._idempotency = idempotency
+        self._audit = audit
+        self._clock = clock
         self.limits = limits
 
     # -- the two mutations ---------------------------------------------------------------------
 
     async def delete(self, request: DeleteRequest, *, caller: Caller) -> MutationReport:
-        return await self._guarded(
-            "deleteContacts", request, lambda: self._delete(request, caller.request_id)
-        )
+        context = MutationContext(caller, "deleteContacts", request.idempotency_key, request.dry_run)
+        return await self._guarded(context, request, lambda trail: self._delete(request, trail))
 
     async def restore(self, request: RestoreRequest, *, caller: Caller) -> MutationReport:
-        return await self._guarded(
-            "restoreContacts", request, lambda: self._restore(request, caller.request_id)
+        context = MutationContext(
+            caller,
+            "restoreContacts",
+            request.idempotency_key,
+            request.options.dry_run,
+            override_reason=request.override_reason,
         )
+        return await self._guarded(context, request, lambda trail: self._restore(request, trail))
 
-    # -- limits and idempotency ----------------------------------------------------------------
+    # -- limits, idempotency and the audit trail -----------------------------------------------
 
     async def _guarded(
         self,
-        mutation: str,
+        context: MutationContext,
         request: DeleteRequest | RestoreRequest,
-        run: Callable[[], Awaitable[MutationReport]],
+        run: Callable[[_MutationTrail], Awaitable[MutationReport]],
     ) -> MutationReport:
-        """Refuse too many contacts; run once, or, for an idempotency key seen before with the same
-        input, replay the recorded report."""
+        """Refuse too many contacts; run once, or, for an idempotency key this principal sent before
+        with the same input, replay the recorded report; record every item in the audit trail."""
+        trail = _MutationTrail(self._audit, context, self._clock)
+        references = request.references
         limit = self.limits.max_contacts_per_mutation
-        if len(request.references) > limit:
+        if len(references) > limit:
             problem = InputProblem(
                 "BAD_USER_INPUT", f"at most {limit} contacts per call", InputSubject.CONTACTS
             )
-            return MutationReport([], [problem])
+            report = MutationReport([], [problem])
+            await trail.concluded(references, report)
+            return report
         key = request.idempotency_key
         if key is None:
-            return await run()
+            report = await trail.running(references, run)
+            await trail.concluded(references, report)
+            return report
         longest = self.limits.max_idempotency_key_length
         if not 1 <= len(key) <= longest:
-            raise UserInputError(f"idempotencyKey must have 1 to {longest} characters")
-        scoped = f"{mutation}:{key}"
+            error = UserInputError(f"idempotencyKey must have 1 to {longest} characters")
+            await trail.failed(references, error)
+            raise error
+        # The principal's own view of the store: another principal's identical key is another record.
+        store = self._idempotency.for_principal(context.caller.principal)
+        scoped = f"{context.operation}:{key}"
         unkeyed = replace(request, idempotency_key=None)
         fingerprint = hashlib.sha256(orjson.dumps(unkeyed, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        recorded = await self._idempotency.claim(scoped, fingerprint)
+        try:
+            recorded = await store.claim(scoped, fingerprint)
+        except GatewayError as error:
+            await trail.failed(references, error)
+            raise
         if recorded is not None:
             outcomes, problems = replay.decode(recorded, self._ports)
-            return MutationReport(outcomes, problems)
+            report = MutationReport(outcomes, problems)
+            await trail.concluded(references, report, replay=True)
+            return report
         try:
-            report = await run()
+            report = await trail.running(references, run)
+            await trail.concluded(references, report)
         except BaseException:
-            await self._idempotency.release(scoped)  # nothing to replay: a retry must run again
+            await store.release(scoped)  # nothing to replay: a retry must run again
             raise
-        await self._idempotency.complete(
-            scoped, fingerprint, replay.encode(report.outcomes, report.problems, self._ports)
-        )
+        recorded_report = replay.encode(report.outcomes, report.problems, self._ports)
+        await store.complete(scoped, fingerprint, recorded_report)
         return report
 
     # -- admitting references ------------------------------------------------------------------
@@ -242,7 +355,7 @@ class ContactActions:
 
     # -- delete --------------------------------------------------------------------------------
 
-    async def _delete(self, request: DeleteRequest, request_id: str) -> MutationReport:
+    async def _delete(self, request: DeleteRequest, trail: _MutationTrail) -> MutationReport:
         targets, problems = self._admit(request.references)
         found, outcomes = await self._resolve_active(targets)
         kept: dict[tuple[int, str], ResolvedContact] = {}
@@ -257,7 +370,7 @@ class ContactActions:
         _guard_blast_radius(
             [(r.target, r.contact_id, r.scope) for r in resolved],
             mutation="deleteContacts",
-            request_id=request_id,
+            request_id=trail.request_id,
         )
         if request.dry_run:
             outcomes += [
@@ -275,6 +388,7 @@ class ContactActions:
                 for r in resolved
             ]
         elif resolved:
+            await trail.intend([(r.target, r.contact_id) for r in resolved])
             outcomes += await self._write_deletes(resolved, request.wait_for_completion)
             self._forget_listings({r.target.provider for r in resolved})
         outcomes.sort(key=lambda o: o.target.index)
@@ -339,7 +453,7 @@ class ContactActions:
 
     # -- restore -------------------------------------------------------------------------------
 
-    async def _restore(self, request: RestoreRequest, request_id: str) -> MutationReport:
+    async def _restore(self, request: RestoreRequest, trail: _MutationTrail) -> MutationReport:
         targets, problems = self._admit(request.references)
         override = request.override_reason.strip() if request.override_reason is not None else None
         if override is not None and len(override) < MIN_OVERRIDE_REASON_LENGTH:
@@ -356,16 +470,20 @@ class ContactActions:
         _guard_blast_radius(
             [(t, c.contact_id, self._ports[c.provider].scope_of(c)) for t, c in pairs],
             mutation="restoreContacts",
-            request_id=request_id,
+            request_id=trail.request_id,
         )
         evidence, unverified = await self._suppression_evidence(lookups, [c for _, c in pairs])
-        gate = consent_gate(pairs, override, request_id=request_id, evidence=evidence, unverified=unverified)
+        gate = consent_gate(
+            pairs, override, request_id=trail.request_id, evidence=evidence, unverified=unverified
+        )
         outcomes += gate.blocked
+        if not request.options.dry_run:
+            await trail.intend([(t, c.contact_id) for t, c in gate.allowed])
         outcomes += await self._write_restores(gate.allowed, request.options)
         if not request.options.dry_run:
             self._forget_listings({contact.provider for _, contact in gate.allowed})
         outcomes.sort(key=lambda o: o.target.index)
-        return MutationReport(outcomes, problems)
+        return MutationReport(outcomes, problems, frozenset(gate.overridden))
 
     async def _resolve_deleted(
         self, lookups: ContactLookups, targets: Sequence[Target]
@@ -463,6 +581,8 @@ class ContactActions:
 class GateResult:
     allowed: list[tuple[Target, DeletedContact]]
     blocked: list[OperationOutcome]
+    overridden: list[OverrideKey] = field(default_factory=list)
+    """(input index, contact id) of the allowed contacts that only the override let through."""
 
 
 def _block(
@@ -501,6 +621,7 @@ def consent_gate(
     """
     allowed: list[tuple[Target, DeletedContact]] = []
     blocked: list[OperationOutcome] = []
+    overridden: list[OverrideKey] = []
     for target, contact in pairs:
         block = _block(contact, evidence or {}, unverified or {})
         if block is None:
@@ -517,6 +638,7 @@ def consent_gate(
                 override_reason,
             )
             allowed.append((target, contact))
+            overridden.append((target.index, contact.contact_id))
         else:
             blocked.append(
                 OperationOutcome(
@@ -529,4 +651,4 @@ def consent_gate(
                     contact=contact,
                 )
             )
-    return GateResult(allowed, blocked)
+    return GateResult(allowed, blocked, overridden)

@@ -9,8 +9,12 @@ without calling any provider.  The same key with different input is refused
 to wait (``IDEMPOTENCY_IN_PROGRESS`` with ``retryAfter``).  A request that fails unexpectedly
 releases its key, so a retry runs again.  Results are kept ``ttl`` seconds (24 hours by default).
 
-Two stores, like the paging snapshots: :class:`MemoryIdempotencyStore` (one process) and
-:class:`RedisIdempotencyStore` (every replica sees every key).
+Two stores here, like the paging snapshots: :class:`MemoryIdempotencyStore` (one process) and
+:class:`RedisIdempotencyStore` (every replica sees every key); the gateway's database holds the third
+(``gateway.store.idempotency``).  Keys belong to a principal: mutations use each store through
+``for_principal``, so one principal's key never finds, replays or blocks another's.  These two stores
+give a principal its own part of the key space (:class:`PrincipalView`); the database keys its table
+by principal.
 """
 
 from __future__ import annotations
@@ -23,11 +27,14 @@ import orjson
 
 from gateway.errors import GatewayError, UserInputError
 
+from .principals import Principal
+
 __all__ = [
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "IdempotencyStore",
     "MemoryIdempotencyStore",
+    "PrincipalView",
     "RedisIdempotencyStore",
 ]
 
@@ -71,6 +78,28 @@ class IdempotencyStore(Protocol):
     async def aclose(self) -> None: ...
 
 
+class PrincipalView:
+    """One principal's part of a store whose keys are plain strings: every key is prefixed with the
+    principal's ``scope_key`` and its length, so that no principal's key can spell another's."""
+
+    def __init__(self, store: IdempotencyStore, principal: Principal) -> None:
+        self._store = store
+        self._prefix = f"{len(principal.scope_key)}:{principal.scope_key}:"
+        self.ttl = store.ttl
+
+    async def claim(self, key: str, fingerprint: str) -> bytes | None:
+        return await self._store.claim(self._prefix + key, fingerprint)
+
+    async def complete(self, key: str, fingerprint: str, result: bytes) -> None:
+        await self._store.complete(self._prefix + key, fingerprint, result)
+
+    async def release(self, key: str) -> None:
+        await self._store.release(self._prefix + key)
+
+    async def aclose(self) -> None:
+        """Nothing to do: the store belongs to whoever built it."""
+
+
 class MemoryIdempotencyStore:
     def __init__(self, *, ttl: float = 86_400.0, max_keys: int = 10_000) -> None:
         self.ttl = ttl
@@ -87,6 +116,9 @@ class MemoryIdempotencyStore:
         while len(self._records) > self._max_keys:
             self._records.popitem(last=False)
         return None
+
+    def for_principal(self, principal: Principal) -> IdempotencyStore:
+        return PrincipalView(self, principal)
 
     async def complete(self, key: str, fingerprint: str, result: bytes) -> None:
         record = {"fingerprint": fingerprint, "state": _DONE, "result": result.decode()}
@@ -111,6 +143,9 @@ class RedisIdempotencyStore:
 
     def _key(self, key: str) -> str:
         return f"{self._prefix}:{key}"
+
+    def for_principal(self, principal: Principal) -> IdempotencyStore:
+        return PrincipalView(self, principal)
 
     async def claim(self, key: str, fingerprint: str) -> bytes | None:
         running = orjson.dumps({"fingerprint": fingerprint, "state": _RUNNING})

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .actions import ContactActions
-from .idempotency import IdempotencyStore, MemoryIdempotencyStore
+from .audit_memory import MemoryAuditTrail
+from .idempotency import MemoryIdempotencyStore
 from .input_limits import InputLimits
 from .model import Provider
 from .ports import CampaignCatalogPort, ContactListsPort, DeletedContactsPort
 from .shared_listings import SharedListings
 from .snapshots import SnapshotStore
-from .store_ports import CredentialVerifier
+from .store_ports import AuditTrail, CredentialVerifier, PrincipalIdempotencyStore
 
 __all__ = ["Services"]
 
@@ -25,8 +26,12 @@ class Services:
     snapshots: SnapshotStore
     listings: SharedListings = field(default_factory=SharedListings)
     """First-page listings shared by concurrent requests (and reused for a while, if configured)."""
-    idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
-    """Results of mutations sent with an idempotency key."""
+    idempotency: PrincipalIdempotencyStore = field(default_factory=MemoryIdempotencyStore)
+    """Results of mutations sent with an idempotency key, each principal's apart."""
+    audit: AuditTrail = field(default_factory=MemoryAuditTrail)
+    """Who did what to which contact (the application's is in its database; memory suits tests)."""
+    audit_default_page_size: int = 50
+    audit_max_page_size: int = 500
     credentials: tuple[CredentialVerifier, ...] = ()
     """What a bearer credential may be, asked in order: service keys, then OIDC access tokens (each
     answers None, without any I/O, for a credential not of its kind)."""
@@ -43,8 +48,8 @@ class Services:
 
     @cached_property
     def actions(self) -> ContactActions:
-        """Delete and restore over these ports, listings and idempotency store."""
-        return ContactActions(self.ports, self.listings, self.idempotency, self.limits)
+        """Delete and restore over these ports, listings, idempotency store and audit trail."""
+        return ContactActions(self.ports, self.listings, self.idempotency, self.limits, self.audit)
 
     async def aclose(self) -> None:
         for port in self.ports.values():
@@ -53,3 +58,4 @@ class Services:
         await self.idempotency.aclose()
         for close in self.closers:
             await close()
+        await self.audit.aclose()

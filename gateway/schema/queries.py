@@ -21,6 +21,7 @@ from gateway.core.ordering import merge_order
 from gateway.core.principals import Scope
 from gateway.errors import InvalidId, ProviderNotConfigured, UserInputError, shown
 
+from .audit import audit_events_field
 from .context import GatewayContext, Info
 from .errors import partial_error
 from .ids import PROVIDER_BY_CONTACT_TYPE, decode_global_id
@@ -152,6 +153,8 @@ async def _load_node(info: Info, global_id: str) -> Node | None:
 
 @strawberry.type
 class Query:
+    audit_events = audit_events_field
+
     @strawberry.field(
         description="Deleted contacts across providers, merged most-recent-deletion first.",
         extensions=requires(Scope.CONTACTS_READ),

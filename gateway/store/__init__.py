@@ -1,14 +1,16 @@
-"""The gateway's own database: service keys and idempotency records today, the audit trail next.
+"""The gateway's own database: service keys, idempotency records and the audit trail.
 
 - :mod:`~gateway.store.database`: the async engine (embedded SQLite by default, PostgreSQL for replicas)
 - :mod:`~gateway.store.models`: the tables as typed SQLAlchemy models
 - :mod:`~gateway.store.migrator`: Alembic, configured in code, over the migrations in ``migrations/``
 - :mod:`~gateway.store.keys`: service keys (``gateway keys ...``) and their verification
 - :mod:`~gateway.store.idempotency`: idempotency keys, per principal, durable and shared
+- :mod:`~gateway.store.audit`: the append-only audit trail of every mutation
 
 These modules implement the Protocols of ``gateway.core.store_ports``; nothing in core imports them.
 """
 
+from .audit import DatabaseAuditTrail
 from .database import Database, database_url
 from .idempotency import DatabaseIdempotencyStore
 from .keys import IssuedKey, KeyStore, ServiceKey
@@ -16,6 +18,7 @@ from .migrator import current_revision, ensure_schema, head_revision, upgrade
 
 __all__ = [
     "Database",
+    "DatabaseAuditTrail",
     "DatabaseIdempotencyStore",
     "IssuedKey",
     "KeyStore",

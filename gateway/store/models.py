@@ -1,19 +1,19 @@
 """The tables of the gateway's own database, as SQLAlchemy 2 typed models.
 
 Migrations (``gateway/store/migrations``) are the only way these tables come to exist or change; a test
-upgrades an empty database and checks that it matches these models exactly.  Later tables (the audit
-trail, the deleted-contact index, sync watermarks) join the same ``Base``.
+upgrades an empty database and checks that it matches these models exactly.  Later tables (the
+deleted-contact index, sync watermarks) join the same ``Base``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Dialect, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["ApiKey", "Base", "IdempotencyRecord", "UTCDateTime"]
+__all__ = ["ApiKey", "AuditRecord", "Base", "IdempotencyRecord", "UTCDateTime"]
 
 # Constraint names are spelled out so that every database gets the same ones and a later migration
 # can drop or alter a constraint by name (SQLite has no names of its own to find).
@@ -87,3 +87,38 @@ class IdempotencyRecord(Base):
     result: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class AuditRecord(Base):
+    """One row of the append-only audit trail (``gateway.core.audit.AuditEvent``): an intent, written
+    before a contact is written upstream, or an outcome.  Rows are never updated; only retention
+    deletes them.
+
+    ``email_key`` is the address lower-cased, so that the case-insensitive filter uses an index.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at_id", "at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    action_id: Mapped[str] = mapped_column(String(32), index=True)
+    phase: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    principal_kind: Mapped[str] = mapped_column(String(16))
+    principal_id: Mapped[str] = mapped_column(String(400), index=True)
+    principal_name: Mapped[str] = mapped_column(String(400))
+    operation: Mapped[str] = mapped_column(String(40))
+    provider: Mapped[str | None] = mapped_column(String(40))
+    item_index: Mapped[int | None] = mapped_column(Integer)
+    contact_id: Mapped[str | None] = mapped_column(String(400), index=True)
+    email: Mapped[str | None] = mapped_column(String(400))
+    email_key: Mapped[str | None] = mapped_column(String(400), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str] = mapped_column(String(200))
+    correlation_id: Mapped[str | None] = mapped_column(String(400))
+    idempotency_key: Mapped[str | None] = mapped_column(String(400))
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    replay: Mapped[bool] = mapped_column(Boolean)

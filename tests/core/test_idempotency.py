@@ -16,13 +16,16 @@ from gateway.core.idempotency import (
     RedisIdempotencyStore,
 )
 
-from ..idempotency_contract import claims_then_replays
+from ..idempotency_contract import claims_then_replays, keeps_principals_apart
 
+Store = MemoryIdempotencyStore | RedisIdempotencyStore
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[IdempotencyStore]:
+async def store(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[MemoryIdempotencyStore | RedisIdempotencyStore]:
     if request.param == "memory":
         yield MemoryIdempotencyStore(ttl=0.5)
     else:
@@ -33,6 +36,12 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[IdempotencyStor
 
 async def test_the_first_request_claims_and_later_ones_replay(store: IdempotencyStore) -> None:
     await claims_then_replays(store)
+
+
+async def test_one_principals_keys_are_invisible_to_another(
+    store: Store,
+) -> None:
+    await keeps_principals_apart(store)
 
 
 async def test_a_released_or_expired_key_runs_again(store: IdempotencyStore) -> None:

@@ -10,15 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.core.idempotency import IdempotencyInProgress, IdempotencyKeyReused
-from gateway.core.principals import Principal, PrincipalKind
 from gateway.errors import DatabaseError
 from gateway.store import Database, DatabaseIdempotencyStore, KeyStore
 from gateway.store.models import IdempotencyRecord
 
-from ..idempotency_contract import claims_then_replays
-
-ALICE = Principal(PrincipalKind.KEY, "k-alice", "alice", frozenset({"contacts:restore"}))
-BOB = Principal(PrincipalKind.TOKEN, "https://issuer.example k-alice", "bob", frozenset())
+from ..idempotency_contract import ALICE, BOB, claims_then_replays, keeps_principals_apart
 
 
 class Clock:
@@ -32,6 +28,10 @@ class Clock:
 async def test_the_first_request_claims_and_later_ones_replay(database: Database) -> None:
     store = DatabaseIdempotencyStore(database)
     await claims_then_replays(store)
+
+
+async def test_the_principals_contract_holds(database: Database) -> None:
+    await keeps_principals_apart(DatabaseIdempotencyStore(database))
 
 
 async def test_a_released_key_runs_again_and_a_result_is_never_released(database: Database) -> None:
