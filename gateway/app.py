@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL at /graphql (GraphiQL for browsers), /healthz and /readyz.
+"""The ASGI application: GraphQL at /graphql (GraphiQL for browsers), /healthz, /readyz and /metrics.
 
 ``create_app`` takes the settings and, for tests and the demo, optional transports to reach the
 providers in-process.  Each application builds its own schema from its settings (limits, speed layer),
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import orjson
+from prometheus_client import start_http_server
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -26,7 +27,13 @@ from .core.model import Provider
 from .core.principals import Caller
 from .core.services import Services
 from .http import GraphQLEndpoint, graphiql_routes
+from .http.metrics_endpoint import MetricsGuard, metrics_route
+from .http.observation import ObservationMiddleware
 from .http.request_id import RequestIdMiddleware
+from .observability.graphql_extension import operation_observer
+from .observability.metrics import GatewayMetrics
+from .observability.tracing import Tracing, tracing_from_settings
+from .observability.upstream import ObservedUpstream
 from .schema.context import GatewayContext
 from .schema.schema import GatewaySchema, build_schema
 
@@ -45,10 +52,24 @@ def create_app(
     constant_contact_transport: httpx.AsyncBaseTransport | None = None,
     getresponse_transport: httpx.AsyncBaseTransport | None = None,
     schema: GatewaySchema | None = None,
+    metrics_guard: MetricsGuard | None = None,
 ) -> Starlette:
-    """``schema`` replaces the one built from ``settings`` (benchmarks measure variants of it)."""
+    """``schema`` replaces the one built from ``settings`` (benchmarks measure variants of it).
+
+    ``metrics_guard`` decides who may scrape ``/metrics`` under ``METRICS=scope`` (required then).
+    """
     settings = settings or Settings()
     holder: dict[str, Services] = {}
+    if settings.metrics == "scope" and metrics_guard is None:
+        raise ValueError("METRICS=scope needs a metrics guard (authentication) to check the scope")
+    metrics = (
+        None
+        if settings.metrics == "off"
+        else GatewayMetrics(operation_name_limit=settings.metrics_operation_names)
+    )
+    if metrics is not None:
+        metrics.watch(lambda: holder.get("services"))
+    tracing = tracing_from_settings(settings)
 
     def services() -> Services:
         return holder["services"]
@@ -87,16 +108,18 @@ def create_app(
                 database=database,
                 constant_contact_transport=constant_contact_transport,
                 getresponse_transport=getresponse_transport,
+                upstream_observer=ObservedUpstream(metrics, tracing),
             )
             try:
-                yield
+                with _metrics_port(settings, metrics), _tracing_flushed(tracing):
+                    yield
             finally:
                 await holder.pop("services").aclose()
         finally:
             await database.aclose()
 
     endpoint = GraphQLEndpoint(
-        schema or build_schema(settings),
+        schema or build_schema(settings, extensions=[operation_observer(tracing)]),
         context_getter=context_getter,
         max_body_bytes=settings.max_body_bytes,
     )
@@ -106,4 +129,35 @@ def create_app(
         Route("/readyz", readyz, methods=["GET"]),
         *graphiql_routes(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
+    if metrics is not None and settings.metrics in ("open", "scope"):
+        routes.append(metrics_route(metrics, metrics_guard if settings.metrics == "scope" else None))
+    middleware = [
+        # Outermost: its duration and access line cover everything, 404s and health checks included.
+        Middleware(ObservationMiddleware, metrics=metrics, tracing=tracing, access_log=settings.access_log),
+        Middleware(RequestIdMiddleware),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+
+
+@contextlib.contextmanager
+def _metrics_port(settings: Settings, metrics: GatewayMetrics | None) -> Iterator[None]:
+    """``METRICS=port``: the registry served on ``METRICS_PORT`` while the application runs."""
+    if metrics is None or settings.metrics != "port":
+        yield
+        return
+    server, thread = start_http_server(settings.metrics_port, registry=metrics.registry)
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextlib.contextmanager
+def _tracing_flushed(tracing: Tracing | None) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if tracing is not None:
+            tracing.shutdown()

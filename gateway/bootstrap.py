@@ -21,6 +21,7 @@ from .providers.constant_contact.auth import OAuthRefresh
 from .providers.constant_contact.client import ConstantContactClient
 from .providers.getresponse.adapter import GetResponseAdapter
 from .providers.getresponse.client import GetResponseClient
+from .providers.observation import NO_OBSERVER, UpstreamObserver
 from .providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
 from .store import Database, DatabaseIdempotencyStore, KeyStore, ensure_schema
 
@@ -100,7 +101,9 @@ def build_services(
     database: Database,
     constant_contact_transport: httpx.AsyncBaseTransport | None = None,
     getresponse_transport: httpx.AsyncBaseTransport | None = None,
+    upstream_observer: UpstreamObserver = NO_OBSERVER,
 ) -> Services:
+    """``upstream_observer`` watches every provider exchange (the application's metrics and traces)."""
     timeouts = Timeouts(
         connect=settings.provider_connect_timeout,
         read=settings.provider_read_timeout,
@@ -141,6 +144,7 @@ def build_services(
             breaker=breaker(Provider.CONSTANT_CONTACT),
             rate_per_second=settings.constant_contact_rate_per_second,
             daily_quota=settings.constant_contact_daily_quota,
+            observer=upstream_observer,
         )
         constant_contact = ConstantContactAdapter(cc_client)
         ports[Provider.CONSTANT_CONTACT] = constant_contact
@@ -154,6 +158,7 @@ def build_services(
             retry=retry,
             breaker=breaker(Provider.GETRESPONSE),
             batching=settings.getresponse_batching,
+            observer=upstream_observer,
         )
         getresponse = GetResponseAdapter(gr_client)
         ports[Provider.GETRESPONSE] = getresponse

@@ -22,6 +22,16 @@ FORBIDDEN = {
     "gateway.core": ("gateway.schema", "gateway.http", "gateway.providers"),
     "gateway.http": ("gateway.providers",),
     "gateway.errors": ("gateway.schema", "gateway.http", "gateway.providers"),
+    # Observability is a leaf the edge and the composition root plug in: it meets the providers'
+    # observer protocol structurally and reads core's services, nothing above or beside them.
+    "gateway.observability": (
+        "gateway.http",
+        "gateway.schema",
+        "gateway.providers",
+        "gateway.store",
+        "gateway.bootstrap",
+        "gateway.app",
+    ),
 }
 
 
