@@ -45,5 +45,8 @@ def log_access(
     }
     if record.trace_id is not None:
         fields["trace_id"] = record.trace_id
-    summary = " ".join(f"{key}={value}" for key, value in fields.items())
-    ACCESS_LOGGER.info("%s %s %s %s", method, path, status, summary, extra={"fields": fields})
+    rest = " ".join(f"{key}={value}" for key, value in fields.items() if key not in _IN_SUMMARY)
+    ACCESS_LOGGER.info("%s %s %s %s", method, path, status, rest, extra={"fields": fields})
+
+
+_IN_SUMMARY = frozenset({"method", "path", "status"})

@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 from pydantic import SecretStr
@@ -37,14 +37,22 @@ __all__ = [
     "settings_secrets",
 ]
 
-_LOCAL_CHARACTER = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
-_EMAIL = re.compile(rf"({_LOCAL_CHARACTER})(?:{_LOCAL_CHARACTER}|\.)*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# A local part as addresses really have them (not every character RFC 5322 allows: '/', '=', '?'
+# and '&' end it, so that a URL's path and query around an address stay readable), percent-escapes
+# included; the @ may come percent-encoded too (%40), as URLs in debug lines carry it.
+_LOCAL_CHARACTER = r"[A-Za-z0-9!#$'*+^_`{|}~-]"
+_EMAIL = re.compile(
+    rf"({_LOCAL_CHARACTER})(?:{_LOCAL_CHARACTER}|\.|%(?!40)[0-9A-Fa-f]{{2}})*(@|%40)"
+    r"([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+)
 _REDACTED = "[redacted]"
 
 
 def mask_emails(text: str) -> str:
     """``text`` with every address cut to its first character and its domain."""
-    return _EMAIL.sub(r"\1***@\2", text) if "@" in text else text
+    if "@" not in text and "%40" not in text:
+        return text
+    return _EMAIL.sub(r"\1***\2\3", text)
 
 
 class Redactor:
@@ -128,10 +136,11 @@ class TextFormatter(logging.Formatter):
         return self._redact(text)
 
 
-def configure_logging(settings: Settings) -> None:
-    """The root logger at ``LOG_LEVEL``, formatted as ``LOG_FORMAT`` says, with the redactions above."""
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    """The root logger at ``LOG_LEVEL``, formatted as ``LOG_FORMAT`` says, with the redactions above,
+    writing to ``stream`` (standard error by default)."""
     redact = Redactor(settings_secrets(settings), show_addresses=settings.log_pii)
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter(redact) if settings.log_format == "json" else TextFormatter(redact))
     root = logging.getLogger()
     for existing in list(root.handlers):
