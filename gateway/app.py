@@ -53,10 +53,12 @@ def create_app(
     getresponse_transport: httpx.AsyncBaseTransport | None = None,
     schema: GatewaySchema | None = None,
     metrics_guard: MetricsGuard | None = None,
+    tracing: Tracing | None = None,
 ) -> Starlette:
     """``schema`` replaces the one built from ``settings`` (benchmarks measure variants of it).
 
     ``metrics_guard`` decides who may scrape ``/metrics`` under ``METRICS=scope`` (required then).
+    ``tracing`` replaces the tracing ``OTEL_EXPORTER_OTLP_ENDPOINT`` would give (tests export in memory).
     """
     settings = settings or Settings()
     holder: dict[str, Services] = {}
@@ -69,7 +71,7 @@ def create_app(
     )
     if metrics is not None:
         metrics.watch(lambda: holder.get("services"))
-    tracing = tracing_from_settings(settings)
+    tracing = tracing if tracing is not None else tracing_from_settings(settings)
 
     def services() -> Services:
         return holder["services"]
@@ -109,6 +111,7 @@ def create_app(
                 constant_contact_transport=constant_contact_transport,
                 getresponse_transport=getresponse_transport,
                 upstream_observer=ObservedUpstream(metrics, tracing),
+                batch_watch=tracing,
             )
             try:
                 with _metrics_port(settings, metrics), _tracing_flushed(tracing):

@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Settings
+from .core.batch_watch import BatchWatch
 from .core.idempotency import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
 from .core.input_limits import InputLimits
 from .core.model import Provider
@@ -102,8 +103,10 @@ def build_services(
     constant_contact_transport: httpx.AsyncBaseTransport | None = None,
     getresponse_transport: httpx.AsyncBaseTransport | None = None,
     upstream_observer: UpstreamObserver = NO_OBSERVER,
+    batch_watch: BatchWatch | None = None,
 ) -> Services:
-    """``upstream_observer`` watches every provider exchange (the application's metrics and traces)."""
+    """``upstream_observer`` watches every provider exchange (the application's metrics and traces),
+    ``batch_watch`` every DataLoader batch (traces)."""
     timeouts = Timeouts(
         connect=settings.provider_connect_timeout,
         read=settings.provider_read_timeout,
@@ -173,4 +176,5 @@ def build_services(
         limits=input_limits(settings),
         getresponse=getresponse,
         constant_contact=constant_contact,
+        batch_watch=batch_watch,
     )

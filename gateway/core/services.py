@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .actions import ContactActions
+from .batch_watch import BatchWatch
 from .idempotency import IdempotencyStore, MemoryIdempotencyStore
 from .input_limits import InputLimits
 from .model import Provider
@@ -37,6 +38,8 @@ class Services:
     """GetResponse's campaigns and messages (its adapter); None if unconfigured."""
     constant_contact: ContactListsPort | None = None
     """Constant Contact's lists (its adapter); None if unconfigured."""
+    batch_watch: BatchWatch | None = None
+    """Sees every DataLoader batch of a request (tracing); None: batches run unwatched."""
 
     @cached_property
     def actions(self) -> ContactActions:
