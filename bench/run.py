@@ -87,7 +87,7 @@ def _standard_stack(
 
 
 OBSERVABILITY_OFF = {"metrics": "off", "access_log": False, "otel_exporter_otlp_endpoint": None}
-OBSERVABILITY_ON = {"metrics": "open", "access_log": True, "log_format": "json"}
+OBSERVABILITY_ON = {"metrics": "open", "access_log": True, "log_format": "json", "log_level": "INFO"}
 
 
 async def run_overhead_only(
