@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from gateway.config import Settings
+from gateway.core.principals import Principal, PrincipalKind
+from gateway.observability.access_log import principal_label
 from gateway.observability.logs import Redactor, configure_logging, mask_emails, settings_secrets
 
 
@@ -54,3 +56,10 @@ def test_text_lines_are_redacted_too(root_restored: None) -> None:
 
 def test_an_encoded_plus_does_not_leave_the_start_of_an_address() -> None:
     assert mask_emails("?email=jane%2Bnews%40example.org") == "?email=j***%40example.org"
+
+
+def test_the_access_line_names_an_authenticated_principal_or_a_dash() -> None:
+    principal = Principal(PrincipalKind.KEY, "k-42", "ci", frozenset())
+    assert principal_label(principal) == "key:k-42"
+    assert principal_label(None) == "-"
+    assert principal_label("not a principal") == "-"
