@@ -15,6 +15,12 @@ Progress goes to stderr; the report to ``--output`` (default ``BENCHMARKS.md`` a
 ``--only overhead`` starts only the standard stack and runs only section 2 (for A/B runs of one change,
 e.g. the gateway's ``SPEED_LAYER`` setting, which the gateway process reads from the environment); its
 report has the header and that section, and is written to stdout unless ``--output`` is given.
+
+``--observability off|on`` sets the gateway's metrics, access log and tracing for the run: ``off`` has
+none of them; ``on`` has ``/metrics``, JSON access lines (to the server log) and OpenTelemetry spans
+exported over OTLP/HTTP to a sink process (``bench.otlp_sink``).  Without the flag the gateway runs
+with its defaults (metrics and access log on, tracing off).  Comparing two ``--only overhead`` runs,
+one each way, gives what observability adds to the 50-contact page.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any
 import httpx
 
 from bench.harness import ROOT, Context, SectionResult
+from bench.otlp_sink import otlp_sink
 from bench.profiles import FAST_DAILY_QUOTA, FAST_RATE, FULL, QUICK, Profile
 from bench.queries import LIST_PAGE, PROVIDERS
 from bench.report import SECTION_TITLES, render_report
@@ -66,26 +73,43 @@ def _gr(profile: Profile, contacts: int, deleted_fraction: float = 0.3) -> dict[
 
 
 def _standard_stack(
-    profile: Profile, work_dir: Path, client: httpx.AsyncClient
+    profile: Profile, work_dir: Path, client: httpx.AsyncClient, observability: dict[str, Any] | None = None
 ) -> contextlib.AbstractAsyncContextManager[Stack]:
     """The stack of sections 2 and 3: the standard account, emulators answering at once."""
     return start_stack(
         "standard",
         cc_settings=_cc(profile, profile.standard_contacts, fast=True),
         gr_settings=_gr(profile, profile.standard_contacts),
-        gateway_overrides=FAST_GATEWAY,
+        gateway_overrides={**FAST_GATEWAY, **(observability or {})},
         log_dir=work_dir,
         client=client,
     )
 
 
-async def run_overhead_only(profile: Profile, work_dir: Path) -> list[SectionResult]:
-    """Section 2 alone, on the standard stack."""
+OBSERVABILITY_OFF = {"metrics": "off", "access_log": False, "otel_exporter_otlp_endpoint": None}
+OBSERVABILITY_ON = {"metrics": "open", "access_log": True, "log_format": "json", "log_level": "INFO"}
+
+
+async def run_overhead_only(
+    profile: Profile, work_dir: Path, observability: str | None = None
+) -> list[SectionResult]:
+    """Section 2 alone, on the standard stack; ``observability`` ``on`` or ``off`` (see the module doc)."""
     limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(300.0), limits=limits) as client:
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(300.0), limits=limits) as client,
+        contextlib.AsyncExitStack() as resources,
+    ):
         context = Context(profile, client, work_dir)
         context.progress(f"profile {profile.name}, section 2 only; logs and load specs in {work_dir}")
-        async with _standard_stack(profile, work_dir, client) as stack:
+        settings: dict[str, Any] | None = None
+        if observability == "off":
+            settings = OBSERVABILITY_OFF
+        elif observability == "on":
+            sink = await resources.enter_async_context(otlp_sink(work_dir))
+            settings = {**OBSERVABILITY_ON, "otel_exporter_otlp_endpoint": sink}
+        if settings is not None:
+            context.progress(f"gateway observability {observability}: {settings}")
+        async with _standard_stack(profile, work_dir, client, settings) as stack:
             return [await overhead.run(context, stack)]
 
 
@@ -195,15 +219,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="default: BENCHMARKS.md; stdout with --only")
     parser.add_argument("--only", choices=["overhead"], help="run only this section (stdout report)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the server logs and load specs")
+    parser.add_argument(
+        "--observability",
+        choices=["off", "on"],
+        help="with --only overhead: the gateway without metrics, access log and tracing, or with all three",
+    )
     args = parser.parse_args(argv)
+    if args.observability and args.only != "overhead":
+        parser.error("--observability needs --only overhead")
     profile = QUICK if args.quick else FULL
     command = shlex.join(["python", "-m", "bench.run", *(argv if argv is not None else sys.argv[1:])])
     work_dir = Path(tempfile.mkdtemp(prefix="bench-"))
     started_at = datetime.now(UTC)
     started = time.monotonic()
     try:
-        run = run_overhead_only if args.only == "overhead" else run_benchmarks
-        sections = asyncio.run(run(profile, work_dir))
+        if args.only == "overhead":
+            sections = asyncio.run(run_overhead_only(profile, work_dir, args.observability))
+        else:
+            sections = asyncio.run(run_benchmarks(profile, work_dir))
     except BaseException:
         print(f"[bench] failed; server logs are in {work_dir}", file=sys.stderr)
         raise

@@ -126,10 +126,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = build_app(args.kind, json.loads(os.environ.get(SETTINGS_VARIABLE, "{}")), no_caches=args.no_caches)
+    settings = json.loads(os.environ.get(SETTINGS_VARIABLE, "{}"))
+    app = build_app(args.kind, settings, no_caches=args.no_caches)
     if args.kind == "gateway":
         from gateway.config import Settings
+        from gateway.observability.logs import configure_logging
         from gateway.runtime import tune_garbage_collector
+
+        # As `gateway serve` does: its format, level and access line (to the server's log file).
+        configure_logging(Settings(**settings))
 
         if Settings().gc_tuning:  # as `gateway serve` does
             tune_garbage_collector()
@@ -138,7 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="auto"))
+    # log_config=None: uvicorn keeps the logging configured above instead of installing its own.
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="auto", log_config=None)
+    server = uvicorn.Server(config)
 
     print(json.dumps({"port": sock.getsockname()[1], "pid": os.getpid()}), flush=True)
     # uvicorn re-raises the SIGINT it shut down on; the shutdown itself was clean.

@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL at /graphql (GraphiQL for browsers), /healthz and /readyz.
+"""The ASGI application: GraphQL at /graphql (GraphiQL for browsers), /healthz, /readyz and /metrics.
 
 With ``AUTH_MODE=on`` (the default) every GraphQL request is authenticated (``gateway.http.
 authentication``); with ``off`` every request acts as the local principal, with every scope.
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import orjson
+from prometheus_client import start_http_server
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -28,11 +29,17 @@ from starlette.routing import Route
 from .bootstrap import build_services, open_database
 from .config import Settings
 from .core.model import Provider
-from .core.principals import Caller
+from .core.principals import Caller, Scope
 from .core.services import Services
 from .http import GraphiQL, GraphQLEndpoint, graphiql_routes
-from .http.authentication import Authenticator
+from .http.authentication import Authenticator, scope_guard
+from .http.metrics_endpoint import MetricsGuard, metrics_route
+from .http.observation import ObservationMiddleware
 from .http.request_id import CORRELATION_ID_HEADER, REQUEST_ID_HEADER, RequestIdMiddleware
+from .observability.graphql_extension import operation_observer
+from .observability.metrics import GatewayMetrics
+from .observability.tracing import Tracing, tracing_from_settings
+from .observability.upstream import ObservedUpstream
 from .schema.context import GatewayContext
 from .schema.schema import GatewaySchema, build_schema
 
@@ -52,11 +59,26 @@ def create_app(
     getresponse_transport: httpx.AsyncBaseTransport | None = None,
     schema: GatewaySchema | None = None,
     graphiql: GraphiQL | None = None,
+    metrics_guard: MetricsGuard | None = None,
+    tracing: Tracing | None = None,
 ) -> Starlette:
     """``schema`` replaces the one built from ``settings`` (benchmarks measure variants of it);
-    ``graphiql`` the default page (``gateway demo`` pre-fills its key in it)."""
+    ``graphiql`` the default page (``gateway demo`` pre-fills its key in it).
+
+    ``metrics_guard`` decides who may scrape ``/metrics`` under ``METRICS=scope`` (default: a
+    credential with the ``metrics:read`` scope).  ``tracing`` replaces the tracing
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` would give (tests export in memory).
+    """
     settings = settings or Settings()
     holder: dict[str, Services] = {}
+    metrics = (
+        None
+        if settings.metrics == "off"
+        else GatewayMetrics(operation_name_limit=settings.metrics_operation_names)
+    )
+    if metrics is not None:
+        metrics.watch(lambda: holder.get("services"))
+    tracing = tracing if tracing is not None else tracing_from_settings(settings)
 
     def services() -> Services:
         return holder["services"]
@@ -95,9 +117,12 @@ def create_app(
                 database=database,
                 constant_contact_transport=constant_contact_transport,
                 getresponse_transport=getresponse_transport,
+                upstream_observer=ObservedUpstream(metrics, tracing),
+                batch_watch=tracing,
             )
             try:
-                yield
+                with _metrics_port(settings, metrics), _tracing_flushed(tracing):
+                    yield
             finally:
                 await holder.pop("services").aclose()
         finally:
@@ -108,8 +133,12 @@ def create_app(
         authenticator = Authenticator(
             lambda: services().credentials, max_length=settings.auth_max_token_length
         )
+    if settings.metrics == "scope" and metrics_guard is None:
+        if authenticator is None:
+            raise ValueError("METRICS=scope needs authentication (AUTH_MODE=on) to check the scope")
+        metrics_guard = scope_guard(authenticator, Scope.METRICS_READ)
     endpoint = GraphQLEndpoint(
-        schema or build_schema(settings),
+        schema or build_schema(settings, extensions=[operation_observer(tracing)]),
         context_getter=context_getter,
         max_body_bytes=settings.max_body_bytes,
         authenticate=authenticator,
@@ -121,12 +150,20 @@ def create_app(
         Route("/readyz", readyz, methods=["GET"]),
         *graphiql_routes(graphiql),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings))
+    if metrics is not None and settings.metrics in ("open", "scope"):
+        routes.append(metrics_route(metrics, metrics_guard if settings.metrics == "scope" else None))
+    return Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings, metrics, tracing))
 
 
-def _middleware(settings: Settings) -> list[Middleware]:
-    """Around every route: request ids; CORS for the configured browser origins; gzip."""
-    middleware = [Middleware(RequestIdMiddleware)]
+def _middleware(
+    settings: Settings, metrics: GatewayMetrics | None, tracing: Tracing | None
+) -> list[Middleware]:
+    """Around every route: observation (outermost: its duration and access line cover everything,
+    404s and health checks included), request ids, CORS for the configured origins, gzip."""
+    middleware = [
+        Middleware(ObservationMiddleware, metrics=metrics, tracing=tracing, access_log=settings.access_log),
+        Middleware(RequestIdMiddleware),
+    ]
     if settings.cors_allow_origins:
         # No cookies are involved (credentials are bearer headers), so credentials stay disallowed.
         # A browser must preflight any request carrying Authorization, so a page on an origin not
@@ -151,3 +188,27 @@ def _middleware(settings: Settings) -> list[Middleware]:
     if settings.compression_minimum_bytes > 0:
         middleware.append(Middleware(GZipMiddleware, minimum_size=settings.compression_minimum_bytes))
     return middleware
+
+
+@contextlib.contextmanager
+def _metrics_port(settings: Settings, metrics: GatewayMetrics | None) -> Iterator[None]:
+    """``METRICS=port``: the registry served on ``METRICS_PORT`` while the application runs."""
+    if metrics is None or settings.metrics != "port":
+        yield
+        return
+    server, thread = start_http_server(settings.metrics_port, registry=metrics.registry)
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextlib.contextmanager
+def _tracing_flushed(tracing: Tracing | None) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if tracing is not None:
+            tracing.shutdown()

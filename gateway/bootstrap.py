@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Settings
 from .core.audit import retention_cutoff
+from .core.batch_watch import BatchWatch
 from .core.idempotency import MemoryIdempotencyStore, RedisIdempotencyStore
 from .core.input_limits import InputLimits
 from .core.model import Provider
@@ -26,6 +27,7 @@ from .providers.constant_contact.auth import OAuthRefresh
 from .providers.constant_contact.client import ConstantContactClient
 from .providers.getresponse.adapter import GetResponseAdapter
 from .providers.getresponse.client import GetResponseClient
+from .providers.observation import NO_OBSERVER, UpstreamObserver
 from .providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
 from .store import Database, DatabaseAuditTrail, DatabaseIdempotencyStore, KeyStore, ensure_schema
 from .store.key_cache import CachedKeyVerifier
@@ -149,7 +151,11 @@ def build_services(
     database: Database,
     constant_contact_transport: httpx.AsyncBaseTransport | None = None,
     getresponse_transport: httpx.AsyncBaseTransport | None = None,
+    upstream_observer: UpstreamObserver = NO_OBSERVER,
+    batch_watch: BatchWatch | None = None,
 ) -> Services:
+    """``upstream_observer`` watches every provider exchange (the application's metrics and traces),
+    ``batch_watch`` every DataLoader batch (traces)."""
     timeouts = Timeouts(
         connect=settings.provider_connect_timeout,
         read=settings.provider_read_timeout,
@@ -190,6 +196,7 @@ def build_services(
             breaker=breaker(Provider.CONSTANT_CONTACT),
             rate_per_second=settings.constant_contact_rate_per_second,
             daily_quota=settings.constant_contact_daily_quota,
+            observer=upstream_observer,
         )
         constant_contact = ConstantContactAdapter(cc_client)
         ports[Provider.CONSTANT_CONTACT] = constant_contact
@@ -203,6 +210,7 @@ def build_services(
             retry=retry,
             breaker=breaker(Provider.GETRESPONSE),
             batching=settings.getresponse_batching,
+            observer=upstream_observer,
         )
         getresponse = GetResponseAdapter(gr_client)
         ports[Provider.GETRESPONSE] = getresponse
@@ -222,4 +230,5 @@ def build_services(
         limits=input_limits(settings),
         getresponse=getresponse,
         constant_contact=constant_contact,
+        batch_watch=batch_watch,
     )

@@ -44,9 +44,9 @@ def is_loopback(host: str) -> bool:
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .config import Settings
+    from .observability.logs import configure_logging as configure_gateway_logging
 
     settings = Settings()
-    configure_logging(settings.log_level)
     if settings.auth_mode == "off" and not is_loopback(args.host):
         print(
             f"gateway serve: AUTH_MODE=off lets anyone who reaches {args.host} read and change contacts; "
@@ -54,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    configure_gateway_logging(settings)
     # Checked before uvicorn starts, so a database that is behind (or unreachable) gives one clear line
     # and a failed exit instead of a traceback from the application's start-up.
     if (refusal := prepare_database(settings)) is not None:
@@ -67,6 +68,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level=settings.log_level.lower(),
+        # The gateway's own logging stays in place (format, redactions) and writes the access line.
+        log_config=None,
         access_log=False,
     )
     return 0

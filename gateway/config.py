@@ -250,6 +250,29 @@ class Settings(BaseSettings):
     )
 
     log_level: str = "INFO"
+
+    # Observability (gateway/observability/)
+    metrics: Literal["open", "off", "port", "scope"] = Field(
+        default="open",
+        description="/metrics: open to anyone who reaches the port, off, on its own port (METRICS_PORT) "
+        "only, or behind the scope the application's metrics guard checks (scope).",
+    )
+    metrics_port: int = Field(default=9464, ge=0, le=65535, description="Port of /metrics with METRICS=port.")
+    metrics_operation_names: int = Field(
+        default=100,
+        ge=0,
+        description="Distinct GraphQL operation names given their own metric series; later ones count "
+        "as 'other'.",
+    )
+    log_format: Literal["text", "json"] = Field(default="text", description="json: one object per line.")
+    log_pii: bool = Field(default=False, description="Show email addresses in log lines (masked by default).")
+    access_log: bool = Field(default=True, description="One log line per HTTP request (gateway.access).")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector base URL (e.g. http://collector:4318); set: traces are exported, "
+        "unset: OpenTelemetry is not even loaded.",
+    )
+    otel_service_name: str = Field(default="deleted-contacts-gateway", description="service.name of traces.")
     gc_tuning: bool = Field(
         default=True,
         description="Freeze start-up objects and collect garbage less often (gateway/runtime.py).",

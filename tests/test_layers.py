@@ -25,6 +25,16 @@ FORBIDDEN = {
     # Identities from outside (OIDC tokens) sit beside the providers and the store: below core's users.
     "gateway.identity": ("gateway.schema", "gateway.http", "gateway.providers", "gateway.store"),
     "gateway.store": ("gateway.schema", "gateway.http", "gateway.providers", "gateway.identity"),
+    # Observability is a leaf the edge and the composition root plug in: it meets the providers'
+    # observer protocol structurally and reads core's services, nothing above or beside them.
+    "gateway.observability": (
+        "gateway.http",
+        "gateway.schema",
+        "gateway.providers",
+        "gateway.store",
+        "gateway.bootstrap",
+        "gateway.app",
+    ),
 }
 
 

@@ -26,6 +26,7 @@ from aiodataloader import DataLoader
 
 from gateway.errors import GatewayError
 
+from .batch_watch import BatchWatch
 from .filters import DeletedContactFilter
 from .gathering import gather_settled
 from .model import ContactKey, DeletedContact, ListedContact, Provider
@@ -43,20 +44,40 @@ V = TypeVar("V")
 
 def batch_of(
     load: Callable[[list[K]], Coroutine[Any, Any, Sequence[V | GatewayError]]],
+    *,
+    name: str = "batch",
+    watch: BatchWatch | None = None,
 ) -> Callable[[list[K]], Coroutine[Any, Any, list[V]]]:
     """``load`` as aiodataloader's stubs type a batch function.  A GatewayError in a batch result
-    rejects just that key's ``load()`` (aiodataloader semantics), which the stubs cannot express."""
-    return cast(Callable[[list[K]], Coroutine[Any, Any, list[V]]], load)
+    rejects just that key's ``load()`` (aiodataloader semantics), which the stubs cannot express.
+
+    With ``watch`` each batch runs inside ``watch.batch_span(name, len(keys))``; without, ``load``
+    is returned as it is (nothing added per batch)."""
+    if watch is None:
+        return cast(Callable[[list[K]], Coroutine[Any, Any, list[V]]], load)
+
+    async def watched(keys: list[K]) -> Sequence[V | GatewayError]:
+        with watch.batch_span(name, len(keys)):
+            return await load(keys)
+
+    return cast(Callable[[list[K]], Coroutine[Any, Any, list[V]]], watched)
 
 
 class ContactLookups:
-    def __init__(self, ports: Mapping[Provider, DeletedContactsPort]) -> None:
+    """``watch`` (optional) sees every batch of these loaders (tracing)."""
+
+    def __init__(
+        self, ports: Mapping[Provider, DeletedContactsPort], *, watch: BatchWatch | None = None
+    ) -> None:
         self._ports = ports
         self.contacts: DataLoader[ContactKey, DeletedContact | None] = DataLoader(
-            batch_of(self._load_contacts)
+            batch_of(self._load_contacts, name="contacts", watch=watch)
         )
         self.emails: dict[Provider, DataLoader[str, list[DeletedContact]]] = {
-            provider: DataLoader(batch_of(partial(self._load_emails, provider)), get_cache_key=str.lower)
+            provider: DataLoader(
+                batch_of(partial(self._load_emails, provider), name=f"emails.{provider.value}", watch=watch),
+                get_cache_key=str.lower,
+            )
             for provider in ports
         }
         self.email_errors: dict[Provider, GatewayError] = {}

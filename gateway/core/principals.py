@@ -22,6 +22,7 @@ class Scope(enum.StrEnum):
     CONTACTS_RESTORE = "contacts:restore"
     CONSENT_OVERRIDE = "consent:override"
     AUDIT_READ = "audit:read"
+    METRICS_READ = "metrics:read"
 
 
 class PrincipalKind(enum.Enum):

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from .actions import ContactActions
 from .audit_memory import MemoryAuditTrail
+from .batch_watch import BatchWatch
 from .idempotency import MemoryIdempotencyStore
 from .input_limits import InputLimits
 from .model import Provider
@@ -45,6 +46,8 @@ class Services:
     """GetResponse's campaigns and messages (its adapter); None if unconfigured."""
     constant_contact: ContactListsPort | None = None
     """Constant Contact's lists (its adapter); None if unconfigured."""
+    batch_watch: BatchWatch | None = None
+    """Sees every DataLoader batch of a request (tracing); None: batches run unwatched."""
 
     @cached_property
     def actions(self) -> ContactActions:

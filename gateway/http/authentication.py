@@ -21,18 +21,20 @@ principal is also left in the ASGI scope (``PRINCIPAL_SCOPE_KEY``) for whatever 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.requests import Request
+from starlette.responses import Response
 
-from gateway.core.principals import Principal
+from gateway.core.principals import Principal, Scope
 from gateway.core.store_ports import CredentialVerifier
 from gateway.errors import GatewayError
 
 from .rejections import RequestRejected
 from .request_id import request_ids
+from .responses import rejection_response
 
-__all__ = ["PRINCIPAL_SCOPE_KEY", "Authenticator", "unauthenticated"]
+__all__ = ["PRINCIPAL_SCOPE_KEY", "Authenticator", "scope_guard", "unauthenticated"]
 
 logger = logging.getLogger("gateway.auth")
 
@@ -100,3 +102,23 @@ class Authenticator:
             if principal is not None:
                 return principal
         return None
+
+
+def scope_guard(
+    authenticator: Authenticator, scope: Scope
+) -> Callable[[Request], Awaitable[Response | None]]:
+    """A guard for a plain HTTP route (``/metrics``): None when the request's credential holds
+    ``scope``; else the 401 or 403 to answer, GraphQL-shaped like every other refusal."""
+
+    async def guard(request: Request) -> Response | None:
+        try:
+            principal = await authenticator(request)
+        except RequestRejected as rejection:
+            return rejection_response(rejection, None)
+        if principal.allows(scope):
+            return None
+        return rejection_response(
+            RequestRejected(403, "FORBIDDEN", f"This needs the {scope.value} scope."), None
+        )
+
+    return guard

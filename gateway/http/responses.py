@@ -29,6 +29,8 @@ from starlette.responses import Response
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from gateway.observability.request_record import note_answer
+
 from .negotiation import MediaType
 from .rejections import RequestRejected
 
@@ -102,6 +104,7 @@ def internal_error_response(request_id: str, media_type: MediaType | None) -> Re
 def _response(
     body: Mapping[str, Any], status: int, media_type: MediaType, headers: Mapping[str, str] | None = None
 ) -> Response:
+    note_answer(body)  # every GraphQL body passes here: its outcome and error codes feed the metrics
     return Response(
         orjson.dumps(body),
         status_code=status,

@@ -26,10 +26,10 @@ CatalogRecord = CampaignRecord | MessageRecord
 
 class Loaders(ContactLookups):
     def __init__(self, services: Services) -> None:
-        super().__init__(services.ports)
+        super().__init__(services.ports, watch=services.batch_watch)
         self._services = services
         self.getresponse_catalog: DataLoader[tuple[str, str], CatalogRecord | None] = DataLoader(
-            batch_of(self._load_catalog)
+            batch_of(self._load_catalog, name="getresponse_catalog", watch=services.batch_watch)
         )
 
     async def _load_catalog(self, keys: list[tuple[str, str]]) -> list[CatalogRecord | GatewayError | None]:

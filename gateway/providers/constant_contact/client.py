@@ -30,6 +30,7 @@ scrubbed of every secret before they become exception messages, and reprs show n
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import re
@@ -59,6 +60,12 @@ from gateway.providers.errors import (
     RateLimited,
     RequestNotSendable,
     ValidationFailed,
+)
+from gateway.providers.observation import (
+    NO_OBSERVER,
+    STATUS_TIMEOUT,
+    STATUS_UNREACHABLE,
+    UpstreamObserver,
 )
 from gateway.providers.resilience import (
     CircuitBreaker,
@@ -91,6 +98,7 @@ __all__ = [
     "error_details",
     "error_for_response",
     "restore_body",
+    "route_template",
 ]
 
 logger = logging.getLogger(__name__)
@@ -301,6 +309,20 @@ def _no_body(payload: Any) -> None:
     return None
 
 
+# Every path segment the client itself writes; any other segment is an id (or a caller's value).
+_ROUTE_WORDS = frozenset(
+    {"v3", "contacts", "activities", "contact_lists", "contact_delete", "add_list_memberships"}
+)
+
+
+def route_template(path: str) -> str:
+    """``path`` as the route it follows, for metrics and traces: the query (which may hold addresses)
+    is dropped and every segment the client did not write itself becomes ``{id}``, so the set of
+    templates is bounded by the client's own routes whatever ids or links come back."""
+    segments = path.partition("?")[0].split("/")
+    return "/".join(s if not s or s in _ROUTE_WORDS else "{id}" for s in segments)
+
+
 def _segment(value: str) -> str:
     """``value`` as exactly one URL path segment: every reserved character percent-encoded, and the
     dots too, so that ``.`` or ``..`` can never be read (and normalised away) as a relative step.
@@ -338,8 +360,10 @@ class ConstantContactClient:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observer: UpstreamObserver = NO_OBSERVER,
     ) -> None:
         self._origin = _origin(base_url)
+        self._observer = observer
         self._credentials = BearerCredentials(access_token, refresh)
         self._timeouts = timeouts
         self._retry = retry
@@ -386,39 +410,53 @@ class ConstantContactClient:
             text = text.replace(secret, _REDACTED)
         return text
 
-    async def _send(self, method: str, url: httpx.URL, body: bytes | None) -> tuple[int, httpx.Response]:
-        """One HTTP exchange under the daily budget, the limiter and the total timeout.
+    async def _send(
+        self, method: str, url: httpx.URL, body: bytes | None, route: str, retry_number: int
+    ) -> tuple[int, httpx.Response]:
+        """One HTTP exchange under the daily budget, the limiter and the total timeout, watched by
+        the observer from after the limiter's wait (queueing behind our own limiter is not upstream
+        time).
 
         Returns the answer and the generation of the token it was sent with (see ``auth``).
         """
         self.budget.consume()
         await self.limiter.acquire()
         generation, authorization = self._credentials.authorization()
-        headers = {"Authorization": authorization}
+        observation = self._observer.exchange_started(PROVIDER, method, (route,), retry_number)
+        headers = {**observation.headers, "Authorization": authorization}
         if body is not None:
             headers["Content-Type"] = "application/json"
+        status = "cancelled"  # what the observer hears if the task is cancelled mid-exchange
         try:
             async with asyncio.timeout(self._timeouts.total):
                 response = await self._http.request(method, url, content=body, headers=headers)
+            status = str(response.status_code)
         except TimeoutError:
+            status = STATUS_TIMEOUT
             raise ProviderTimeout(
                 f"no complete answer within {self._timeouts.total:g}s", provider=PROVIDER
             ) from None
         except httpx.TransportError as exc:
-            raise transport_error(PROVIDER, exc) from None
-        logger.debug("constant contact %s %s -> %s", method, url.path, response.status_code)
+            failure = transport_error(PROVIDER, exc)
+            status = STATUS_TIMEOUT if isinstance(failure, ProviderTimeout) else STATUS_UNREACHABLE
+            raise failure from None
+        finally:
+            observation.finished((status,))
+        logger.debug("constant contact %s %s -> %s", method, route, response.status_code)
         return generation, response
 
-    async def _exchange(self, method: str, url: httpx.URL, body: bytes | None) -> Any:
+    async def _exchange(
+        self, method: str, url: httpx.URL, body: bytes | None, route: str, retry_number: int
+    ) -> Any:
         """Send, refresh-and-resend once on a 401, and return the decoded JSON (None for no content)."""
-        generation, response = await self._send(method, url, body)
+        generation, response = await self._send(method, url, body, route, retry_number)
         if response.status_code == 401 and self._credentials.can_refresh:
             try:
                 async with asyncio.timeout(self._timeouts.total):
                     await self._credentials.refresh_after(generation, self._http)
             except TimeoutError:
                 raise ProviderTimeout("token refresh timed out", provider=PROVIDER) from None
-            _, response = await self._send(method, url, body)
+            _, response = await self._send(method, url, body, route, retry_number)
         if not response.is_success:
             raise error_for_response(response, budget=self.budget, scrub=self._scrub)
         if not response.content:
@@ -441,10 +479,12 @@ class ConstantContactClient:
         idempotent: bool = True,
     ) -> T:
         url, body = _request_parts(self._origin + path, params, json)
+        route = route_template(path)
+        retry_numbers = itertools.count()
 
         async def attempt() -> T:
             # Parsing inside the attempt: a body of the wrong shape is retried and counted by the breaker.
-            return parse(await self._exchange(method, url, body))
+            return parse(await self._exchange(method, url, body, route, next(retry_numbers)))
 
         def run() -> Awaitable[T]:
             return call_with_retries(

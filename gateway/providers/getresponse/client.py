@@ -57,6 +57,14 @@ from gateway.providers.errors import (
     RequestNotSendable,
     ValidationFailed,
 )
+from gateway.providers.observation import (
+    NO_OBSERVER,
+    STATUS_INVALID,
+    STATUS_RPC_ERROR,
+    STATUS_TIMEOUT,
+    STATUS_UNREACHABLE,
+    UpstreamObserver,
+)
 from gateway.providers.resilience import (
     CircuitBreaker,
     RetryPolicy,
@@ -309,6 +317,7 @@ class GetResponseClient:
         max_concurrency: int = 8,
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observer: UpstreamObserver = NO_OBSERVER,
     ) -> None:
         url = httpx.URL(api_url)
         if url.scheme not in ("http", "https") or not url.host:
@@ -317,6 +326,7 @@ class GetResponseClient:
             raise ValueError("max_request_bytes and max_concurrency are too small")
         self._url = url
         self._key = _ApiKey(api_key)
+        self._observer = observer
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker(PROVIDER)
@@ -452,21 +462,18 @@ class GetResponseClient:
         methods = ", ".join(
             f"{name}x{count}" for name, count in Counter(i.call.method for i in chunk).items()
         )
+        names = tuple(item.call.method for item in chunk)
+        retry_numbers = itertools.count()
 
         async def attempt() -> list[Outcome]:
             logger.debug("getresponse POST %d call(s), %d bytes: %s", len(chunk), len(body), methods[:200])
+            # Observed call by call: a batch of three calls is one exchange naming three methods.
+            observation = self._observer.exchange_started(PROVIDER, "POST", names, next(retry_numbers))
+            statuses = ["cancelled"] * len(chunk)  # what the observer hears if the task is cancelled
             try:
-                response = await self._http.post(self._url, content=body)
-            except httpx.HTTPError as exc:
-                failure = _transport_failure(exc)
-            else:
-                logger.debug(
-                    "getresponse reply HTTP %d, %d bytes", response.status_code, len(response.content)
-                )
-                return self._read(response, chunk, single=single)
-            # Raised outside the handler: the httpx error (whose request body holds the key) must not
-            # ride along as __context__.
-            raise failure
+                return await self._exchange(body, chunk, observation.headers, statuses)
+            finally:
+                observation.finished(statuses)
 
         async with self._slots:
             return await call_with_retries(
@@ -475,11 +482,48 @@ class GetResponseClient:
                 policy=self.retry,
                 breaker=self.breaker,
                 idempotent=all(item.call.idempotent for item in chunk),
-                total_timeout=self.timeouts.total,
                 stats=self.stats,
                 rng=self._rng,
                 sleep=self._sleep,
             )
+
+    async def _exchange(
+        self, body: bytes, chunk: Sequence[_Prepared], headers: Mapping[str, str], statuses: list[str]
+    ) -> list[Outcome]:
+        """One POST and its reading; ``statuses`` is filled with how each call of it ended.
+
+        The total timeout is taken here rather than by ``call_with_retries`` so that a timeout is
+        told apart from a cancellation in ``statuses``.
+        """
+        total = self.timeouts.total
+        try:
+            async with asyncio.timeout(total):
+                response = await self._http.post(self._url, content=body, headers=headers)
+        except TimeoutError:
+            statuses[:] = [STATUS_TIMEOUT] * len(chunk)
+            failure: ProviderError = ProviderTimeout(
+                f"no complete answer within {total:g}s", provider=PROVIDER
+            )
+        except httpx.HTTPError as exc:
+            failure = _transport_failure(exc)
+            status = STATUS_TIMEOUT if isinstance(failure, ProviderTimeout) else STATUS_UNREACHABLE
+            statuses[:] = [status] * len(chunk)
+        else:
+            logger.debug("getresponse reply HTTP %d, %d bytes", response.status_code, len(response.content))
+            http_status = str(response.status_code)
+            try:
+                outcomes = self._read(response, chunk, single=len(chunk) == 1)
+            except ProviderError:
+                statuses[:] = [STATUS_INVALID if response.is_success else http_status] * len(chunk)
+                raise
+            statuses[:] = [
+                STATUS_RPC_ERROR if isinstance(outcome, ProviderError) else http_status
+                for outcome in outcomes
+            ]
+            return outcomes
+        # Raised outside the handler: the httpx error (whose request body holds the key) must not
+        # ride along as __context__.
+        raise failure
 
     # -- reading replies --------------------------------------------------------------------------------
 
