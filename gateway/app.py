@@ -36,6 +36,7 @@ from .http.authentication import Authenticator, scope_guard
 from .http.metrics_endpoint import MetricsGuard, metrics_route
 from .http.observation import ObservationMiddleware
 from .http.request_id import CORRELATION_ID_HEADER, REQUEST_ID_HEADER, RequestIdMiddleware
+from .observability.audit import CountedAuditTrail
 from .observability.graphql_extension import operation_observer
 from .observability.metrics import GatewayMetrics
 from .observability.tracing import Tracing, tracing_from_settings
@@ -120,6 +121,8 @@ def create_app(
                 upstream_observer=ObservedUpstream(metrics, tracing),
                 batch_watch=tracing,
             )
+            if metrics is not None:
+                holder["services"].audit = CountedAuditTrail(holder["services"].audit, metrics)
             try:
                 with _metrics_port(settings, metrics), _tracing_flushed(tracing):
                     yield

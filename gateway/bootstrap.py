@@ -89,6 +89,7 @@ def input_limits(settings: Settings) -> InputLimits:
         max_global_id_length=settings.input_max_global_id_length,
         max_cursor_length=settings.input_max_cursor_length,
         max_reason_length=settings.input_max_reason_length,
+        min_reason_length=settings.input_min_reason_length,
         max_idempotency_key_length=settings.max_idempotency_key_length,
         max_list_items=settings.input_max_list_items,
         max_emails_per_lookup=settings.max_emails_per_lookup,

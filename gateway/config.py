@@ -179,6 +179,9 @@ class Settings(BaseSettings):
     )
     input_max_global_id_length: int = Field(default=256, ge=1, description="Characters in a global id.")
     input_max_cursor_length: int = Field(default=256, ge=1, description="Characters in a cursor.")
+    input_min_reason_length: int = Field(
+        default=10, ge=1, description="Characters a consent override's reason needs at least."
+    )
     input_max_reason_length: int = Field(
         default=2_000, ge=1, description="Characters in a consent override's reason."
     )

@@ -71,7 +71,6 @@ from .shared_listings import SharedListings
 from .store_ports import AuditTrail, PrincipalIdempotencyStore
 
 __all__ = [
-    "MIN_OVERRIDE_REASON_LENGTH",
     "ContactActions",
     "DeleteRequest",
     "GateResult",
@@ -82,8 +81,6 @@ __all__ = [
 
 audit = logging.getLogger("gateway.audit")
 logger = logging.getLogger("gateway.actions")
-
-MIN_OVERRIDE_REASON_LENGTH = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,11 +453,12 @@ class ContactActions:
     async def _restore(self, request: RestoreRequest, trail: _MutationTrail) -> MutationReport:
         targets, problems = self._admit(request.references)
         override = request.override_reason.strip() if request.override_reason is not None else None
-        if override is not None and len(override) < MIN_OVERRIDE_REASON_LENGTH:
+        shortest = self.limits.min_reason_length
+        if override is not None and len(override) < shortest:
             problems.append(
                 InputProblem(
                     "BAD_USER_INPUT",
-                    f"the override reason must be at least {MIN_OVERRIDE_REASON_LENGTH} characters",
+                    f"the override reason must be at least {shortest} characters",
                     InputSubject.OVERRIDE_REASON,
                 )
             )

@@ -38,6 +38,8 @@ class InputLimits:
     """A global id (base64 of the type name and a provider id)."""
     max_cursor_length: int = 256
     max_reason_length: int = 2_000
+    min_reason_length: int = 10
+    """A consent override's reason must say something: at least this many characters."""
     """A consent override's reason."""
     max_idempotency_key_length: int = 200
     max_list_items: int = 100

@@ -38,6 +38,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from gateway.core.audit import AuditEvent
 from gateway.core.model import Provider
 from gateway.core.services import Services
 from gateway.core.snapshots import MemorySnapshotStore
@@ -116,6 +117,12 @@ class GatewayMetrics:
             ["provider", "method"],
             registry=registry,
         )
+        self.audit_events = Counter(
+            "gateway_audit_events",
+            "Audit events written, by mutation and phase (intent before an upstream write, outcome).",
+            ["operation", "phase"],
+            registry=registry,
+        )
         self.upstream_retries = Counter(
             "gateway_upstream_retries",
             "Provider exchanges that were a retry of a failed attempt, by provider and method.",
@@ -148,6 +155,10 @@ class GatewayMetrics:
             self.upstream_duration.labels(name, method).observe(seconds)
             if retry_number:
                 self.upstream_retries.labels(name, method).inc()
+
+    def observe_audit(self, events: Sequence[AuditEvent]) -> None:
+        for event in events:
+            self.audit_events.labels(event.operation, event.phase.value).inc()
 
     # -- when scraped --------------------------------------------------------------------------
 

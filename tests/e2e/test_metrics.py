@@ -167,3 +167,24 @@ async def test_an_outage_opens_the_breaker_and_counts_failed_calls_and_retries(
             delta(before, after, "gateway_graphql_requests_total", operation="Page", outcome="partial") == 1
         )
         assert deltas_by(before, after, "gateway_graphql_errors_total", "code") == dict(error_codes(body))
+
+
+async def test_audit_events_written_are_counted_by_operation_and_phase(stack: Stack) -> None:
+    truth = await stack.ground_truth()
+    gone = {d["email"].lower() for d in truth["gr"]["deleted"]}
+    email = next(c["email"] for c in truth["gr"]["contacts"].values() if c["email"].lower() not in gone)
+    contacts = [
+        {"provider": "GETRESPONSE", "email": email},
+        {"provider": "GETRESPONSE", "email": "nobody-here@example.invalid"},
+    ]
+    before = await scrape(stack.gateway)
+    body = await stack.graphql(
+        "mutation($input: DeleteContactsInput!) { deleteContacts(input: $input) { results { status } } }",
+        {"input": {"contacts": contacts}},
+    )
+    assert [r["status"] for r in body["data"]["deleteContacts"]["results"]] == ["DONE", "SKIPPED"]
+    after = await scrape(stack.gateway)
+    assert deltas_by(before, after, "gateway_audit_events_total", "phase", operation="deleteContacts") == {
+        "intent": 1,  # the one contact written upstream, announced before the write
+        "outcome": 2,  # both items' outcomes
+    }

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gateway.core.model import Provider
+from gateway.core.principals import Caller, Principal
+from gateway.schema.context import GatewayContext
 from gateway.schema.ids import encode_global_id
 
 from .fakes import fake_id
@@ -179,3 +183,18 @@ async def test_a_request_that_fails_unexpectedly_releases_its_key(run, ports) ->
     ports[Provider.GETRESPONSE].crash = None
     retried = await run(RESTORE, {"input": {"contacts": refs, "idempotencyKey": "retry-me"}})
     assert retried.data["restoreContacts"]["results"][0]["status"] == "DONE"
+
+
+async def test_the_shortest_override_reason_is_a_setting(services, gateway_schema, ports) -> None:
+    services.limits = replace(services.limits, min_reason_length=40)
+    refs = [{"id": gr_id(99)}]
+    reason = "signed consent form 2026-11-02"  # 30 characters: enough by default, not here
+    context = GatewayContext.create(services, Caller(Principal.local(), "req-test"))
+    result = await gateway_schema.execute(
+        RESTORE,
+        variable_values={"input": {"contacts": refs, "consentOverride": {"reason": reason}}},
+        context_value=context,
+    )
+    [error] = result.data["restoreContacts"]["userErrors"]
+    assert error["field"] == ["input", "consentOverride", "reason"] and "40" in error["message"]
+    assert ports[Provider.GETRESPONSE].restored == []
