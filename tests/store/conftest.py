@@ -11,49 +11,21 @@ reach the server FAILS.  On a developer machine without PostgreSQL, set
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from gateway.store import Database, ensure_schema
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-WITHOUT_POSTGRES = os.environ.get("GATEWAY_TESTS_WITHOUT_POSTGRES") == "1"
-
-
-async def _admin() -> asyncpg.Connection:
-    try:
-        return await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    except (OSError, asyncpg.PostgresError) as error:
-        message = f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error!r})"
-        if WITHOUT_POSTGRES:
-            pytest.skip(f"{message}; skipped because GATEWAY_TESTS_WITHOUT_POSTGRES=1")
-        pytest.fail(f"{message}: start it (.ci/run does) or set GATEWAY_TESTS_WITHOUT_POSTGRES=1")
+from ..databases import fresh_database_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """The URL of an empty database of this test's own."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'store' / 'gateway.db'}"
-        return
-    name = f"gateway_test_{uuid.uuid4().hex[:16]}"
-    admin = await _admin()
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    host_part = POSTGRES_ADMIN_URL.split("://", 1)[1].rsplit("/", 1)[0]
-    yield f"postgresql+asyncpg://{host_part}/{name}"
-    admin = await _admin()
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database_url(request.param, tmp_path / "store") as url:
+        yield url
 
 
 @pytest.fixture

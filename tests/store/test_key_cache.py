@@ -21,7 +21,7 @@ from gateway.store.key_cache import CachedKeyVerifier
 from gateway.store.models import ApiKey
 from gateway.store.revocations import revocation_counter
 
-from .conftest import POSTGRES_ADMIN_URL
+from ..databases import POSTGRES_ADMIN_URL
 
 
 class Clock:
