@@ -42,6 +42,7 @@ def log_access(
         "request_id": record.request_id,
         "correlation_id": record.correlation_id or "-",
         "upstream_calls": record.upstream_calls,
+        "query_cost": record.query_cost if record.query_cost is not None else "-",
     }
     if record.trace_id is not None:
         fields["trace_id"] = record.trace_id

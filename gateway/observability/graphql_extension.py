@@ -37,6 +37,9 @@ class _OperationObserver(SchemaExtension):
         span = self.tracing.operation_span(name, kind) if self.tracing is not None else nullcontext()
         with span:
             yield
+        if record is not None:
+            # Set by the cost limit, which runs before this extension (read by name: no schema import).
+            record.query_cost = getattr(context.context, "query_cost", None)
 
 
 def operation_observer(tracing: Tracing | None) -> Callable[[], SchemaExtension]:

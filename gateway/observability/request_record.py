@@ -30,6 +30,8 @@ class RequestRecord:
     error_codes: list[str] = field(default_factory=list)
     upstream_calls: int = 0
     """Provider calls made for this request (each JSON-RPC call of a batch counts)."""
+    query_cost: int | None = None
+    """What the request could cost upstream at worst (the schema's cost limit), once computed."""
     trace_id: str | None = None
 
 

@@ -23,6 +23,8 @@ class GatewayContext:
     loaders: Loaders
     partial_errors: list[GraphQLError] = field(default_factory=list)
     """Errors to report next to data (a provider failed; the others answered)."""
+    query_cost: int | None = None
+    """The request's cost (``cost.CostLimit``), once computed."""
 
     @property
     def request_id(self) -> str:

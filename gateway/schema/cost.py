@@ -33,6 +33,8 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.core.costs import QueryCosts
 
+from .context import GatewayContext
+
 __all__ = ["CostLimit", "request_cost"]
 
 # Fields that reach a provider once per occurrence, whatever their arguments: at the root, and nested
@@ -162,6 +164,8 @@ class CostLimit(SchemaExtension):
                 self._cost = request_cost(
                     operation, fragments, context.variables or {}, self.costs, providers=providers
                 )
+                if isinstance(context.context, GatewayContext):
+                    context.context.query_cost = self._cost
                 if self._cost > self.costs.limit:
                     error = GraphQLError(
                         f"This request would cost {self._cost} upstream requests; the limit is "

@@ -78,6 +78,8 @@ async def test_json_logs_mask_addresses_keep_secrets_out_and_log_every_request(
         ("GET", 404, "-"),
     ]
     assert access[0]["upstream_calls"] > 0 and access[2]["upstream_calls"] == 0
+    # A first page at both providers, then three addresses at both: the query cost model's prices.
+    assert [line["query_cost"] for line in access] == [100, 6, "-"]
     assert access[2]["correlation_id"] == "caller-7"
     assert access[2]["request_id"] == missing.headers["x-request-id"]
     # The stack's key on the two GraphQL requests; a 404 never reaches authentication.
