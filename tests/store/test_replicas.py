@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
@@ -24,6 +25,11 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DELETE = """
 mutation($input: DeleteContactsInput!) {
   deleteContacts(input: $input) { results { index provider contactId status code } userErrors { code } }
+}
+"""
+RESTORE = """
+mutation($input: RestoreContactsInput!) {
+  restoreContacts(input: $input) { results { index provider contactId status code } userErrors { code } }
 }
 """
 
@@ -55,8 +61,10 @@ async def gateway(
 _CREDENTIALS: dict[str, str] = {}
 
 
-async def _graphql(client: httpx.AsyncClient, variables: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": DELETE, "variables": variables})
+async def _graphql(
+    client: httpx.AsyncClient, variables: dict[str, Any], query: str = DELETE
+) -> dict[str, Any]:
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -70,36 +78,47 @@ async def _upstream_requests(cc_app: Starlette, gr_app: Starlette) -> list[Any]:
     return counts
 
 
-async def test_a_keyed_delete_acts_once_across_two_replicas_and_a_restart(database_url: str) -> None:
+@pytest.mark.parametrize("mutation", ["deleteContacts", "restoreContacts"])
+async def test_a_keyed_mutation_acts_once_across_two_replicas_and_a_restart(
+    database_url: str, mutation: str
+) -> None:
     cc_app, gr_app = emulator_apps()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(gr_app), base_url="http://gr") as gr:
         truth = (await gr.get("/_emulator/ground-truth")).json()
-    gone = {d["email"].lower() for d in truth["deleted"]}
-    email = next(c["email"] for c in truth["contacts"].values() if c["email"].lower() not in gone)
-    request = {
-        "input": {
-            "idempotencyKey": "svc-7:attempt",
-            "contacts": [{"provider": "GETRESPONSE", "email": email}],
-        }
-    }
+    if mutation == "deleteContacts":
+        query = DELETE
+        gone = {d["email"].lower() for d in truth["deleted"]}
+        email = next(c["email"] for c in truth["contacts"].values() if c["email"].lower() not in gone)
+        contact = {"provider": "GETRESPONSE", "email": email}
+    else:
+        query = RESTORE
+        active = {(c["campaign"], c["email"].lower()) for c in truth["contacts"].values()}
+        restorable = next(
+            d
+            for d in truth["deleted"]
+            if d["reason"] in ("api", "user", "support") and (d["campaign"], d["email"].lower()) not in active
+        )
+        contact = {"provider": "GETRESPONSE", "contactId": restorable["contact_id"]}
+    request = {"input": {"idempotencyKey": "svc-7:attempt", "contacts": [contact]}}
 
     async with (
         gateway(database_url, cc_app, gr_app) as first,
         gateway(database_url, cc_app, gr_app) as second,
     ):
-        answer = await _graphql(first, request)
-        assert [r["status"] for r in answer["data"]["deleteContacts"]["results"]] == ["DONE"], answer
+        answer = await _graphql(first, request, query)
+        statuses = [r["status"] for r in answer["data"][mutation]["results"]]
+        assert statuses in (["DONE"], ["PENDING"]), answer
         after_first = await _upstream_requests(cc_app, gr_app)
-        assert await _graphql(second, request) == answer  # the other replica replays it
+        assert await _graphql(second, request, query) == answer  # the other replica replays it
         assert await _upstream_requests(cc_app, gr_app) == after_first
 
     async with gateway(database_url, cc_app, gr_app) as restarted:
-        assert await _graphql(restarted, request) == answer  # and so does a restarted gateway
+        assert await _graphql(restarted, request, query) == answer  # and so does a restarted gateway
         assert await _upstream_requests(cc_app, gr_app) == after_first
         changed = {
             "input": {**request["input"], "contacts": [{"provider": "GETRESPONSE", "email": "x@example.com"}]}
         }
-        reused = await _graphql(restarted, changed)
+        reused = await _graphql(restarted, changed, query)
         assert [e["extensions"]["code"] for e in reused["errors"]] == ["IDEMPOTENCY_KEY_REUSED"]
 
 
