@@ -28,8 +28,8 @@ from starlette.routing import Route
 
 from .bootstrap import build_services, open_database
 from .config import Settings
-from .core.model import Provider
 from .core.principals import Caller, Scope
+from .core.readiness import assess
 from .core.services import Services
 from .http import GraphiQL, GraphQLEndpoint, graphiql_routes
 from .http.authentication import Authenticator, scope_guard
@@ -43,6 +43,7 @@ from .observability.tracing import Tracing, tracing_from_settings
 from .observability.upstream import ObservedUpstream
 from .schema.context import GatewayContext
 from .schema.schema import GatewaySchema, build_schema
+from .store import Database
 
 __all__ = ["create_app"]
 
@@ -72,6 +73,7 @@ def create_app(
     """
     settings = settings or Settings()
     holder: dict[str, Services] = {}
+    holder_database: dict[str, Database] = {}
     metrics = (
         None
         if settings.metrics == "off"
@@ -91,27 +93,20 @@ def create_app(
         return _json({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        ports = services().ports
-        report: dict[str, dict[str, object]] = {}
-        for provider in Provider:
-            if provider not in ports:
-                report[provider.name] = {"configured": False}
-                continue
-            health = ports[provider].health()
-            report[provider.name] = {
-                "configured": True,
-                "healthy": health.healthy,
-                "circuit": health.circuit_state,
-                "budgetRemaining": health.budget_remaining,
-            }
-        ready = any(v.get("healthy") for v in report.values())
-        return _json(
-            {"status": "ready" if ready else "unavailable", "providers": report}, 200 if ready else 503
-        )
+        current = services()
+        stores = {"database": holder_database["database"].check, "snapshots": current.snapshots.check}
+        readiness = await assess(current.ports, stores, timeout=settings.readiness_timeout_seconds)
+        body = {
+            "status": "ready" if readiness.ready else "unavailable",
+            "reasons": readiness.reasons,
+            "providers": readiness.providers,
+        }
+        return _json(body, 200 if readiness.ready else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         database = await open_database(settings)
+        holder_database["database"] = database
         try:
             holder["services"] = build_services(
                 settings,

@@ -216,6 +216,9 @@ class Settings(BaseSettings):
         ge=1,
         description="Query texts whose parsed (and, with the speed layer, validated) documents are kept.",
     )
+    readiness_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="How long /readyz waits for each store (database, Redis) to answer."
+    )
     max_query_cost: int = Field(
         default=2000,
         ge=1,

@@ -152,6 +152,8 @@ class ProviderHealth:
     budget_resets_at: datetime | None = None
     rate_per_second: float | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+    """Why the provider cannot be used now (empty when healthy): readiness reports them."""
 
 
 class DeletedContactsPort(Protocol):

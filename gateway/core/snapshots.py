@@ -89,6 +89,10 @@ class SnapshotStore(Protocol):
         """Raise CursorExpired when the snapshot is gone."""
         ...
 
+    async def check(self, timeout: float) -> str | None:
+        """None when snapshots can be kept now, else why not (for readiness)."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -201,6 +205,9 @@ class MemorySnapshotStore:
                 break
             self._drop(oldest)
 
+    async def check(self, timeout: float) -> str | None:
+        return None  # this process's memory is always there
+
     async def aclose(self) -> None:
         self._items.clear()
         self._held = 0
@@ -266,6 +273,14 @@ class RedisSnapshotStore:
         meta = orjson.loads(meta_raw)
         snapshot = Snapshot(meta["query_key"], meta["created_at"], meta["total"], meta["sources"])
         return SnapshotPage(snapshot_id, snapshot, offset, [orjson.loads(e) for e in raw_entries])
+
+    async def check(self, timeout: float) -> str | None:
+        try:
+            async with asyncio.timeout(timeout):
+                await self._redis.ping()
+        except Exception as error:  # the client's own errors, timeouts, sockets: all mean "not now"
+            return f"Redis cannot be reached ({type(error).__name__})"
+        return None
 
     async def aclose(self) -> None:
         await self._redis.aclose()

@@ -29,6 +29,7 @@ import httpx
 from gateway.core.model import Provider
 
 from .errors import (
+    AuthenticationFailed,
     CircuitOpen,
     ProviderError,
     ProviderRequestError,
@@ -119,12 +120,23 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = 0.0
         self._probe_in_flight = False
+        self._rejected_at: float | None = None
 
     @property
     def state(self) -> BreakerState:
         if self._state == "open" and self._clock() - self._opened_at >= self.reset_timeout:
             return "half_open"
         return self._state
+
+    @property
+    def credentials_rejected(self) -> bool:
+        """The provider refused the gateway's credentials, less than ``reset_timeout`` ago and with
+        no success since.  Readiness reports it; like an open circuit it lapses after the timeout, so
+        that a replica taken out of rotation gets traffic again to find out whether it was fixed."""
+        return self._rejected_at is not None and self._clock() - self._rejected_at < self.reset_timeout
+
+    def record_rejected_credentials(self) -> None:
+        self._rejected_at = self._clock()
 
     @property
     def consecutive_failures(self) -> int:
@@ -150,6 +162,7 @@ class CircuitBreaker:
         self._state = "closed"
         self._failures = 0
         self._probe_in_flight = False
+        self._rejected_at = None
 
     def record_failure(self) -> None:
         self._failures += 1
@@ -165,6 +178,15 @@ class CircuitBreaker:
 
     def snapshot(self) -> dict[str, object]:
         return {"state": self.state, "consecutive_failures": self._failures}
+
+    def problems(self) -> list[str]:
+        """Why calls to the provider cannot succeed now, as far as its answers tell."""
+        found = []
+        if self.state == "open":
+            found.append("circuit open after repeated failures")
+        if self.credentials_rejected:
+            found.append("credentials rejected by the provider")
+        return found
 
 
 class TokenBucket:
@@ -309,6 +331,8 @@ async def call_with_retries(
             breaker.record_success()
             return result
 
+        if isinstance(error, AuthenticationFailed):
+            breaker.record_rejected_credentials()
         if isinstance(error, ProviderRequestError) and not isinstance(error, CircuitOpen):
             breaker.record_failure()
         elif not isinstance(error, RateLimited):

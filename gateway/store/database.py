@@ -12,6 +12,7 @@ proxy's idle cut costs no request.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sqlite3
@@ -21,7 +22,7 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -173,6 +174,17 @@ class Database:
     def connect(self) -> AsyncConnection:
         """``async with database.connect() as connection``: a connection for reads outside a transaction."""
         return self._reader.connect()
+
+    async def check(self, timeout: float) -> str | None:
+        """None when a query goes through within ``timeout`` seconds, else why not (for readiness)."""
+        try:
+            async with asyncio.timeout(timeout), self.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except TimeoutError:
+            return f"the gateway's database did not answer within {timeout:g} s"
+        except (SQLAlchemyError, OSError) as error:
+            return f"the gateway's database cannot be used: {self.reason(error)}"
+        return None
 
     async def aclose(self) -> None:
         await self.engine.dispose()

@@ -288,10 +288,14 @@ class ConstantContactAdapter:
     def health(self) -> ProviderHealth:
         breaker = self.client.breaker
         budget = self.client.budget
+        problems = breaker.problems()
+        if budget.remaining <= 0:
+            problems.append("daily request budget spent")
         return ProviderHealth(
             provider=self.provider,
             configured=True,
-            healthy=breaker.state != "open",
+            healthy=not problems,
+            problems=tuple(problems),
             circuit_state=breaker.state,
             budget_remaining=budget.remaining,
             budget_limit=budget.limit,

@@ -250,11 +250,13 @@ class GetResponseAdapter:
 
     def health(self) -> ProviderHealth:
         breaker = self.client.breaker
+        problems = tuple(breaker.problems())
         return ProviderHealth(
             provider=self.provider,
             configured=True,
-            healthy=breaker.state != "open",
+            healthy=not problems,
             circuit_state=breaker.state,
+            problems=problems,
         )
 
     def snapshot_entry(self, contact: DeletedContact) -> Any:

@@ -1,0 +1,112 @@
+"""``/readyz`` tells the truth, over real HTTP: 503 with the reasons when no configured provider can
+be used (credentials rejected, circuit open, daily budget spent) or a configured store (the database,
+Redis) cannot be reached; 200 again once fixed.  ``/healthz`` stays a liveness check throughout."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from pydantic import SecretStr
+
+from ..databases import POSTGRES_ADMIN_URL, fresh_database_url
+from .conftest import Stack, StackFactory
+
+LIST = "{ deletedContacts(first: 5) { totalCount } }"
+
+
+async def readiness(stack: Stack) -> tuple[int, dict[str, Any]]:
+    response = await stack.gateway.get("/readyz")
+    assert (await stack.gateway.get("/healthz")).status_code == 200
+    body: dict[str, Any] = response.json()
+    return response.status_code, body
+
+
+async def faults(stack: Stack, **settings: Any) -> None:
+    await stack.faults("cc", **settings)
+    await stack.faults("gr", **settings)
+
+
+async def test_credentials_rejected_by_both_providers_make_it_unready_until_fixed(
+    make_stack: StackFactory,
+) -> None:
+    async with make_stack(breaker_reset_seconds=1.0) as stack:
+        assert (await readiness(stack))[0] == 200
+        await faults(stack, error_rate=1.0, error_status=401)
+        await stack.gateway.post("/graphql", json={"query": LIST})
+        status, body = await readiness(stack)
+        assert status == 503
+        assert "CONSTANT_CONTACT: credentials rejected by the provider" in body["reasons"]
+        assert "GETRESPONSE: credentials rejected by the provider" in body["reasons"]
+        assert "no configured provider can be used" in body["reasons"]
+        await faults(stack, error_rate=0.0)
+        await asyncio.sleep(1.1)  # the rejection lapses like an open circuit, so traffic can prove the fix
+        assert (await readiness(stack))[0] == 200
+        assert "errors" not in await stack.graphql(LIST)
+        assert (await readiness(stack))[1]["reasons"] == []
+
+
+async def test_open_circuits_make_it_unready_until_they_close(make_stack: StackFactory) -> None:
+    async with make_stack(breaker_failure_threshold=1, breaker_reset_seconds=1.0) as stack:
+        await faults(stack, error_rate=1.0, error_status=503)
+        await stack.gateway.post("/graphql", json={"query": LIST})
+        status, body = await readiness(stack)
+        assert status == 503
+        assert {"CONSTANT_CONTACT: circuit open after repeated failures",
+                "GETRESPONSE: circuit open after repeated failures"} <= set(body["reasons"])  # fmt: skip
+        await faults(stack, error_rate=0.0)
+        await asyncio.sleep(1.1)
+        assert "errors" not in await stack.graphql(LIST)
+        assert (await readiness(stack))[0] == 200
+
+
+async def test_a_spent_daily_budget_is_a_reason_and_unready_when_it_was_the_only_provider(
+    make_stack: StackFactory,
+) -> None:
+    async with make_stack(constant_contact_daily_quota=1, getresponse_api_key=None) as stack:
+        await stack.gateway.post("/graphql", json={"query": LIST})
+        status, body = await readiness(stack)
+        assert status == 503
+        assert "CONSTANT_CONTACT: daily request budget spent" in body["reasons"]
+        assert body["providers"]["GETRESPONSE"] == {"configured": False}
+    async with make_stack(constant_contact_daily_quota=1) as stack:  # GetResponse still serves
+        await stack.gateway.post("/graphql", json={"query": LIST})
+        status, body = await readiness(stack)
+        assert status == 200
+        assert body["reasons"] == ["CONSTANT_CONTACT: daily request budget spent"]
+
+
+async def test_an_unreachable_redis_makes_it_unready(make_stack: StackFactory) -> None:
+    async with make_stack(redis_url="redis://127.0.0.1:1/0", readiness_timeout_seconds=1.0) as stack:
+        status, body = await readiness(stack)
+        assert status == 503
+        assert any(reason.startswith("snapshots: Redis cannot be reached") for reason in body["reasons"])
+    async with make_stack(redis_url="redis://127.0.0.1:6379/13") as stack:  # the machine's real Redis
+        status, body = await readiness(stack)
+        assert (status, body["reasons"]) == (200, [])
+
+
+async def test_an_unreachable_database_makes_it_unready_until_it_is_back(
+    make_stack: StackFactory, tmp_path: Path
+) -> None:
+    async with (
+        fresh_database_url("postgresql", tmp_path) as url,
+        make_stack(database_url=SecretStr(url), readiness_timeout_seconds=2.0) as stack,
+    ):
+        assert (await readiness(stack))[0] == 200
+        name = url.rsplit("/", 1)[1]
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            await admin.execute(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            )
+            status, body = await readiness(stack)
+            assert status == 503
+            assert any(reason.startswith("database: ") for reason in body["reasons"])
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        finally:
+            await admin.close()
+        assert (await readiness(stack))[0] == 200
