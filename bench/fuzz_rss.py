@@ -191,7 +191,15 @@ def serve(trace: bool, seed: int) -> int:
     cc = BackgroundServer(create_cc(cc_settings)).start()
     gr = BackgroundServer(create_gr(GetResponseEmulatorSettings(seed=seed))).start()
     settings = demo_settings(
-        cc.url, gr.url, constant_contact_rate_per_second=UNLIMITED, constant_contact_daily_quota=10**9
+        cc.url,
+        gr.url,
+        constant_contact_rate_per_second=UNLIMITED,
+        constant_contact_daily_quota=10**9,
+        principal_requests_per_minute=10**9,
+        principal_daily_cost=10**12,
+        # The fuzzed requests carry no credential: what is measured is memory under hostile GraphQL,
+        # which authentication would stop at the door (the server listens on loopback only).
+        auth_mode="off",
     )
     app = MemoryProbe(create_app(settings))
     if settings.gc_tuning:  # as `gateway demo` does

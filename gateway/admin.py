@@ -148,10 +148,16 @@ def _moment(value: datetime | None, never: str = "never") -> str:
 async def _create(args: argparse.Namespace, settings: Settings, database: Database) -> int:
     keys = KeyStore(database, touch_interval=settings.api_key_touch_seconds)
     lifetime = timedelta(days=args.expires_in) if args.expires_in is not None else None
-    issued = await keys.create(args.name, args.scopes.split(","), expires_in=lifetime)
+    issued = await keys.create(
+        args.name,
+        args.scopes.split(","),
+        expires_in=lifetime,
+        requests_per_minute=args.requests_per_minute,
+        daily_cost=args.daily_cost,
+    )
     key = issued.key
     print(f"created key {key.name!r}: id {key.id}, prefix {key.prefix}")
-    print(f"scopes: {' '.join(key.scopes)}; expires: {_moment(key.expires_at)}")
+    print(f"scopes: {' '.join(key.scopes)}; expires: {_moment(key.expires_at)}; limits: {_limits(key)}")
     print("the key follows, shown this once: store it now (the gateway keeps only its hash)")
     print(issued.credential)
     return 0
@@ -160,12 +166,30 @@ async def _create(args: argparse.Namespace, settings: Settings, database: Databa
 async def _list(args: argparse.Namespace, settings: Settings, database: Database) -> int:
     keys = await KeyStore(database).list()
     now = datetime.now(UTC)
-    header = ("ID", "NAME", "PREFIX", "STATE", "SCOPES", "CREATED", "EXPIRES", "REVOKED", "LAST USED")
+    header = (
+        "ID",
+        "NAME",
+        "PREFIX",
+        "STATE",
+        "SCOPES",
+        "LIMITS",
+        "CREATED",
+        "EXPIRES",
+        "REVOKED",
+        "LAST USED",
+    )
     rows = [header, *(_row(key, now) for key in keys)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     return 0
+
+
+def _limits(key: ServiceKey) -> str:
+    """A key's own budget, or "default" (the gateway's settings)."""
+    rate = f"{key.requests_per_minute}/min" if key.requests_per_minute is not None else "default/min"
+    cost = f"{key.daily_cost}/day" if key.daily_cost is not None else "default/day"
+    return "default" if key.requests_per_minute is None and key.daily_cost is None else f"{rate},{cost}"
 
 
 def _row(key: ServiceKey, now: datetime) -> tuple[str, ...]:
@@ -175,6 +199,7 @@ def _row(key: ServiceKey, now: datetime) -> tuple[str, ...]:
         key.prefix,
         key.state(now),
         ",".join(key.scopes),
+        _limits(key),
         _moment(key.created_at),
         _moment(key.expires_at),
         _moment(key.revoked_at, "-"),
@@ -213,6 +238,12 @@ def add_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "--scopes", required=True, help="comma-separated, e.g. contacts:read,contacts:restore"
     )
     create.add_argument("--expires-in", type=_positive_days, metavar="DAYS", help="default: never expires")
+    create.add_argument(
+        "--requests-per-minute", type=int, metavar="N", help="this key's rate (default: the gateway's)"
+    )
+    create.add_argument(
+        "--daily-cost", type=int, metavar="N", help="this key's daily query cost (default: the gateway's)"
+    )
     create.set_defaults(run=_runner("keys create", _create))
 
     actions.add_parser("list", help="every key, without secrets").set_defaults(

@@ -12,6 +12,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from .config import Settings
 from .core.audit import retention_cutoff
 from .core.batch_watch import BatchWatch
+from .core.budgets import (
+    BudgetCounter,
+    BudgetPolicy,
+    MemoryBudgetCounter,
+    PrincipalBudgets,
+    RedisBudgetCounter,
+)
 from .core.idempotency import MemoryIdempotencyStore, RedisIdempotencyStore
 from .core.input_limits import InputLimits
 from .core.model import Provider
@@ -146,6 +153,20 @@ def credential_verifiers(
     return tuple(verifiers), closers
 
 
+def _principal_budgets(settings: Settings) -> PrincipalBudgets | None:
+    if not settings.principal_budgets:
+        return None
+    counter: BudgetCounter = (
+        RedisBudgetCounter(settings.redis_url) if settings.redis_url else MemoryBudgetCounter()
+    )
+    policy = BudgetPolicy(
+        requests_per_minute=settings.principal_requests_per_minute,
+        daily_cost=settings.principal_daily_cost,
+        write_reserve=settings.principal_write_reserve,
+    )
+    return PrincipalBudgets(counter, policy)
+
+
 def build_services(
     settings: Settings,
     *,
@@ -216,12 +237,16 @@ def build_services(
         getresponse = GetResponseAdapter(gr_client)
         ports[Provider.GETRESPONSE] = getresponse
     credentials, closers = credential_verifiers(settings, database)
+    budgets = _principal_budgets(settings)
+    if budgets is not None:
+        closers.append(budgets.aclose)
     return Services(
         ports=ports,
         snapshots=_snapshot_store(settings),
         listings=SharedListings(ttl=settings.listing_cache_seconds),
         idempotency=_idempotency_store(settings, database),
         credentials=credentials,
+        budgets=budgets,
         closers=closers,
         audit=DatabaseAuditTrail(database),
         audit_default_page_size=min(settings.page_size_default, settings.audit_page_size_max),

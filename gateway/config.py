@@ -216,6 +216,25 @@ class Settings(BaseSettings):
         ge=1,
         description="Query texts whose parsed (and, with the speed layer, validated) documents are kept.",
     )
+    principal_budgets: bool = Field(
+        default=True, description="Charge every request to its principal's rate and daily cost (below)."
+    )
+    principal_requests_per_minute: int = Field(
+        default=600, ge=1, description="Requests one principal may send per minute (a key may carry its own)."
+    )
+    principal_daily_cost: int = Field(
+        default=20_000,
+        ge=1,
+        description="Query cost one principal may spend per UTC day (a key may carry its own); "
+        "README, 'Query cost'.",
+    )
+    principal_write_reserve: float = Field(
+        default=0.2,
+        ge=0,
+        lt=1,
+        description="Share of the daily cost only mutations may use (reads cannot starve deletes and "
+        "restores).",
+    )
     readiness_timeout_seconds: float = Field(
         default=2.0, gt=0, description="How long /readyz waits for each store (database, Redis) to answer."
     )

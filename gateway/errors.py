@@ -10,6 +10,7 @@
     │   └── ServiceKeyError           a service-key command named no key, a taken name or an unknown scope
     ├── ProviderNotConfigured         the query names a provider with no credentials (PROVIDER_NOT_CONFIGURED)
     ├── Forbidden                     the caller lacks the scope a field or an input needs (FORBIDDEN)
+    ├── RateLimitExceeded             the caller is over its request rate or daily cost (RATE_LIMITED)
     ├── DatabaseError                 the gateway's own database is unreachable or unusable (DATABASE_ERROR)
     │   └── DatabaseNotMigrated       it is behind the code's migrations (DATABASE_NOT_MIGRATED)
     ├── BlastRadiusExceeded           a mutation's references resolved to more contacts than they can name
@@ -44,6 +45,7 @@ __all__ = [
     "InvalidId",
     "ProviderError",
     "ProviderNotConfigured",
+    "RateLimitExceeded",
     "ServiceKeyError",
     "UserInputError",
     "shown",
@@ -98,6 +100,16 @@ class Forbidden(GatewayError):
     def __init__(self, scope: str, what: str) -> None:
         super().__init__(f"{what} needs the {scope} scope.")
         self.scope = scope
+
+
+class RateLimitExceeded(GatewayError):
+    """The principal's budget (``gateway.core.budgets``) is spent; ``retry_after`` says when it refills."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class BlastRadiusExceeded(GatewayError):

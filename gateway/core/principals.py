@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-__all__ = ["Caller", "Principal", "PrincipalKind", "Scope"]
+__all__ = ["Caller", "Principal", "PrincipalKind", "PrincipalLimits", "Scope"]
 
 
 class Scope(enum.StrEnum):
@@ -36,6 +36,14 @@ class PrincipalKind(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class PrincipalLimits:
+    """A service key's own budget (``gateway.core.budgets``); None: the settings' default."""
+
+    requests_per_minute: int | None = None
+    daily_cost: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     kind: PrincipalKind
     id: str
@@ -43,6 +51,8 @@ class Principal:
     name: str
     """What a person reads in a listing or an audit event: the key's name, or the token's subject."""
     scopes: frozenset[str]
+    limits: PrincipalLimits | None = None
+    """Limits of its own (service keys may carry them); None: the defaults."""
 
     @property
     def scope_key(self) -> str:

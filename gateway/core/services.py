@@ -9,6 +9,7 @@ from functools import cached_property
 from .actions import ContactActions
 from .audit_memory import MemoryAuditTrail
 from .batch_watch import BatchWatch
+from .budgets import PrincipalBudgets
 from .idempotency import MemoryIdempotencyStore
 from .input_limits import InputLimits
 from .model import Provider
@@ -36,6 +37,8 @@ class Services:
     credentials: tuple[CredentialVerifier, ...] = ()
     """What a bearer credential may be, asked in order: service keys, then OIDC access tokens (each
     answers None, without any I/O, for a credential not of its kind)."""
+    budgets: PrincipalBudgets | None = None
+    """Each principal's request rate and daily cost (None: unlimited, as in tests of other things)."""
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     """Other long-lived resources to close at shutdown (connections behind the verifiers)."""
     default_page_size: int = 50

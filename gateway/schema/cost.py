@@ -12,7 +12,7 @@ the response's ``extensions.cost`` says what it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from graphql import (
@@ -24,6 +24,7 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionNode,
     SelectionSetNode,
     Undefined,
@@ -32,8 +33,10 @@ from graphql.utilities import value_from_ast_untyped
 from strawberry.extensions import SchemaExtension
 
 from gateway.core.costs import QueryCosts
+from gateway.errors import RateLimitExceeded
 
 from .context import GatewayContext
+from .errors import error_extensions
 
 __all__ = ["CostLimit", "request_cost"]
 
@@ -144,40 +147,49 @@ def request_cost(
 
 
 class CostLimit(SchemaExtension):
-    """Refuses a request over the cost limit before it runs; reports the cost of the others."""
+    """Refuses a request over the cost limit, or over its principal's budget, before it runs;
+    reports the cost of the others."""
 
     costs: QueryCosts  # set on the subclass ``build_schema`` makes (one per schema)
 
     def __init__(self) -> None:
         self._cost: int | None = None
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if document is not None:
-            operation = _operation(document.definitions, context.operation_name)
-            if operation is not None:
-                fragments = {
-                    d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-                }
-                providers = len(getattr(getattr(context.context, "services", None), "ports", {})) or 1
-                self._cost = request_cost(
-                    operation, fragments, context.variables or {}, self.costs, providers=providers
-                )
-                if isinstance(context.context, GatewayContext):
-                    context.context.query_cost = self._cost
-                if self._cost > self.costs.limit:
-                    error = GraphQLError(
-                        f"This request would cost {self._cost} upstream requests; the limit is "
-                        f"{self.costs.limit}. Ask for fewer contacts, addresses or aliases per request.",
-                        extensions={
-                            "code": "COST_LIMIT_EXCEEDED",
-                            "cost": self._cost,
-                            "limit": self.costs.limit,
-                        },
+        operation = _operation(document.definitions, context.operation_name) if document else None
+        if document is not None and operation is not None:
+            fragments = {
+                d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+            gateway = context.context if isinstance(context.context, GatewayContext) else None
+            providers = len(gateway.services.ports) if gateway is not None else 1
+            self._cost = request_cost(
+                operation, fragments, context.variables or {}, self.costs, providers=providers or 1
+            )
+            if gateway is not None:
+                gateway.query_cost = self._cost
+            refusal = self._over_limit(self._cost)
+            if refusal is None and gateway is not None and gateway.services.budgets is not None:
+                try:
+                    await gateway.services.budgets.charge(
+                        gateway.principal, self._cost, write=operation.operation is OperationType.MUTATION
                     )
-                    context.result = ExecutionResult(data=None, errors=[error])
+                except RateLimitExceeded as error:
+                    refusal = GraphQLError(error.message, extensions=error_extensions(error))
+            if refusal is not None:
+                context.result = ExecutionResult(data=None, errors=[refusal])
         yield
+
+    def _over_limit(self, cost: int) -> GraphQLError | None:
+        if cost <= self.costs.limit:
+            return None
+        return GraphQLError(
+            f"This request would cost {cost} upstream requests; the limit is "
+            f"{self.costs.limit}. Ask for fewer contacts, addresses or aliases per request.",
+            extensions={"code": "COST_LIMIT_EXCEEDED", "cost": cost, "limit": self.costs.limit},
+        )
 
     def get_results(self) -> dict[str, Any]:
         if self._cost is None:

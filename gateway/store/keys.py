@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Row, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gateway.core.principals import Principal, PrincipalKind, Scope
+from gateway.core.principals import Principal, PrincipalKind, PrincipalLimits, Scope
 from gateway.errors import ServiceKeyError
 
 from .database import Database
@@ -80,6 +80,10 @@ class ServiceKey:
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+    requests_per_minute: int | None = None
+    """Its own request rate (None: the gateway's default)."""
+    daily_cost: int | None = None
+    """Its own daily query cost (None: the gateway's default)."""
 
     def state(self, now: datetime) -> str:
         if self.revoked_at is not None:
@@ -134,12 +138,21 @@ class KeyStore:
         self._clock = clock
 
     async def create(
-        self, name: str, scopes: Sequence[str], *, expires_in: timedelta | None = None
+        self,
+        name: str,
+        scopes: Sequence[str],
+        *,
+        expires_in: timedelta | None = None,
+        requests_per_minute: int | None = None,
+        daily_cost: int | None = None,
     ) -> IssuedKey:
         name = _validated_name(name)
         valid_scopes = _validated_scopes(scopes)
         if expires_in is not None and expires_in <= timedelta(0):
             raise ServiceKeyError("a key's lifetime must be positive")
+        for limit in (requests_per_minute, daily_cost):
+            if limit is not None and limit < 1:
+                raise ServiceKeyError("a key's limits must be positive")
         now = self._clock()
         prefix, credential = _new_credential()
         key = ServiceKey(
@@ -151,6 +164,8 @@ class KeyStore:
             expires_at=now + expires_in if expires_in is not None else None,
             revoked_at=None,
             last_used_at=None,
+            requests_per_minute=requests_per_minute,
+            daily_cost=daily_cost,
         )
         try:
             async with self._database.begin() as connection:
@@ -163,6 +178,8 @@ class KeyStore:
                         scopes=list(key.scopes),
                         created_at=key.created_at,
                         expires_at=key.expires_at,
+                        requests_per_minute=key.requests_per_minute,
+                        daily_cost=key.daily_cost,
                     )
                 )
         except IntegrityError as error:
@@ -220,7 +237,11 @@ class KeyStore:
             return None
         if row.last_used_at is None or now - row.last_used_at >= self._touch_interval:
             await self.touch(row.id, now)
-        return Principal(PrincipalKind.KEY, row.id, row.name, frozenset(row.scopes)), row.expires_at
+        limits = None
+        if row.requests_per_minute is not None or row.daily_cost is not None:
+            limits = PrincipalLimits(row.requests_per_minute, row.daily_cost)
+        principal = Principal(PrincipalKind.KEY, row.id, row.name, frozenset(row.scopes), limits)
+        return principal, row.expires_at
 
     async def _row_of(self, prefix: str) -> Row[*tuple[Any, ...]] | None:
         async with self._database.connect() as connection:
@@ -234,6 +255,8 @@ class KeyStore:
                         ApiKey.expires_at,
                         ApiKey.revoked_at,
                         ApiKey.last_used_at,
+                        ApiKey.requests_per_minute,
+                        ApiKey.daily_cost,
                     ).where(ApiKey.prefix == prefix)
                 )
             ).one_or_none()
@@ -265,6 +288,8 @@ _LISTED = (
     ApiKey.expires_at,
     ApiKey.revoked_at,
     ApiKey.last_used_at,
+    ApiKey.requests_per_minute,
+    ApiKey.daily_cost,
 )
 
 
@@ -278,4 +303,6 @@ def _service_key(row: Row[*tuple[Any, ...]]) -> ServiceKey:
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
+        requests_per_minute=row.requests_per_minute,
+        daily_cost=row.daily_cost,
     )

@@ -70,6 +70,10 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer)
+    """This key's own rate (``gateway.core.budgets``); NULL: the default."""
+    daily_cost: Mapped[int | None] = mapped_column(Integer)
+    """This key's own daily query cost; NULL: the default."""
 
 
 class IdempotencyRecord(Base):

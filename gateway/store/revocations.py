@@ -86,7 +86,7 @@ class PostgresRevocations:
                     self._connection = await asyncpg.connect(self._dsn, timeout=self._timeout)
                     self._statement = await self._connection.prepare(_COUNT)
                 value = await self._statement.fetchval(timeout=self._timeout)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+            except Exception as error:  # any driver or socket failure: the count cannot be told now
                 await self._close()
                 raise DatabaseError("the gateway's database cannot be read") from error
         return int(value)

@@ -62,6 +62,10 @@ def gateway_settings(cc_url: str, gr_url: str, **overrides: Any) -> Settings:
         "breaker_failure_threshold": 50,
         "constant_contact_rate_per_second": FAST_RATE,
         "speed_layer": SPEED_LAYER,
+        # Budgets are charged on every request (the code runs) but never bind, except where a test
+        # gives a key limits of its own (tests/e2e/test_budgets.py).
+        "principal_requests_per_minute": 10**6,
+        "principal_daily_cost": 10**9,
         **overrides,
     }
     return Settings(**values)

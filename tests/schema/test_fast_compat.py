@@ -50,7 +50,7 @@ def test_a_missing_strawberry_attribute_is_named(monkeypatch: pytest.MonkeyPatch
     assert any("DEFINITION_BACKREF" in p for p in problems), problems
 
 
-def test_the_schema_runs_without_the_speed_layer_when_the_libraries_changed(
+async def test_the_schema_runs_without_the_speed_layer_when_the_libraries_changed(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(fast, "incompatibilities", lambda: ("something changed",))
@@ -58,7 +58,7 @@ def test_the_schema_runs_without_the_speed_layer_when_the_libraries_changed(
         schema = build_schema(Settings(speed_layer=True))
     assert schema.execution_context_class is StrawberryGraphQLCoreExecutionContext
     assert "speed layer off" in caplog.text and "something changed" in caplog.text
-    assert schema.execute_sync("{ __typename }").data == {"__typename": "Query"}
+    assert (await schema.execute("{ __typename }")).data == {"__typename": "Query"}
 
 
 def test_the_setting_chooses_the_executor() -> None:

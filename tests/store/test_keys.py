@@ -167,3 +167,18 @@ async def test_no_secret_reaches_the_logs(database: Database, caplog: pytest.Log
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     assert "api_keys" in caplog.text  # the statements were logged...
     assert issued.credential.split("_", 2)[2] not in caplog.text  # ...the secret never
+
+
+async def test_a_key_may_carry_its_own_limits(database: Database) -> None:
+    store = KeyStore(database)
+    limited = await store.create("batch-job", ["contacts:read"], requests_per_minute=5, daily_cost=300)
+    plain = await store.create("ui", ["contacts:read"])
+    principal = await store.verify(limited.credential)
+    assert principal is not None and principal.limits is not None
+    assert (principal.limits.requests_per_minute, principal.limits.daily_cost) == (5, 300)
+    default = await store.verify(plain.credential)
+    assert default is not None and default.limits is None
+    listed = {key.name: (key.requests_per_minute, key.daily_cost) for key in await store.list()}
+    assert listed == {"batch-job": (5, 300), "ui": (None, None)}
+    with pytest.raises(ServiceKeyError):
+        await store.create("broken", ["contacts:read"], daily_cost=0)
