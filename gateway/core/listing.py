@@ -35,7 +35,7 @@ from .ordering import first_listed, merge_listed
 from .ports import DeletedContactsPort
 from .shared_listings import SharedListings
 from .snapshots import Snapshot as SnapshotMeta
-from .snapshots import SnapshotStore, decode_cursor, encode_cursor
+from .snapshots import SnapshotStore, decode_cursor, encode_cursor, snapshot_warning
 
 __all__ = ["ListingPage", "SourceStatus", "list_deleted_page"]
 
@@ -86,6 +86,12 @@ class ListingPage(Generic[T]):
     snapshot_id: str
     snapshot_created_at: float
     sources: list[SourceStatus]
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the caller should know beyond the sources (a snapshot kept by one replica only)."""
+        warning = snapshot_warning(self.snapshot_id)
+        return [warning] if warning is not None else []
 
     def cursor_at(self, index: int) -> str:
         """The cursor of the ``index``-th contact of this page (``after`` it, paging resumes)."""

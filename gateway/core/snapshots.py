@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import logging
 import secrets
 import time
 from collections import OrderedDict
@@ -32,6 +33,7 @@ from gateway.errors import CursorExpired, InvalidCursor
 from . import afterwards
 
 __all__ = [
+    "LOCAL_SNAPSHOT_MARK",
     "MemorySnapshotStore",
     "RedisSnapshotStore",
     "Snapshot",
@@ -39,7 +41,10 @@ __all__ = [
     "SnapshotStore",
     "decode_cursor",
     "encode_cursor",
+    "snapshot_warning",
 ]
+
+logger = logging.getLogger("gateway.snapshots")
 
 _CURSOR_PREFIX = "v1"
 
@@ -225,11 +230,36 @@ class _HeldSnapshot:
     """How many of ``pending`` are in ``chunks``."""
 
 
+LOCAL_SNAPSHOT_MARK = "l"
+"""Starts the id of a snapshot kept in this process because Redis could not take it."""
+
+
+def snapshot_warning(snapshot_id: str) -> str | None:
+    """What a caller should know about where its snapshot lives, if anything."""
+    if snapshot_id.startswith(LOCAL_SNAPSHOT_MARK):
+        return (
+            "Redis is unreachable: this answer's later pages are kept by this gateway replica only "
+            "(another replica answers CURSOR_EXPIRED)"
+        )
+    return None
+
+
 class RedisSnapshotStore:
-    """Snapshots in Redis: a JSON metadata key and a list of JSON entries, both with the same TTL."""
+    """Snapshots in Redis: a JSON metadata key and a list of JSON entries, both with the same TTL.
+
+    While Redis cannot take a snapshot, it is kept in this process instead (logged, and its id marked
+    so that the answer warns the caller and later pages find it here): paging degrades to one
+    replica's memory, never to an internal error.
+    """
 
     def __init__(
-        self, url: str, *, ttl: float = 600.0, max_entries: int = 100_000, prefix: str = "dcg:snapshot"
+        self,
+        url: str,
+        *,
+        ttl: float = 600.0,
+        max_entries: int = 100_000,
+        prefix: str = "dcg:snapshot",
+        fallback: MemorySnapshotStore | None = None,
     ) -> None:
         import redis.asyncio as redis  # imported lazily: only deployments that configure Redis need it
 
@@ -237,11 +267,19 @@ class RedisSnapshotStore:
         self.max_entries = max_entries
         self._prefix = prefix
         self._redis = redis.from_url(url)
+        self._fallback = fallback or MemorySnapshotStore(ttl=ttl, max_entries=max_entries)
 
     def _keys(self, snapshot_id: str) -> tuple[str, str]:
         return f"{self._prefix}:{snapshot_id}:meta", f"{self._prefix}:{snapshot_id}:entries"
 
     async def create(self, snapshot: Snapshot, entries: Sequence[Any]) -> str:
+        try:
+            return await self._create(snapshot, entries)
+        except Exception as error:  # the client's errors, sockets, timeouts: Redis is not there now
+            logger.warning("Redis unreachable, snapshot kept in this process: %s", type(error).__name__)
+            return LOCAL_SNAPSHOT_MARK + await self._fallback.create(snapshot, entries)
+
+    async def _create(self, snapshot: Snapshot, entries: Sequence[Any]) -> str:
         snapshot_id = _new_id()
         meta_key, entries_key = self._keys(snapshot_id)
         ttl_ms = int(self.ttl * 1000)
@@ -263,11 +301,20 @@ class RedisSnapshotStore:
         return snapshot_id
 
     async def page(self, snapshot_id: str, offset: int, limit: int) -> SnapshotPage:
+        if snapshot_id.startswith(LOCAL_SNAPSHOT_MARK):
+            local = await self._fallback.page(snapshot_id[len(LOCAL_SNAPSHOT_MARK) :], offset, limit)
+            return SnapshotPage(snapshot_id, local.snapshot, local.offset, local.entries)
         meta_key, entries_key = self._keys(snapshot_id)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(meta_key)
-            pipe.lrange(entries_key, offset, offset + limit - 1)
-            meta_raw, raw_entries = await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(meta_key)
+                pipe.lrange(entries_key, offset, offset + limit - 1)
+                meta_raw, raw_entries = await pipe.execute()
+        except Exception as error:
+            logger.warning("Redis unreachable, a snapshot cannot be read: %s", type(error).__name__)
+            raise CursorExpired(
+                "the snapshot store (Redis) is unreachable; start again without `after`"
+            ) from error
         if meta_raw is None:
             raise CursorExpired("the cursor has expired; start again without `after`")
         meta = orjson.loads(meta_raw)
@@ -284,3 +331,4 @@ class RedisSnapshotStore:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+        await self._fallback.aclose()

@@ -85,6 +85,9 @@ class DeletedContactConnection:
     page_info: PageInfo
     total_count: int = strawberry.field(description="Matching contacts in the whole (snapshotted) result.")
     sources: list[SourceInfo]
+    warnings: list[str] = strawberry.field(
+        description="What to know beyond the sources, e.g. that later pages are kept by one replica only."
+    )
 
     @classmethod
     def from_page(cls, page: ListingPage[DeletedContact]) -> DeletedContactConnection:
@@ -100,6 +103,7 @@ class DeletedContactConnection:
             ),
             total_count=page.total,
             sources=[SourceInfo.from_status(s, now) for s in page.sources],
+            warnings=page.warnings,
         )
 
 

@@ -110,3 +110,23 @@ async def test_an_unreachable_database_makes_it_unready_until_it_is_back(
         finally:
             await admin.close()
         assert (await readiness(stack))[0] == 200
+
+
+async def test_an_unreachable_redis_degrades_paging_to_this_replica_with_a_warning(
+    make_stack: StackFactory,
+) -> None:
+    page = """query($after: String) { deletedContacts(first: 20, after: $after) {
+        totalCount warnings pageInfo { hasNextPage endCursor } edges { node { id } } } }"""
+    async with make_stack(redis_url="redis://127.0.0.1:1/0") as stack:
+        first = await stack.graphql(page)
+        assert "errors" not in first, first
+        connection = first["data"]["deletedContacts"]
+        assert len(connection["edges"]) == 20 and connection["pageInfo"]["hasNextPage"]
+        [warning] = connection["warnings"]
+        assert "Redis is unreachable" in warning
+        second = await stack.graphql(page, {"after": connection["pageInfo"]["endCursor"]})
+        assert "errors" not in second, second
+        ids = [e["node"]["id"] for e in connection["edges"] + second["data"]["deletedContacts"]["edges"]]
+        assert len(set(ids)) == 40  # the second page follows the first, from this replica's memory
+    async with make_stack(redis_url="redis://127.0.0.1:6379/13") as stack:
+        assert (await stack.graphql(page))["data"]["deletedContacts"]["warnings"] == []
