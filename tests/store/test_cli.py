@@ -120,3 +120,23 @@ def test_an_unreachable_database_names_the_problem_but_not_the_password(tmp_path
     assert result.returncode == 1
     assert "cannot be used" in result.stderr and "127.0.0.1:1" in result.stderr
     assert "s3cret-pw" not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
+async def test_a_key_created_with_limits_lists_and_carries_them(gateway: Gateway) -> None:
+    created = gateway(
+        "keys", "create", "--name", "batch", "--scopes", "contacts:read",
+        "--requests-per-minute", "30", "--daily-cost", "4000",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert "limits: 30/min,4000/day" in created.stdout
+    listed = gateway("keys", "list")
+    assert "30/min,4000/day" in listed.stdout
+    database = Database(gateway.url)
+    try:
+        principal = await KeyStore(database).verify(created.stdout.rstrip("\n").splitlines()[-1])
+    finally:
+        await database.aclose()
+    assert principal is not None and principal.limits is not None
+    assert (principal.limits.requests_per_minute, principal.limits.daily_cost) == (30, 4000)
+    refused = gateway("keys", "create", "--name", "bad", "--scopes", "contacts:read", "--daily-cost", "0")
+    assert refused.returncode == 1 and "limits must be positive" in refused.stderr
