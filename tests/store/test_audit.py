@@ -212,7 +212,7 @@ async def test_migration_0002_goes_down_and_up(database: Database) -> None:
     async with database.begin() as connection:
         tables = await connection.run_sync(migrate, "upgrade", "head")
     assert "audit_events" in tables
-    assert await current_revision(database) == head_revision() == "0002"
+    assert await current_revision(database) == head_revision()
     await DatabaseAuditTrail(database).append([_event(1, at=T0)])
 
 
