@@ -90,6 +90,8 @@ class GraphQLEndpoint:
         self.context_getter = context_getter
         self.max_body_bytes = max_body_bytes
         self.graphiql = graphiql or default_graphiql()
+        # Without a resolver: texts only (a hash alone is PERSISTED_QUERY_NOT_SUPPORTED).  Nothing is
+        # ever registered then, so the registration limits below are never consulted.
         self.documents = documents or DocumentResolver(
             store=None, max_document_bytes=max_body_bytes, max_query_tokens=1
         )

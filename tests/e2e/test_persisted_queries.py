@@ -13,13 +13,17 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import redis
 
+from ..servers import ServerPool
 from .conftest import Stack, StackFactory
+from .test_replicas import REDIS_URL, two_replicas
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS_DIR = ROOT / ".tools"
@@ -120,6 +124,26 @@ async def test_only_the_manifests_documents_run(make_stack: StackFactory, tmp_pa
         )
         assert codes(registering.json()) == ["PERSISTED_QUERY_NOT_ALLOWED"]
         assert await upstream(stack) == 0
+
+
+@pytest.mark.parametrize("where", ["database", "redis"])
+def test_a_document_registered_through_one_replica_runs_by_hash_on_the_other(
+    emulator_servers: ServerPool, where: str
+) -> None:
+    # A text of this test's own, so that a document left in Redis by an earlier run is not found.
+    text = f"query Count_{uuid.uuid4().hex} {{ deletedContacts(first: 5) {{ totalCount }} }}"
+    overrides: dict[str, Any] = {"persisted_queries_store": where}
+    if where == "redis":
+        overrides["redis_url"] = REDIS_URL
+    with two_replicas(emulator_servers, **overrides) as (first, second):
+        missing = second.post("/graphql", json={"extensions": persisted(text)})
+        assert codes(missing.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+        registered = first.post("/graphql", json={"query": text, "extensions": persisted(text)})
+        assert registered.json()["data"]["deletedContacts"]["totalCount"] > 0
+        by_hash = second.post("/graphql", json={"extensions": persisted(text)})
+        assert by_hash.json()["data"] == registered.json()["data"]
+        if where == "redis":
+            redis.Redis.from_url(REDIS_URL).delete(f"dcg:apq:{sha256(text)}")
 
 
 def _node_and_clients() -> str:
