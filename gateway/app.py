@@ -28,11 +28,13 @@ from starlette.routing import Route
 
 from .bootstrap import build_services, open_database
 from .config import Settings
+from .core.persisted_documents import load_manifest
 from .core.principals import Caller, Scope
 from .core.readiness import assess
 from .core.services import Services
 from .http import GraphiQL, GraphQLEndpoint, graphiql_routes
 from .http.authentication import Authenticator, scope_guard
+from .http.documents import DocumentResolver
 from .http.metrics_endpoint import MetricsGuard, metrics_route
 from .http.observation import ObservationMiddleware
 from .http.request_id import CORRELATION_ID_HEADER, REQUEST_ID_HEADER, RequestIdMiddleware
@@ -135,12 +137,20 @@ def create_app(
         if authenticator is None:
             raise ValueError("METRICS=scope needs authentication (AUTH_MODE=on) to check the scope")
         metrics_guard = scope_guard(authenticator, Scope.METRICS_READ)
+    documents = DocumentResolver(
+        store=(lambda: services().persisted_documents) if settings.persisted_queries else None,
+        # Read at start: a missing or wrong manifest stops the gateway instead of refusing every query.
+        trusted=load_manifest(settings.trusted_documents) if settings.trusted_documents else None,
+        max_document_bytes=settings.max_body_bytes,
+        max_query_tokens=settings.max_query_tokens,
+    )
     endpoint = GraphQLEndpoint(
         schema or build_schema(settings, extensions=[operation_observer(tracing)]),
         context_getter=context_getter,
         max_body_bytes=settings.max_body_bytes,
         authenticate=authenticator,
         graphiql=graphiql,
+        documents=documents,
     )
     routes = [
         Route("/graphql", endpoint),  # the endpoint answers other methods with its own GraphQL-shaped 405

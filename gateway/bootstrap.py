@@ -22,6 +22,11 @@ from .core.budgets import (
 from .core.idempotency import MemoryIdempotencyStore, RedisIdempotencyStore
 from .core.input_limits import InputLimits
 from .core.model import Provider
+from .core.persisted_documents import (
+    MemoryPersistedDocuments,
+    PersistedDocumentStore,
+    RedisPersistedDocuments,
+)
 from .core.ports import DeletedContactsPort
 from .core.services import Services
 from .core.shared_listings import SharedListings
@@ -36,7 +41,14 @@ from .providers.getresponse.adapter import GetResponseAdapter
 from .providers.getresponse.client import GetResponseClient
 from .providers.observation import NO_OBSERVER, UpstreamObserver
 from .providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
-from .store import Database, DatabaseAuditTrail, DatabaseIdempotencyStore, KeyStore, ensure_schema
+from .store import (
+    Database,
+    DatabaseAuditTrail,
+    DatabaseIdempotencyStore,
+    DatabasePersistedDocuments,
+    KeyStore,
+    ensure_schema,
+)
 from .store.key_cache import CachedKeyVerifier
 from .store.revocations import revocation_counter
 
@@ -114,6 +126,15 @@ def _idempotency_store(settings: Settings, database: Database) -> PrincipalIdemp
     if settings.idempotency_store == "memory":
         return MemoryIdempotencyStore(ttl=settings.idempotency_ttl_seconds)
     return _idempotency_records(settings, database)
+
+
+def _persisted_documents(settings: Settings, database: Database) -> PersistedDocumentStore:
+    if settings.persisted_queries_store == "redis":
+        assert settings.redis_url, "Settings refuses PERSISTED_QUERIES_STORE=redis without REDIS_URL"
+        return RedisPersistedDocuments(settings.redis_url, ttl=settings.persisted_queries_ttl_seconds)
+    if settings.persisted_queries_store == "memory":
+        return MemoryPersistedDocuments(max_entries=settings.persisted_queries_max_entries)
+    return DatabasePersistedDocuments(database)
 
 
 def credential_verifiers(
@@ -257,4 +278,5 @@ def build_services(
         getresponse=getresponse,
         constant_contact=constant_contact,
         batch_watch=batch_watch,
+        persisted_documents=_persisted_documents(settings, database),
     )

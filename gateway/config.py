@@ -257,6 +257,27 @@ class Settings(BaseSettings):
         description="false: introspection queries are refused and validation errors suggest no field "
         "names (a locked-down production; GraphiQL and code generators then need schema.graphql).",
     )
+    persisted_queries: bool = Field(
+        default=True,
+        description="Apollo's automatic persisted queries: a request may send a registered document's "
+        "SHA-256 instead of its text (README, 'Persisted queries'); false: PERSISTED_QUERY_NOT_SUPPORTED.",
+    )
+    persisted_queries_store: Literal["database", "redis", "memory"] = Field(
+        default="database",
+        description="Where registered documents live: the gateway's database (durable, shared by "
+        "replicas), Redis (needs REDIS_URL) or this process's memory.",
+    )
+    persisted_queries_max_entries: int = Field(
+        default=10_000, ge=1, description="Documents the memory store keeps (least recently used go first)."
+    )
+    persisted_queries_ttl_seconds: float = Field(
+        default=30 * 86_400.0, gt=0, description="Redis store: a document unused this long is forgotten."
+    )
+    trusted_documents: Path | None = Field(
+        default=None,
+        description="A JSON manifest {sha256: document} (GraphQL Code Generator's client preset, Relay); "
+        "set: only its documents run, by hash or by text, and nothing is registered.",
+    )
     cors_allow_origins: list[str] = Field(
         default=[],
         description='Browser origins allowed to call the gateway (CORS), e.g. ["https://support.example"]; '
@@ -309,6 +330,8 @@ class Settings(BaseSettings):
             raise ValueError("input_earliest_day is after input_latest_day")
         if self.idempotency_store == "redis" and not self.redis_url:
             raise ValueError("IDEMPOTENCY_STORE=redis needs REDIS_URL")
+        if self.persisted_queries_store == "redis" and not self.redis_url:
+            raise ValueError("PERSISTED_QUERIES_STORE=redis needs REDIS_URL")
         if (self.auth_issuer is None) != (self.auth_audience is None):
             raise ValueError("AUTH_ISSUER and AUTH_AUDIENCE go together")
         unsafe = [

@@ -9,7 +9,8 @@
 #                playwright; redone when either pyproject.toml changes (stamp: .venv/.setup-pyproject.sha256)
 #   graphiql     the GraphiQL/React bundles pinned in gateway/static/graphiql/vendor.json, from the npm
 #                registry, into gateway/static/graphiql/vendor/ (stamp: vendor/.vendor.json.sha256)
-#   audit-tools  the graphql-http npm package (GraphQL-over-HTTP audit) into .tools/node_modules
+#   audit-tools  npm packages the Node tests drive the gateway with, pinned, into .tools/node_modules:
+#                graphql-http (GraphQL-over-HTTP audit), Apollo Client and urql (persisted queries)
 #   chromium     Debian's chromium at /usr/bin/chromium for the browser test (apt-get, as root)
 # Set SETUP_SKIP_BROWSER=1 to skip the chromium step (the browser test is then skipped too).
 # Any failure stops the script with a message (set -e), so CI fails loudly.
@@ -21,6 +22,15 @@ GRAPHIQL_DIR=gateway/static/graphiql
 TOOLS_DIR=.tools
 GRAPHQL_HTTP_VERSION=1.23.1
 GRAPHQL_VERSION=16.15.0
+# One npm install puts all of these in place together (npm --no-save prunes what it was not given).
+AUDIT_PACKAGES=(
+  "graphql-http@$GRAPHQL_HTTP_VERSION"
+  "graphql@$GRAPHQL_VERSION"
+  "@apollo/client@4.3.8"
+  "rxjs@7.8.2"
+  "@urql/core@6.0.3"
+  "@urql/exchange-persisted@5.0.1"
+)
 PLAYWRIGHT_SPEC='playwright>=1.50,<2'
 export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 
@@ -114,17 +124,25 @@ step_graphiql() {
 
 step_audit_tools() {
   need_npm
-  local installed="$TOOLS_DIR/node_modules/graphql-http/package.json"
-  if [ -f "$installed" ] && node -e 'process.exit(require(process.argv[1]).version === process.argv[2] ? 0 : 1)' \
-      "$PWD/$installed" "$GRAPHQL_HTTP_VERSION"; then
-    say "audit-tools: graphql-http $GRAPHQL_HTTP_VERSION present"
+  local spec name version missing=""
+  for spec in "${AUDIT_PACKAGES[@]}"; do
+    name="${spec%@*}"
+    version="${spec##*@}"
+    if ! node -e 'process.exit(require(process.argv[1]).version === process.argv[2] ? 0 : 1)' \
+        "$PWD/$TOOLS_DIR/node_modules/$name/package.json" "$version" 2>/dev/null; then
+      missing="$missing $spec"
+    fi
+  done
+  if [ -z "$missing" ]; then
+    say "audit-tools: ${AUDIT_PACKAGES[*]} present"
     return
   fi
-  say "npm install graphql-http@$GRAPHQL_HTTP_VERSION into $TOOLS_DIR"
+  say "npm install ${AUDIT_PACKAGES[*]} into $TOOLS_DIR (missing or other versions:$missing)"
   mkdir -p "$TOOLS_DIR"
-  npm install --silent --no-save --no-package-lock --prefix "$TOOLS_DIR" \
-    "graphql-http@$GRAPHQL_HTTP_VERSION" "graphql@$GRAPHQL_VERSION"
-  [ -f "$installed" ] || die "graphql-http did not install into $TOOLS_DIR"
+  npm install --silent --no-save --no-package-lock --prefix "$TOOLS_DIR" "${AUDIT_PACKAGES[@]}"
+  for spec in "${AUDIT_PACKAGES[@]}"; do
+    [ -f "$TOOLS_DIR/node_modules/${spec%@*}/package.json" ] || die "${spec%@*} did not install into $TOOLS_DIR"
+  done
 }
 
 step_chromium() {

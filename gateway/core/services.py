@@ -13,6 +13,7 @@ from .budgets import PrincipalBudgets
 from .idempotency import MemoryIdempotencyStore
 from .input_limits import InputLimits
 from .model import Provider
+from .persisted_documents import MemoryPersistedDocuments, PersistedDocumentStore
 from .ports import CampaignCatalogPort, ContactListsPort, DeletedContactsPort
 from .shared_listings import SharedListings
 from .snapshots import SnapshotStore
@@ -51,6 +52,8 @@ class Services:
     """Constant Contact's lists (its adapter); None if unconfigured."""
     batch_watch: BatchWatch | None = None
     """Sees every DataLoader batch of a request (tracing); None: batches run unwatched."""
+    persisted_documents: PersistedDocumentStore = field(default_factory=MemoryPersistedDocuments)
+    """Documents registered through automatic persisted queries (the application's: its database)."""
 
     @cached_property
     def actions(self) -> ContactActions:
@@ -65,3 +68,4 @@ class Services:
         for close in self.closers:
             await close()
         await self.audit.aclose()
+        await self.persisted_documents.aclose()

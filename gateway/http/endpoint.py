@@ -11,7 +11,8 @@ Order of checks, each answered as soon as it fails:
 1. method: GET, HEAD or POST (405 otherwise); a browser's GET without ``query`` gets GraphiQL;
 2. ``Accept`` -> response media type (406);
 3. POST: ``Content-Type`` (415), body size (413), JSON (400); GET: the query string (400);
-4. GraphQL parameters (400);
+4. GraphQL parameters (400), then the document they name (``gateway.http.documents``: persisted
+   queries and trusted documents);
 5. execution; a mutation sent by GET is refused with 405 and ``Allow: POST``.
 
 Before step 3 the caller is authenticated (``authenticate``): a request without valid credentials
@@ -36,6 +37,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.core.principals import Caller, Principal
 
+from .documents import DocumentResolver
 from .graphiql import GraphiQL, default_graphiql
 from .negotiation import MediaType, accepts_html, negotiate
 from .params import GraphQLParams, params_from_body, params_from_query_string, read_json_body
@@ -69,6 +71,8 @@ class GraphQLEndpoint:
     ``context_getter(request, caller)`` builds the per-request context value; a POST body longer
     than ``max_body_bytes`` is refused with 413 (``Settings.max_body_bytes`` in the application).
     Without ``authenticate`` every request is the local principal (authentication off).
+    ``documents`` decides which text a request runs (persisted queries, trusted documents); without
+    it every request must carry its ``query`` text.
     """
 
     def __init__(
@@ -79,12 +83,18 @@ class GraphQLEndpoint:
         max_body_bytes: int,
         graphiql: GraphiQL | None = None,
         authenticate: Authenticate | None = None,
+        documents: DocumentResolver | None = None,
     ) -> None:
         self.schema = schema
         self.authenticate = authenticate or _authentication_off
         self.context_getter = context_getter
         self.max_body_bytes = max_body_bytes
         self.graphiql = graphiql or default_graphiql()
+        # Without a resolver: texts only (a hash alone is PERSISTED_QUERY_NOT_SUPPORTED).  Nothing is
+        # ever registered then, so the registration limits below are never consulted.
+        self.documents = documents or DocumentResolver(
+            store=None, max_document_bytes=max_body_bytes, max_query_tokens=1
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -129,7 +139,8 @@ class GraphQLEndpoint:
                 raise not_acceptable()
             caller = Caller(await self.authenticate(request), request_id, correlation_id)
             params = await self._params(request)
-            return await self._execute(request, caller, params, media_type)
+            query = await self.documents.document(params)
+            return await self._execute(request, caller, params, query, media_type)
         except RequestRejected as rejection:
             return rejection_response(rejection, media_type)
 
@@ -139,13 +150,13 @@ class GraphQLEndpoint:
         return params_from_query_string(request.query_params)
 
     async def _execute(
-        self, request: Request, caller: Caller, params: GraphQLParams, media_type: MediaType
+        self, request: Request, caller: Caller, params: GraphQLParams, query: str, media_type: MediaType
     ) -> Response:
         by_get = request.method in _READ_METHODS
         context = await self.context_getter(request, caller)
         try:
             result = await self.schema.execute(
-                params.query,
+                query,
                 variable_values=params.variables,
                 context_value=context,
                 operation_name=params.operation_name,

@@ -5,6 +5,10 @@ POST takes a JSON object body; GET takes the same names in the query string, wit
 as absent for every parameter but ``query``; a parameter of the wrong type is a 400, never a guess.
 Unknown keys are ignored, as the spec allows.
 
+``query`` may be absent when the request names a persisted document instead: a
+``extensions.persistedQuery`` (Apollo's automatic persisted queries) or a ``documentId``.  Which text
+then runs is :mod:`gateway.http.documents`'s decision, not this module's.
+
 Only ``application/json`` bodies are read: a form or text body is a "simple" cross-site request that a
 browser sends without a CORS preflight, so refusing them (415) is the endpoint's CSRF defence.
 """
@@ -26,10 +30,17 @@ __all__ = ["GraphQLParams", "params_from_body", "params_from_query_string", "rea
 
 @dataclass(frozen=True, slots=True)
 class GraphQLParams:
-    query: str
+    query: str | None
+    """None only when the request names a persisted document (``persisted`` or ``document_id``)."""
     operation_name: str | None = None
     variables: dict[str, Any] | None = None
     extensions: dict[str, Any] | None = None
+    document_id: str | None = None
+
+    @property
+    def persisted(self) -> object:
+        """``extensions.persistedQuery`` as sent (checked by ``gateway.http.documents``), or None."""
+        return (self.extensions or {}).get("persistedQuery")
 
 
 def _is_json_content_type(header: str | None) -> bool:
@@ -81,6 +92,7 @@ def params_from_query_string(query_params: QueryParams) -> GraphQLParams:
             "operationName": query_params.get("operationName"),
             "variables": _json_param(query_params, "variables"),
             "extensions": _json_param(query_params, "extensions"),
+            "documentId": query_params.get("documentId"),
         }
     )
 
@@ -96,10 +108,18 @@ def _json_param(query_params: QueryParams, name: str) -> Any:
 
 
 def _params(payload: Mapping[str, Any]) -> GraphQLParams:
+    extensions = payload.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise bad_request("The extensions parameter must be an object or null.")
+    document_id = payload.get("documentId")
+    if document_id is not None and not isinstance(document_id, str):
+        raise bad_request("The documentId parameter must be a string or null.")
     query = payload.get("query")
-    if query is None or query == "":
+    if query == "":
+        query = None
+    if query is None and not document_id and (extensions or {}).get("persistedQuery") is None:
         raise bad_request("The query parameter is missing.")
-    if not isinstance(query, str):
+    if query is not None and not isinstance(query, str):
         raise bad_request("The query parameter must be a string.")
     operation_name = payload.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
@@ -107,7 +127,4 @@ def _params(payload: Mapping[str, Any]) -> GraphQLParams:
     variables = payload.get("variables")
     if variables is not None and not isinstance(variables, dict):
         raise bad_request("The variables parameter must be an object or null.")
-    extensions = payload.get("extensions")
-    if extensions is not None and not isinstance(extensions, dict):
-        raise bad_request("The extensions parameter must be an object or null.")
-    return GraphQLParams(query, operation_name or None, variables, extensions)
+    return GraphQLParams(query, operation_name or None, variables, extensions, document_id or None)

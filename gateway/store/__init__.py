@@ -6,6 +6,7 @@
 - :mod:`~gateway.store.keys`: service keys (``gateway keys ...``) and their verification
 - :mod:`~gateway.store.idempotency`: idempotency keys, per principal, durable and shared
 - :mod:`~gateway.store.audit`: the append-only audit trail of every mutation
+- :mod:`~gateway.store.persisted_queries`: documents registered by automatic persisted queries
 
 These modules implement the Protocols of ``gateway.core.store_ports``; nothing in core imports them.
 """
@@ -15,11 +16,13 @@ from .database import Database, database_url
 from .idempotency import DatabaseIdempotencyStore
 from .keys import IssuedKey, KeyStore, ServiceKey
 from .migrator import current_revision, ensure_schema, head_revision, upgrade
+from .persisted_queries import DatabasePersistedDocuments
 
 __all__ = [
     "Database",
     "DatabaseAuditTrail",
     "DatabaseIdempotencyStore",
+    "DatabasePersistedDocuments",
     "IssuedKey",
     "KeyStore",
     "ServiceKey",

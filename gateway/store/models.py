@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Dialect, Index, Integer, MetaDat
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["ApiKey", "AuditRecord", "Base", "IdempotencyRecord", "UTCDateTime"]
+__all__ = ["ApiKey", "AuditRecord", "Base", "IdempotencyRecord", "PersistedQuery", "UTCDateTime"]
 
 # Constraint names are spelled out so that every database gets the same ones and a later migration
 # can drop or alter a constraint by name (SQLite has no names of its own to find).
@@ -126,3 +126,13 @@ class AuditRecord(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(400))
     dry_run: Mapped[bool] = mapped_column(Boolean)
     replay: Mapped[bool] = mapped_column(Boolean)
+
+
+class PersistedQuery(Base):
+    """A document registered through Apollo's automatic persisted queries, found by its SHA-256."""
+
+    __tablename__ = "persisted_queries"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

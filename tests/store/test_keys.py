@@ -8,13 +8,15 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import Connection, inspect, select
 
 from gateway.core.principals import PrincipalKind, Scope
 from gateway.errors import ServiceKeyError
-from gateway.store import Database, KeyStore
+from gateway.store import Database, KeyStore, current_revision
 from gateway.store import keys as keys_module
 from gateway.store.keys import hash_credential, split_credential
+from gateway.store.migrator import alembic_config
 from gateway.store.models import ApiKey
 
 
@@ -182,3 +184,21 @@ async def test_a_key_may_carry_its_own_limits(database: Database) -> None:
     assert listed == {"batch-job": (5, 300), "ui": (None, None)}
     with pytest.raises(ServiceKeyError):
         await store.create("broken", ["contacts:read"], daily_cost=0)
+
+
+async def test_migration_0004_adds_the_key_limits_and_takes_them_away(database: Database) -> None:
+    def columns(connection: Connection, direction: str, target: str) -> set[str]:
+        getattr(command, direction)(alembic_config(connection), target)
+        return {column["name"] for column in inspect(connection).get_columns("api_keys")}
+
+    issued = await KeyStore(database).create("kept", ["contacts:read"])
+    async with database.begin() as connection:
+        assert not {"requests_per_minute", "daily_cost"} & await connection.run_sync(
+            columns, "downgrade", "0003"
+        )
+    assert await current_revision(database) == "0003"
+    async with database.begin() as connection:
+        after = await connection.run_sync(columns, "upgrade", "head")
+    assert {"requests_per_minute", "daily_cost"} <= after
+    principal = await KeyStore(database).verify(issued.credential)  # the key survived both ways
+    assert principal is not None and principal.limits is None
