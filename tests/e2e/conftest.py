@@ -19,6 +19,8 @@ the emulator and the gateway's limiter at 100/s; the tests of the limit itself s
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -267,3 +269,15 @@ def _over_real_sockets(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
         )
 
     monkeypatch.setattr(httpx.ASGITransport, "__init__", refuse)
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    """A stream for the gateway's log lines (``configure_logging(..., stream=captured)``); the root
+    logger's handlers and level are put back afterwards."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream = io.StringIO()
+    yield stream
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])

@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from gateway.config import Settings
 from gateway.observability.logs import configure_logging
@@ -27,16 +23,6 @@ query ByEmail($emails: [String!]!) {
 """
 PAGE = "query Page { deletedContacts(first: 50) { edges { node { provider email } } } }"
 ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+(@|%40)[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")
-
-
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    stream = io.StringIO()
-    yield stream
-    root.handlers[:] = saved[0]
-    root.setLevel(saved[1])
 
 
 def _lines(stream: io.StringIO) -> list[dict[str, Any]]:

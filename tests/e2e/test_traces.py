@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -37,16 +34,6 @@ query NestedPage { deletedContacts(first: 100, filter: {providers: [GETRESPONSE]
 """
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
-
-
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    stream = io.StringIO()
-    yield stream
-    root.handlers[:] = saved[0]
-    root.setLevel(saved[1])
 
 
 def _finished_server_span(exporter: InMemorySpanExporter) -> None:

@@ -9,11 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from alembic import command
 from pydantic import SecretStr
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
 
 from gateway.bootstrap import open_database
 from gateway.config import Settings
@@ -34,9 +31,9 @@ from gateway.core.principals import Caller, Principal, PrincipalKind
 from gateway.core.shared_listings import SharedListings
 from gateway.errors import DatabaseError, InvalidCursor
 from gateway.store import Database, DatabaseAuditTrail, current_revision, head_revision
-from gateway.store.migrator import alembic_config
 
 from ..schema.fakes import FakePort
+from .migrating import migrate
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 ALICE = Principal(PrincipalKind.KEY, "k-alice", "alice", frozenset())
@@ -201,17 +198,10 @@ async def test_a_cursor_that_is_not_ours_is_invalid_cursor() -> None:
 
 
 async def test_migration_0002_goes_down_and_up(database: Database) -> None:
-    def migrate(connection: Connection, direction: str, target: str) -> list[str]:
-        getattr(command, direction)(alembic_config(connection), target)
-        return sa.inspect(connection).get_table_names()
-
-    async with database.begin() as connection:
-        tables = await connection.run_sync(migrate, "downgrade", "0001")
+    tables = (await migrate(database, "downgrade", "0001")).tables
     assert "audit_events" not in tables and "idempotency_records" in tables
     assert await current_revision(database) == "0001"
-    async with database.begin() as connection:
-        tables = await connection.run_sync(migrate, "upgrade", "head")
-    assert "audit_events" in tables
+    assert "audit_events" in (await migrate(database, "upgrade", "head")).tables
     assert await current_revision(database) == head_revision()
     await DatabaseAuditTrail(database).append([_event(1, at=T0)])
 

@@ -8,16 +8,16 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from alembic import command
-from sqlalchemy import Connection, inspect, select
+from sqlalchemy import select
 
 from gateway.core.principals import PrincipalKind, Scope
 from gateway.errors import ServiceKeyError
 from gateway.store import Database, KeyStore, current_revision
 from gateway.store import keys as keys_module
 from gateway.store.keys import hash_credential, split_credential
-from gateway.store.migrator import alembic_config
 from gateway.store.models import ApiKey
+
+from .migrating import migrate
 
 
 class Clock:
@@ -187,18 +187,11 @@ async def test_a_key_may_carry_its_own_limits(database: Database) -> None:
 
 
 async def test_migration_0004_adds_the_key_limits_and_takes_them_away(database: Database) -> None:
-    def columns(connection: Connection, direction: str, target: str) -> set[str]:
-        getattr(command, direction)(alembic_config(connection), target)
-        return {column["name"] for column in inspect(connection).get_columns("api_keys")}
-
     issued = await KeyStore(database).create("kept", ["contacts:read"])
-    async with database.begin() as connection:
-        assert not {"requests_per_minute", "daily_cost"} & await connection.run_sync(
-            columns, "downgrade", "0003"
-        )
+    before = (await migrate(database, "downgrade", "0003")).columns["api_keys"]
+    assert not {"requests_per_minute", "daily_cost"} & before
     assert await current_revision(database) == "0003"
-    async with database.begin() as connection:
-        after = await connection.run_sync(columns, "upgrade", "head")
+    after = (await migrate(database, "upgrade", "head")).columns["api_keys"]
     assert {"requests_per_minute", "daily_cost"} <= after
     principal = await KeyStore(database).verify(issued.credential)  # the key survived both ways
     assert principal is not None and principal.limits is None

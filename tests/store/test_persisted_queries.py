@@ -4,13 +4,10 @@ goes down and up."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import command
-from sqlalchemy.engine import Connection
-
 from gateway.core.persisted_documents import document_hash
 from gateway.store import Database, DatabasePersistedDocuments, current_revision, head_revision
-from gateway.store.migrator import alembic_config
+
+from .migrating import migrate
 
 QUERY = "query Count { deletedContacts(first: 5) { totalCount } }"
 
@@ -30,16 +27,9 @@ async def test_another_replica_finds_what_one_registered(database: Database, rep
 
 
 async def test_migration_0003_goes_down_and_up(database: Database) -> None:
-    def migrate(connection: Connection, direction: str, target: str) -> list[str]:
-        getattr(command, direction)(alembic_config(connection), target)
-        return sa.inspect(connection).get_table_names()
-
-    async with database.begin() as connection:
-        tables = await connection.run_sync(migrate, "downgrade", "0002")
+    tables = (await migrate(database, "downgrade", "0002")).tables
     assert "persisted_queries" not in tables and "audit_events" in tables
     assert await current_revision(database) == "0002"
-    async with database.begin() as connection:
-        tables = await connection.run_sync(migrate, "upgrade", "head")
-    assert "persisted_queries" in tables
+    assert "persisted_queries" in (await migrate(database, "upgrade", "head")).tables
     assert await current_revision(database) == head_revision()
     await DatabasePersistedDocuments(database).put(document_hash(QUERY), QUERY)
