@@ -5,6 +5,11 @@ Redis) cannot be reached; 200 again once fixed.  ``/healthz`` stays a liveness c
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,14 +83,45 @@ async def test_a_spent_daily_budget_is_a_reason_and_unready_when_it_was_the_only
         assert body["reasons"] == ["CONSTANT_CONTACT: daily request budget spent"]
 
 
-async def test_an_unreachable_redis_makes_it_unready(make_stack: StackFactory) -> None:
-    async with make_stack(redis_url="redis://127.0.0.1:1/0", readiness_timeout_seconds=1.0) as stack:
-        status, body = await readiness(stack)
+@contextlib.contextmanager
+def redis_server(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A Redis server of this test's own (the machine's ``redis-server``), keeping nothing on disk."""
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_an_unreachable_redis_makes_it_unready_until_it_is_back(make_stack: StackFactory) -> None:
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    async with make_stack(redis_url=url, readiness_timeout_seconds=1.0) as stack:
+        with redis_server(port):
+            assert (await readiness(stack))[0] == 200
+        status, body = await readiness(stack)  # the server is gone
         assert status == 503
         assert any(reason.startswith("snapshots: Redis cannot be reached") for reason in body["reasons"])
-    async with make_stack(redis_url="redis://127.0.0.1:6379/13") as stack:  # the machine's real Redis
-        status, body = await readiness(stack)
-        assert (status, body["reasons"]) == (200, [])
+        with redis_server(port):  # and back
+            status, body = await readiness(stack)
+            assert (status, body["reasons"]) == (200, [])
 
 
 async def test_an_unreachable_database_makes_it_unready_until_it_is_back(
