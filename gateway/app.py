@@ -141,6 +141,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         authenticate=authenticator,
         graphiql=graphiql,
+        deadline_seconds=settings.request_deadline_seconds,
     )
     routes = [
         Route("/graphql", endpoint),  # the endpoint answers other methods with its own GraphQL-shaped 405

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     provider_total_timeout: float = Field(default=15.0, gt=0)
     retry_max_attempts: int = Field(default=3, ge=1)
     retry_budget_seconds: float = Field(default=5.0, ge=0)
+    request_deadline_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="Upstream work of one GraphQL request (every attempt, retry and wait) ends by then; "
+        "a provider still unanswered is reported as PROVIDER_TIMEOUT in sources.",
+    )
     breaker_failure_threshold: int = Field(default=5, ge=1)
     breaker_reset_seconds: float = Field(default=30.0, gt=0)
 

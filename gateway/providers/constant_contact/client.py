@@ -74,6 +74,7 @@ from gateway.providers.resilience import (
     RetryStats,
     Timeouts,
     call_with_retries,
+    fits_before_deadline,
     transport_error,
 )
 
@@ -521,6 +522,7 @@ class ConstantContactClient:
                     error.kind != "throttled"
                     or number >= policy.max_attempts
                     or slept + delay > policy.budget
+                    or not fits_before_deadline(delay)
                 ):
                     raise
             slept += delay
