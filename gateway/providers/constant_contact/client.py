@@ -45,6 +45,7 @@ from urllib.parse import quote
 import httpx
 import orjson
 
+from gateway.core.deadlines import remaining_seconds
 from gateway.core.gathering import gather_settled
 from gateway.errors import UserInputError
 from gateway.providers.allowance import CallAllowance, ProcessAllowance
@@ -675,14 +676,26 @@ class ConstantContactClient:
     ) -> list[Activity]:
         """Poll until every activity is done or ``timeout`` passes; return the latest state of each.
 
-        Running out of time is not an error: the caller reports the unfinished ones as pending.
+        Running out of time is not an error: the caller reports the unfinished ones as pending.  The
+        request's deadline (:mod:`gateway.core.deadlines`) shortens ``timeout`` when it is nearer, and
+        a poll it cuts short ends the wait like the timeout does, once every activity was seen once.
         """
+        left = remaining_seconds()
+        if left is not None:
+            timeout = min(timeout, left)
         deadline = self._clock() + timeout
         latest: dict[str, Activity] = {}
         pending = list(dict.fromkeys(activity_ids))
         interval = first_interval
         while True:
-            answers = await gather_settled(self.get_activity(i) for i in pending)
+            try:
+                answers = await gather_settled(self.get_activity(i) for i in pending)
+            except ProviderTimeout:
+                left = remaining_seconds()
+                # The first round fills ``latest`` for every activity: without it there is nothing to report.
+                if left is None or left > 0 or not latest:
+                    raise
+                return [latest[i] for i in activity_ids]
             latest.update(zip(pending, answers, strict=True))
             pending = [i for i in pending if not latest[i].done]
             remaining = deadline - self._clock()

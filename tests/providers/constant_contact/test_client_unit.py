@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.core.deadlines import request_deadline
 from gateway.core.model import Provider
 from gateway.errors import UserInputError
 from gateway.providers.constant_contact.client import restore_body
@@ -673,3 +674,24 @@ async def test_a_url_too_long_for_httpx_is_refused_typed_and_unsent(make_client:
     assert upstream.requests == []
     assert client.allowance.remaining == budget_before  # nothing sent, nothing charged
     assert client.breaker.state == "closed"
+
+
+async def test_waiting_for_activities_ends_quietly_at_the_deadline(
+    make_client: ClientFactory,
+) -> None:
+    """A poll the request's deadline cuts short ends the wait with the latest states, like the timeout."""
+    polls: list[str] = []
+
+    async def activity(request: httpx.Request) -> httpx.Response:
+        polls.append(request.url.path)
+        if len(polls) > 1:
+            await asyncio.Event().wait()  # the second poll never answers
+        return httpx.Response(200, json={"activity_id": "a1", "state": "processing"})
+
+    slow = Timeouts(connect=3.0, read=30.0, total=30.0)
+    client = make_client(httpx.MockTransport(activity), timeouts=slow)
+    with request_deadline(0.5):
+        (latest,) = await client.wait_for_activities(["a1"], timeout=30, first_interval=0.01)
+    assert latest.state == "processing" and len(polls) == 2
+    with request_deadline(0.5), pytest.raises(ProviderTimeout):  # nothing seen yet: a real failure
+        await client.wait_for_activities(["a1"], timeout=30, first_interval=0.01)
