@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,7 +76,7 @@ def replicas_at_the_real_limit(
         with contextlib.ExitStack() as stack:
             processes = [stack.enter_context(GatewayProcess(settings)) for _ in range(REPLICAS)]
             urls = [process.wait_until_serving() for process in processes]
-            key = issue_key(settings, "shared-limits", ALL_SCOPES).credential
+            key = issue_key(settings, f"shared-limits-{uuid.uuid4().hex[:8]}", ALL_SCOPES).credential
             emulator = stack.enter_context(httpx.Client(base_url=cc.url, timeout=30))
             yield urls, emulator, key
     finally:
