@@ -6,7 +6,8 @@ at 4/s, answering 429 ``throttled`` past it).  A burst of first pages, each with
 and so each one Constant Contact call, is spread over the three replicas at once.
 
 With ``REDIS_URL`` the replicas reserve their slots in one Redis (127.0.0.1:6379, database 12, which no
-other test uses; ``TEST_SHARED_LIMITS_REDIS_URL`` to change it): the emulator answers no 429 at all,
+other test uses, so the test deletes its snapshots there too; ``TEST_SHARED_LIMITS_REDIS_URL`` to change
+it): the emulator answers no 429 at all,
 and the calls arrive at no more than the limit.  Without Redis each replica spends the whole rate on
 its own, and the emulator throttles them: the control that shows the first test can fail.
 """
@@ -47,12 +48,14 @@ query($email: String!) {
 """
 
 
-def _delete_allowance_keys() -> None:
+def _delete_test_keys() -> None:
+    """The token's allowance keys and the paging snapshots the burst's first pages left in Redis."""
     client = redis.Redis.from_url(REDIS_URL)
     try:
-        keys = list(client.scan_iter(match=f"{token_key_prefix(Provider.CONSTANT_CONTACT, CC_TOKEN)}*"))
-        if keys:
-            client.delete(*keys)
+        for pattern in (f"{token_key_prefix(Provider.CONSTANT_CONTACT, CC_TOKEN)}*", "dcg:snapshot:*"):
+            keys = list(client.scan_iter(match=pattern))
+            if keys:
+                client.delete(*keys)
     finally:
         client.close()
 
@@ -71,7 +74,7 @@ def replicas_at_the_real_limit(
         provider_read_timeout=10.0,
         **overrides,
     )
-    _delete_allowance_keys()
+    _delete_test_keys()
     try:
         with contextlib.ExitStack() as stack:
             processes = [stack.enter_context(GatewayProcess(settings)) for _ in range(REPLICAS)]
@@ -80,7 +83,7 @@ def replicas_at_the_real_limit(
             emulator = stack.enter_context(httpx.Client(base_url=cc.url, timeout=30))
             yield urls, emulator, key
     finally:
-        _delete_allowance_keys()
+        _delete_test_keys()
 
 
 async def _burst(urls: list[str], key: str, count: int) -> tuple[list[dict[str, Any]], float]:

@@ -1,7 +1,7 @@
 """One contract, two implementations: the per-process allowance and the one shared through Redis.
 
 Each test runs against :class:`ProcessAllowance` and :class:`RedisAllowance` (the machine's real Redis
-at 127.0.0.1:6379, database 11, which no other test uses; ``TEST_ALLOWANCE_REDIS_URL`` to change it).
+at 127.0.0.1:6379, database 14, which no other test uses; ``TEST_ALLOWANCE_REDIS_URL`` to change it).
 Every Redis test uses a token of its own and deletes its keys afterwards.
 
 The rate is pinned without waiting: the allowance's ``sleep`` only records how long it was asked to
@@ -25,7 +25,7 @@ from gateway.providers.allowance import CallAllowance, ProcessAllowance
 from gateway.providers.errors import RateLimited
 from gateway.providers.shared_allowance import RedisAllowance, token_key_prefix
 
-REDIS_URL = os.environ.get("TEST_ALLOWANCE_REDIS_URL", "redis://127.0.0.1:6379/11")
+REDIS_URL = os.environ.get("TEST_ALLOWANCE_REDIS_URL", "redis://127.0.0.1:6379/14")
 PROVIDER = Provider.CONSTANT_CONTACT
 SLOW_RATE = 0.01  # one call per 100 s
 INTERVAL = 1 / SLOW_RATE
