@@ -151,6 +151,7 @@ def create_app(
         authenticate=authenticator,
         graphiql=graphiql,
         documents=documents,
+        deadline_seconds=settings.request_deadline_seconds,
     )
     routes = [
         Route("/graphql", endpoint),  # the endpoint answers other methods with its own GraphQL-shaped 405

@@ -34,6 +34,7 @@ from .core.snapshots import MemorySnapshotStore, RedisSnapshotStore, SnapshotSto
 from .core.store_ports import CredentialVerifier, PrincipalIdempotencyStore
 from .errors import DatabaseError
 from .identity import JwksSource, TokenPolicy, TokenVerifier
+from .providers.allowance import CallAllowance, ProcessAllowance
 from .providers.constant_contact.adapter import ConstantContactAdapter
 from .providers.constant_contact.auth import OAuthRefresh
 from .providers.constant_contact.client import ConstantContactClient
@@ -41,6 +42,7 @@ from .providers.getresponse.adapter import GetResponseAdapter
 from .providers.getresponse.client import GetResponseClient
 from .providers.observation import NO_OBSERVER, UpstreamObserver
 from .providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
+from .providers.shared_allowance import RedisAllowance
 from .store import (
     Database,
     DatabaseAuditTrail,
@@ -98,6 +100,29 @@ def _snapshot_store(settings: Settings) -> SnapshotStore:
         max_entries=settings.snapshot_max_entries,
         memory_entries=settings.snapshot_memory_entries,
     )
+
+
+def constant_contact_allowance(
+    settings: Settings, token: str
+) -> tuple[CallAllowance, Callable[[], Awaitable[None]] | None]:
+    """Constant Contact's rate and daily quota for ``token``: shared through Redis when configured,
+    else counted in this process.  The second item closes what the allowance holds open, if anything."""
+    if settings.redis_url and settings.constant_contact_shared_limits:
+        shared = RedisAllowance(
+            settings.redis_url,
+            Provider.CONSTANT_CONTACT,
+            token,
+            rate_per_second=settings.constant_contact_rate_per_second,
+            daily_quota=settings.constant_contact_daily_quota,
+            redis_timeout=settings.shared_limits_redis_timeout_seconds,
+        )
+        return shared, shared.aclose
+    local = ProcessAllowance(
+        Provider.CONSTANT_CONTACT,
+        rate_per_second=settings.constant_contact_rate_per_second,
+        daily_quota=settings.constant_contact_daily_quota,
+    )
+    return local, None
 
 
 def input_limits(settings: Settings) -> InputLimits:
@@ -215,6 +240,7 @@ def build_services(
 
     ports: dict[Provider, DeletedContactsPort] = {}
     constant_contact = getresponse = None
+    allowance_closers: list[Callable[[], Awaitable[None]]] = []
     if settings.constant_contact_configured:
         assert settings.constant_contact_base_url and settings.constant_contact_access_token
         refresh = None
@@ -229,16 +255,19 @@ def build_services(
                 client_secret=settings.constant_contact_client_secret.get_secret_value(),
                 refresh_token=settings.constant_contact_refresh_token.get_secret_value(),
             )
+        access_token = settings.constant_contact_access_token.get_secret_value()
+        allowance, close_allowance = constant_contact_allowance(settings, access_token)
+        if close_allowance is not None:
+            allowance_closers.append(close_allowance)
         cc_client = ConstantContactClient(
             base_url=settings.constant_contact_base_url,
-            access_token=settings.constant_contact_access_token.get_secret_value(),
+            access_token=access_token,
             refresh=refresh,
             transport=constant_contact_transport,
             timeouts=timeouts,
             retry=retry,
             breaker=breaker(Provider.CONSTANT_CONTACT),
-            rate_per_second=settings.constant_contact_rate_per_second,
-            daily_quota=settings.constant_contact_daily_quota,
+            allowance=allowance,
             observer=upstream_observer,
         )
         constant_contact = ConstantContactAdapter(cc_client)
@@ -268,7 +297,7 @@ def build_services(
         idempotency=_idempotency_store(settings, database),
         credentials=credentials,
         budgets=budgets,
-        closers=closers,
+        closers=closers + allowance_closers,
         audit=DatabaseAuditTrail(database),
         audit_default_page_size=min(settings.page_size_default, settings.audit_page_size_max),
         audit_max_page_size=settings.audit_page_size_max,

@@ -30,6 +30,18 @@ class Settings(BaseSettings):
     constant_contact_token_url: str = "https://authz.constantcontact.com/oauth2/default/v1/token"
     constant_contact_rate_per_second: float = Field(default=4.0, gt=0)
     constant_contact_daily_quota: int = Field(default=10_000, gt=0)
+    constant_contact_shared_limits: bool = Field(
+        default=True,
+        description="With REDIS_URL set, count Constant Contact's rate and daily quota in Redis, shared "
+        "atomically by every replica using the same token; false (or no REDIS_URL): each process counts "
+        "its own, so N replicas may send N times the rate.",
+    )
+    shared_limits_redis_timeout_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="How long a call waits for Redis to admit it before counting in this process instead "
+        "(with a logged warning).",
+    )
 
     # GetResponse 1.5
     getresponse_api_url: str | None = Field(default=None, description="e.g. https://api2.getresponse.com")
@@ -42,6 +54,12 @@ class Settings(BaseSettings):
     provider_total_timeout: float = Field(default=15.0, gt=0)
     retry_max_attempts: int = Field(default=3, ge=1)
     retry_budget_seconds: float = Field(default=5.0, ge=0)
+    request_deadline_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="Upstream work of one GraphQL request (every attempt, retry and wait) ends by then; "
+        "a provider still unanswered is reported as PROVIDER_TIMEOUT in sources.",
+    )
     breaker_failure_threshold: int = Field(default=5, ge=1)
     breaker_reset_seconds: float = Field(default=30.0, gt=0)
 

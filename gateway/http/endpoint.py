@@ -35,6 +35,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from gateway.core.deadlines import request_deadline
 from gateway.core.principals import Caller, Principal
 
 from .documents import DocumentResolver
@@ -70,6 +71,8 @@ class GraphQLEndpoint:
 
     ``context_getter(request, caller)`` builds the per-request context value; a POST body longer
     than ``max_body_bytes`` is refused with 413 (``Settings.max_body_bytes`` in the application).
+    ``deadline_seconds`` bounds the upstream work of each request's execution (see
+    :mod:`gateway.core.deadlines`); None leaves it unbounded.
     Without ``authenticate`` every request is the local principal (authentication off).
     ``documents`` decides which text a request runs (persisted queries, trusted documents); without
     it every request must carry its ``query`` text.
@@ -84,8 +87,10 @@ class GraphQLEndpoint:
         graphiql: GraphiQL | None = None,
         authenticate: Authenticate | None = None,
         documents: DocumentResolver | None = None,
+        deadline_seconds: float | None = None,
     ) -> None:
         self.schema = schema
+        self.deadline_seconds = deadline_seconds
         self.authenticate = authenticate or _authentication_off
         self.context_getter = context_getter
         self.max_body_bytes = max_body_bytes
@@ -155,13 +160,14 @@ class GraphQLEndpoint:
         by_get = request.method in _READ_METHODS
         context = await self.context_getter(request, caller)
         try:
-            result = await self.schema.execute(
-                query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                allowed_operation_types=_GET_OPERATIONS if by_get else _POST_OPERATIONS,
-            )
+            with request_deadline(self.deadline_seconds):
+                result = await self.schema.execute(
+                    query,
+                    variable_values=params.variables,
+                    context_value=context,
+                    operation_name=params.operation_name,
+                    allowed_operation_types=_GET_OPERATIONS if by_get else _POST_OPERATIONS,
+                )
         except InvalidOperationTypeError as error:
             if by_get and error.operation_type is OperationType.MUTATION:
                 raise method_not_allowed("Mutations must be sent with POST.", "POST") from None

@@ -6,6 +6,10 @@ Every provider client funnels each upstream HTTP exchange through :func:`call_wi
 - failures of the *request* (timeouts, dropped connections, 5xx, malformed bodies) and ``throttled``
   429s are retried with capped exponential backoff and equal jitter, honouring ``Retry-After``, but only
   when the caller says the call is idempotent, and only while the per-request retry budget lasts;
+- the request's deadline (:mod:`gateway.core.deadlines`), when there is one, caps each attempt's
+  timeout and refuses a retry whose wait would outlast it: the call then ends in
+  :class:`~gateway.providers.errors.ProviderTimeout` in time for the request to answer with what the
+  other providers found;
 - the provider's :class:`CircuitBreaker` opens after repeated request failures and then fails calls fast
   with :class:`~gateway.providers.errors.CircuitOpen` until it half-opens and a probe succeeds.
 
@@ -26,6 +30,7 @@ from typing import Literal, TypeVar
 
 import httpx
 
+from gateway.core.deadlines import remaining_seconds
 from gateway.core.model import Provider
 
 from .errors import (
@@ -47,6 +52,7 @@ __all__ = [
     "Timeouts",
     "TokenBucket",
     "call_with_retries",
+    "fits_before_deadline",
     "is_retryable",
     "transport_error",
 ]
@@ -309,18 +315,27 @@ async def call_with_retries(
     number = 0
     while True:
         number += 1
+        left = remaining_seconds()
+        if left is not None and left <= 0:
+            raise ProviderTimeout("the request's deadline passed before the call", provider=provider)
         breaker.before_call()
         if stats is not None:
             stats.attempts += 1
+        # The request's deadline, when nearer than the provider's own timeout, bounds this attempt.
+        cut_by_deadline = left is not None and (total_timeout is None or left < total_timeout)
+        limit = left if cut_by_deadline else total_timeout
         try:
-            if total_timeout is None:
+            if limit is None:
                 result = await attempt()
             else:
-                async with asyncio.timeout(total_timeout):
+                async with asyncio.timeout(limit):
                     result = await attempt()
         except TimeoutError:
             error: ProviderError = ProviderTimeout(
-                f"no complete answer within {total_timeout:g}s", provider=provider
+                "no complete answer within the request's deadline"
+                if cut_by_deadline
+                else f"no complete answer within {total_timeout:g}s",
+                provider=provider,
             )
         except ProviderError as exc:
             error = exc
@@ -333,7 +348,10 @@ async def call_with_retries(
 
         if isinstance(error, AuthenticationFailed):
             breaker.record_rejected_credentials()
-        if isinstance(error, ProviderRequestError) and not isinstance(error, CircuitOpen):
+        if cut_by_deadline and isinstance(error, ProviderTimeout):
+            # Our deadline, not the provider's full timeout, ended the attempt: no verdict on its health.
+            breaker.release_probe()
+        elif isinstance(error, ProviderRequestError) and not isinstance(error, CircuitOpen):
             breaker.record_failure()
         elif not isinstance(error, RateLimited):
             breaker.release_probe()  # a 4xx answer proves the provider is up
@@ -342,12 +360,18 @@ async def call_with_retries(
         if not idempotent or not is_retryable(error) or number >= policy.max_attempts:
             raise error
         delay = policy.delay(number, retry_after, rng)
-        if slept + delay > policy.budget:
+        if slept + delay > policy.budget or not fits_before_deadline(delay):
             raise error
         slept += delay
         if stats is not None:
             stats.retries += 1
         await sleep(delay)
+
+
+def fits_before_deadline(delay: float) -> bool:
+    """Whether waiting ``delay`` seconds still leaves the request time for another attempt."""
+    left = remaining_seconds()
+    return left is None or delay < left
 
 
 def transport_error(provider: Provider, exc: httpx.TransportError) -> ProviderRequestError:

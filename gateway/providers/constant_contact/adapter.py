@@ -287,7 +287,7 @@ class ConstantContactAdapter:
 
     def health(self) -> ProviderHealth:
         breaker = self.client.breaker
-        budget = self.client.budget
+        budget = self.client.allowance
         problems = breaker.problems()
         if budget.remaining <= 0:
             problems.append("daily request budget spent")
@@ -300,7 +300,7 @@ class ConstantContactAdapter:
             budget_remaining=budget.remaining,
             budget_limit=budget.limit,
             budget_resets_at=budget.reset_at,
-            rate_per_second=self.client.limiter.rate,
+            rate_per_second=budget.rate,
         )
 
     def snapshot_entry(self, contact: DeletedContact) -> Any:

@@ -5,12 +5,12 @@ composition root may hand in any ``httpx.AsyncBaseTransport`` (an ASGI emulator,
 
 Every upstream exchange goes through the same path:
 
-1. the daily budget (:class:`~gateway.providers.resilience.DailyBudget`, 10,000/day by default) is
-   charged, or the call fails fast with ``RateLimited(kind="quota_exceeded")`` and the reset time;
-2. the per-token :class:`~gateway.providers.resilience.TokenBucket` (4/s by default, no burst) spaces
-   the request, so that the gateway never provokes a 429 in normal use however many calls are
-   concurrent.  This wait happens *outside* the per-attempt timeout: queueing behind our own limiter is
-   not the provider being slow;
+1. the token's :class:`~gateway.providers.allowance.CallAllowance` charges the daily quota (10,000/day
+   by default), or the call fails fast with ``RateLimited(kind="quota_exceeded")`` and the reset time;
+2. the same allowance spaces the request at the token's rate (4/s by default, no burst), so that the
+   gateway never provokes a 429 in normal use however many calls are concurrent -- in this process
+   only, or across every replica when the allowance is shared through Redis.  This wait happens
+   *outside* the per-attempt timeout: queueing behind our own limiter is not the provider being slow;
 3. the request runs under the total timeout; a 401 triggers one OAuth refresh (see ``auth``) and one
    resend;
 4. the answer is parsed (both error shapes CC uses: an array of ``{error_key, error_message}`` and a
@@ -45,8 +45,10 @@ from urllib.parse import quote
 import httpx
 import orjson
 
+from gateway.core.deadlines import remaining_seconds
 from gateway.core.gathering import gather_settled
 from gateway.errors import UserInputError
+from gateway.providers.allowance import CallAllowance, ProcessAllowance
 from gateway.providers.errors import (
     AuthenticationFailed,
     Conflict,
@@ -69,12 +71,11 @@ from gateway.providers.observation import (
 )
 from gateway.providers.resilience import (
     CircuitBreaker,
-    DailyBudget,
     RetryPolicy,
     RetryStats,
     Timeouts,
-    TokenBucket,
     call_with_retries,
+    fits_before_deadline,
     transport_error,
 )
 
@@ -182,10 +183,10 @@ def _retry_after(response: httpx.Response) -> float | None:
 def error_for_response(
     response: httpx.Response,
     *,
-    budget: DailyBudget | None = None,
+    allowance: CallAllowance | None = None,
     scrub: Callable[[str], str] = lambda text: text,
 ) -> ProviderError:
-    """The typed error for a non-2xx answer.  ``budget`` learns about a spent daily quota."""
+    """The typed error for a non-2xx answer.  ``allowance`` learns about a spent daily quota."""
     status = response.status_code
     details = [ErrorDetail(d.key, scrub(d.message)) for d in error_details(response.content)]
     message = "; ".join(d.message for d in details if d.message) or f"HTTP {status}"
@@ -203,9 +204,9 @@ def error_for_response(
         retry_after = _retry_after(response)
         if "quota_exceeded" in keys:
             reset_at = None
-            if budget is not None:
-                budget.mark_exhausted()
-                reset_at = budget.reset_at
+            if allowance is not None:
+                allowance.mark_exhausted()
+                reset_at = allowance.reset_at
                 if retry_after is None:
                     retry_after = max(0.0, (reset_at - datetime.now(UTC)).total_seconds())
             return RateLimited(
@@ -338,10 +339,11 @@ def _segment(value: str) -> str:
 class ConstantContactClient:
     """Async Constant Contact v3 client.  One instance per access token; close it with :meth:`aclose`.
 
-    ``limiter`` and ``budget`` belong to the token: share the client, not the token, between tasks.
-    ``clock`` (the limiter's and activity polling's), ``now`` (the daily budget's) and ``sleep`` (every
-    wait: limiter, backoff, polling)
-    default to the real ones; tests hand in fakes to pin the rate and retry rules without waiting.
+    ``allowance`` (the token's rate and daily quota) belongs to the token: share the client, not the
+    token, between tasks.  Without one, the client counts in this process at ``rate_per_second`` and
+    ``daily_quota``.  ``clock`` (the limiter's and activity polling's), ``now`` (the daily budget's) and
+    ``sleep`` (every wait: limiter, backoff, polling) default to the real ones; tests hand in fakes to
+    pin the rate and retry rules without waiting.
     """
 
     def __init__(
@@ -356,6 +358,7 @@ class ConstantContactClient:
         breaker: CircuitBreaker | None = None,
         rate_per_second: float = 4.0,
         daily_quota: int = 10_000,
+        allowance: CallAllowance | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -371,8 +374,14 @@ class ConstantContactClient:
         self._clock = clock
         self._sleep = sleep
         self.breaker = breaker or CircuitBreaker(PROVIDER)
-        self.budget = DailyBudget(PROVIDER, daily_quota, now=now)
-        self.limiter = TokenBucket(rate_per_second, burst=1, clock=clock, sleep=sleep)
+        self.allowance: CallAllowance = allowance or ProcessAllowance(
+            PROVIDER,
+            rate_per_second=rate_per_second,
+            daily_quota=daily_quota,
+            clock=clock,
+            now=now,
+            sleep=sleep,
+        )
         self.stats = RetryStats()
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -383,7 +392,7 @@ class ConstantContactClient:
 
     def __repr__(self) -> str:
         return (
-            f"ConstantContactClient(base_url={self._origin!r}, rate_per_second={self.limiter.rate:g}, "
+            f"ConstantContactClient(base_url={self._origin!r}, rate_per_second={self.allowance.rate:g}, "
             f"breaker={self.breaker.state!r})"
         )
 
@@ -413,14 +422,13 @@ class ConstantContactClient:
     async def _send(
         self, method: str, url: httpx.URL, body: bytes | None, route: str, retry_number: int
     ) -> tuple[int, httpx.Response]:
-        """One HTTP exchange under the daily budget, the limiter and the total timeout, watched by
+        """One HTTP exchange under the allowance (daily quota, then rate) and the total timeout, watched by
         the observer from after the limiter's wait (queueing behind our own limiter is not upstream
         time).
 
         Returns the answer and the generation of the token it was sent with (see ``auth``).
         """
-        self.budget.consume()
-        await self.limiter.acquire()
+        await self.allowance.admit()
         generation, authorization = self._credentials.authorization()
         observation = self._observer.exchange_started(PROVIDER, method, (route,), retry_number)
         headers = {**observation.headers, "Authorization": authorization}
@@ -458,7 +466,7 @@ class ConstantContactClient:
                 raise ProviderTimeout("token refresh timed out", provider=PROVIDER) from None
             _, response = await self._send(method, url, body, route, retry_number)
         if not response.is_success:
-            raise error_for_response(response, budget=self.budget, scrub=self._scrub)
+            raise error_for_response(response, allowance=self.allowance, scrub=self._scrub)
         if not response.content:
             return None
         try:
@@ -515,6 +523,7 @@ class ConstantContactClient:
                     error.kind != "throttled"
                     or number >= policy.max_attempts
                     or slept + delay > policy.budget
+                    or not fits_before_deadline(delay)
                 ):
                     raise
             slept += delay
@@ -667,14 +676,26 @@ class ConstantContactClient:
     ) -> list[Activity]:
         """Poll until every activity is done or ``timeout`` passes; return the latest state of each.
 
-        Running out of time is not an error: the caller reports the unfinished ones as pending.
+        Running out of time is not an error: the caller reports the unfinished ones as pending.  The
+        request's deadline (:mod:`gateway.core.deadlines`) shortens ``timeout`` when it is nearer, and
+        a poll it cuts short ends the wait like the timeout does, once every activity was seen once.
         """
+        left = remaining_seconds()
+        if left is not None:
+            timeout = min(timeout, left)
         deadline = self._clock() + timeout
         latest: dict[str, Activity] = {}
         pending = list(dict.fromkeys(activity_ids))
         interval = first_interval
         while True:
-            answers = await gather_settled(self.get_activity(i) for i in pending)
+            try:
+                answers = await gather_settled(self.get_activity(i) for i in pending)
+            except ProviderTimeout:
+                left = remaining_seconds()
+                # The first round fills ``latest`` for every activity: without it there is nothing to report.
+                if left is None or left > 0 or not latest:
+                    raise
+                return [latest[i] for i in activity_ids]
             latest.update(zip(pending, answers, strict=True))
             pending = [i for i in pending if not latest[i].done]
             remaining = deadline - self._clock()

@@ -243,7 +243,7 @@ async def test_quota_exceeded_fails_fast_with_the_reset_time(
         await client.get_contact(gone["contact_id"])
     assert caught.value.kind == "quota_exceeded" and caught.value.reset_at is not None
     assert caught.value.message == "Limit Exceeded"
-    assert client.budget.remaining == 0 and client.stats.retries == 0
+    assert client.allowance.remaining == 0 and client.stats.retries == 0
     with pytest.raises(RateLimited):
         await client.get_contact(gone["contact_id"])
     assert await cc.operations() == {"getContact": 4, "quota_exceeded": 1}  # the fifth never left

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.core.deadlines import request_deadline
 from gateway.core.model import Provider
 from gateway.errors import UserInputError
 from gateway.providers.constant_contact.client import restore_body
@@ -396,7 +397,7 @@ async def test_quota_exceeded_fails_fast_with_the_reset_time(make_client: Client
     assert error.reset_at.time() == datetime.min.time() and error.reset_at.tzinfo is not None
     assert error.retry_after is not None and 0 < error.retry_after <= 86_400
     assert len(upstream.requests) == 1  # not retried
-    assert client.budget.remaining == 0
+    assert client.allowance.remaining == 0
 
     with pytest.raises(RateLimited) as again:
         await client.get_contact(CONTACT_ID)
@@ -411,7 +412,7 @@ async def test_the_daily_budget_counts_every_request_and_stops_at_the_limit(
     client = make_client(upstream.transport(), daily_quota=3)
     for _ in range(3):
         await client.get_contact(CONTACT_ID)
-    assert client.budget.remaining == 0
+    assert client.allowance.remaining == 0
     with pytest.raises(RateLimited) as caught:
         await client.get_contact(CONTACT_ID)
     assert caught.value.kind == "quota_exceeded"
@@ -659,7 +660,7 @@ async def test_wait_for_activities_returns_the_latest_state_on_timeout(make_clie
 async def test_a_url_too_long_for_httpx_is_refused_typed_and_unsent(make_client: ClientFactory) -> None:
     upstream = Recorder.queue()
     client = make_client(upstream.transport())
-    budget_before = client.budget.remaining
+    budget_before = client.allowance.remaining
     address = "a" * 70_000 + "@example.com"
     for call in (
         client.find_contacts_by_email(address),
@@ -671,5 +672,26 @@ async def test_a_url_too_long_for_httpx_is_refused_typed_and_unsent(make_client:
         assert caught.value.code == "PROVIDER_REQUEST_NOT_SENDABLE"
         assert address not in str(caught.value) and caught.value.__context__ is None
     assert upstream.requests == []
-    assert client.budget.remaining == budget_before  # nothing sent, nothing charged
+    assert client.allowance.remaining == budget_before  # nothing sent, nothing charged
     assert client.breaker.state == "closed"
+
+
+async def test_waiting_for_activities_ends_quietly_at_the_deadline(
+    make_client: ClientFactory,
+) -> None:
+    """A poll the request's deadline cuts short ends the wait with the latest states, like the timeout."""
+    polls: list[str] = []
+
+    async def activity(request: httpx.Request) -> httpx.Response:
+        polls.append(request.url.path)
+        if len(polls) > 1:
+            await asyncio.Event().wait()  # the second poll never answers
+        return httpx.Response(200, json={"activity_id": "a1", "state": "processing"})
+
+    slow = Timeouts(connect=3.0, read=30.0, total=30.0)
+    client = make_client(httpx.MockTransport(activity), timeouts=slow)
+    with request_deadline(0.5):
+        (latest,) = await client.wait_for_activities(["a1"], timeout=30, first_interval=0.01)
+    assert latest.state == "processing" and len(polls) == 2
+    with request_deadline(0.5), pytest.raises(ProviderTimeout):  # nothing seen yet: a real failure
+        await client.wait_for_activities(["a1"], timeout=30, first_interval=0.01)

@@ -22,7 +22,7 @@ async def test_a_spent_budget_is_a_problem_until_it_resets(make_client: ClientFa
     now = Now()
     adapter = ConstantContactAdapter(make_client(daily_quota=1, now=now))
     assert adapter.health().problems == ()
-    adapter.client.budget.consume()
+    adapter.client.allowance.budget.consume()  # the per-process allowance keeps a DailyBudget
     health = adapter.health()
     assert not health.healthy and health.problems == ("daily request budget spent",)
     now.value += timedelta(minutes=2)  # past 00:00 UTC: a new day's budget

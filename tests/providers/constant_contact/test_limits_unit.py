@@ -164,7 +164,7 @@ async def test_the_daily_quota_admits_its_limit_and_resets_at_midnight_utc(
 
     now.at = datetime(2024, 6, 1, 0, 0, tzinfo=UTC)
     await client.delete_contact(CONTACT_ID)
-    assert len(upstream.requests) == 4 and client.budget.remaining == 2
+    assert len(upstream.requests) == 4 and client.allowance.remaining == 2
 
 
 async def test_a_resend_after_a_token_refresh_is_charged_to_the_quota(make_client: ClientFactory) -> None:
@@ -188,7 +188,7 @@ async def test_a_resend_after_a_token_refresh_is_charged_to_the_quota(make_clien
         clock=time.clock, sleep=time.sleep, rate_per_second=4.0, daily_quota=10,
     )  # fmt: skip
     await client.get_contact(CONTACT_ID)
-    assert len(upstream.requests) == 2 and client.budget.remaining == 8
+    assert len(upstream.requests) == 2 and client.allowance.remaining == 8
     assert upstream.requests[1].headers["authorization"] == "Bearer fresh"
 
 
@@ -295,7 +295,7 @@ async def test_a_bulk_post_refused_for_the_daily_quota_is_not_repeated(make_clie
         await client.start_bulk_delete([CONTACT_ID])
     assert caught.value.kind == "quota_exceeded"
     assert len(upstream.requests) == 1 and client.stats.retries == 0 and time.sleeps == []
-    assert client.budget.remaining == 0
+    assert client.allowance.remaining == 0
 
 
 async def test_a_bulk_post_throttled_twice_is_sent_three_times_with_the_providers_waits(

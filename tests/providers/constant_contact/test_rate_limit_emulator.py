@@ -126,7 +126,7 @@ async def test_a_concurrent_burst_at_the_limiters_rate_meets_no_429(
     assert await cc.operations() == {"getContact": CALLS}  # no "throttled" entry: not one 429
     assert client.stats.retries == 0
     assert time.now == pytest.approx((CALLS - 1) / 50.0)  # and no slower than the rate allows
-    assert client.budget.remaining == client.budget.limit - CALLS
+    assert client.allowance.remaining == client.allowance.limit - CALLS
 
 
 @pytest.mark.parametrize("cc_settings", [TIGHT], indirect=True)
