@@ -75,6 +75,10 @@ def _settings(data_dir: Path, *, on: bool) -> Settings:
         access_log=on,
         log_format="json",
         log_level="INFO",
+        # In process, no sockets: authentication is not what this compares (bench.auth measures it).
+        auth_mode="off",
+        principal_requests_per_minute=10**9,
+        principal_daily_cost=10**12,
     )
 
 
