@@ -54,6 +54,7 @@ __all__ = [
     "call_with_retries",
     "fits_before_deadline",
     "is_retryable",
+    "quota_exhausted",
     "transport_error",
 ]
 
@@ -234,6 +235,17 @@ class TokenBucket:
             await self._sleep(wait)
 
 
+def quota_exhausted(provider: Provider, reset_at: datetime, now: datetime) -> RateLimited:
+    """The error of a spent daily quota: retry once it resets."""
+    return RateLimited(
+        "daily request quota exhausted",
+        provider=provider,
+        kind="quota_exceeded",
+        retry_after=max(0.0, (reset_at - now).total_seconds()),
+        reset_at=reset_at,
+    )
+
+
 class DailyBudget:
     """Counts calls against a daily quota that resets at 00:00 UTC (Constant Contact's rule)."""
 
@@ -274,14 +286,7 @@ class DailyBudget:
         self._used = max(self._used, self.limit)
 
     def exhausted_error(self) -> RateLimited:
-        reset_at = self.reset_at
-        return RateLimited(
-            "daily request quota exhausted",
-            provider=self.provider,
-            kind="quota_exceeded",
-            retry_after=max(0.0, (reset_at - self._now()).total_seconds()),
-            reset_at=reset_at,
-        )
+        return quota_exhausted(self.provider, self.reset_at, self._now())
 
 
 def is_retryable(error: ProviderError) -> bool:

@@ -28,6 +28,7 @@ from gateway.core.model import Provider
 
 from .allowance import ProcessAllowance
 from .errors import RateLimited
+from .resilience import quota_exhausted
 
 __all__ = ["RedisAllowance", "token_key_prefix"]
 
@@ -134,14 +135,7 @@ class RedisAllowance:
         return datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
 
     def exhausted_error(self) -> RateLimited:
-        reset_at = self.reset_at
-        return RateLimited(
-            "daily request quota exhausted",
-            provider=self.provider,
-            kind="quota_exceeded",
-            retry_after=max(0.0, (reset_at - self._now()).total_seconds()),
-            reset_at=reset_at,
-        )
+        return quota_exhausted(self.provider, self.reset_at, self._now())
 
     async def admit(self) -> None:
         day = self._now().date()
