@@ -29,7 +29,7 @@ from graphql import (
     SelectionSetNode,
     Undefined,
 )
-from graphql.utilities import value_from_ast_untyped
+from graphql.utilities import get_operation_ast, value_from_ast_untyped
 from strawberry.extensions import SchemaExtension
 
 from gateway.core.costs import QueryCosts
@@ -158,7 +158,7 @@ class CostLimit(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        operation = _operation(document.definitions, context.operation_name) if document else None
+        operation = get_operation_ast(document, context.operation_name) if document else None
         if document is not None and operation is not None:
             fragments = {
                 d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -195,10 +195,3 @@ class CostLimit(SchemaExtension):
         if self._cost is None:
             return {}
         return {"cost": {"requested": self._cost, "limit": self.costs.limit}}
-
-
-def _operation(definitions: Any, name: str | None) -> OperationDefinitionNode | None:
-    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
-    if name is None:
-        return operations[0] if len(operations) == 1 else None
-    return next((o for o in operations if o.name is not None and o.name.value == name), None)
