@@ -40,7 +40,7 @@ from gateway.app import create_app
 from gateway.config import Settings
 from gateway.core.principals import Scope
 from gateway.serving import BackgroundServer
-from gateway.store import Database, KeyStore
+from gateway.store import Database, IssuedKey, KeyStore
 from tests.speed_layer import SPEED_LAYER
 
 from ..servers import ServerPool
@@ -76,15 +76,22 @@ def gateway_settings(cc_url: str, gr_url: str, **overrides: Any) -> Settings:
 ALL_SCOPES = tuple(scope.value for scope in Scope)
 
 
-async def issue_test_key(settings: Settings, scopes: Sequence[str], *, name: str | None = None) -> str:
-    """A new service key in the database ``settings`` name (already migrated by a running gateway)."""
+async def issue_service_key(
+    settings: Settings, scopes: Sequence[str], *, name: str | None = None, **limits: int
+) -> IssuedKey:
+    """A new service key (``limits``: its own requests per minute, daily cost) in the database
+    ``settings`` name (already migrated by a running gateway)."""
     database = Database.from_settings(settings)
     try:
         keys = KeyStore(database, touch_interval=settings.api_key_touch_seconds)
-        issued = await keys.create(name or f"test-{uuid.uuid4().hex[:12]}", list(scopes))
+        return await keys.create(name or f"test-{uuid.uuid4().hex[:12]}", list(scopes), **limits)
     finally:
         await database.aclose()
-    return issued.credential
+
+
+async def issue_test_key(settings: Settings, scopes: Sequence[str], *, name: str | None = None) -> str:
+    """The credential of a new service key (see :func:`issue_service_key`)."""
+    return (await issue_service_key(settings, scopes, name=name)).credential
 
 
 @dataclass
@@ -100,6 +107,10 @@ class Stack:
     async def key(self, *scopes: str | Scope) -> str:
         """A new service key for this gateway with these scopes."""
         return await issue_test_key(self.settings, [str(scope) for scope in scopes])
+
+    async def named_key(self, name: str, *scopes: str, **limits: int) -> IssuedKey:
+        """A new service key for this gateway, named, with these scopes and its own limits, if any."""
+        return await issue_service_key(self.settings, scopes, name=name, **limits)
 
     def client(self, credential: str | None = None) -> httpx.AsyncClient:
         """A client of this gateway (over sockets) sending ``credential`` (none: anonymous); close it

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from gateway.store import Database, IssuedKey, KeyStore
+from gateway.store import IssuedKey
 
 from ..store.conftest import database_url  # noqa: F401  (the fixture: an empty SQLite or PostgreSQL database)
 from .conftest import Stack, StackFactory
@@ -31,14 +31,6 @@ query($filter: AuditEventFilter, $first: Int, $after: String) {
   }
 }
 """
-
-
-async def new_key(stack: Stack, name: str, *scopes: str) -> IssuedKey:
-    database = Database.from_settings(stack.settings)
-    try:
-        return await KeyStore(database).create(name, list(scopes))
-    finally:
-        await database.aclose()
 
 
 async def graphql_as(
@@ -83,7 +75,7 @@ async def test_every_contact_of_a_delete_and_a_restore_is_audited_and_survives_a
 ) -> None:
     url = SecretStr(database_url)
     async with make_stack(database_url=url) as stack:
-        crm = await new_key(stack, "crm-sync", "contacts:delete", "contacts:restore")
+        crm = await stack.named_key("crm-sync", "contacts:delete", "contacts:restore")
         truth = await stack.ground_truth()
         gr_email = _active_gr_emails(truth, 1)[0]
         deleted = _restorable_gr(truth)
@@ -171,8 +163,8 @@ async def test_a_keyed_retry_by_the_same_principal_is_replayed_and_audited_as_a_
 async def test_two_principals_with_the_same_idempotency_key_each_run_once(stack: Stack) -> None:
     truth = await stack.ground_truth()
     first_email, second_email = _active_gr_emails(truth, 2)
-    alice = await new_key(stack, "alice", "contacts:delete", "audit:read")
-    bob = await new_key(stack, "bob", "contacts:delete")
+    alice = await stack.named_key("alice", "contacts:delete", "audit:read")
+    bob = await stack.named_key("bob", "contacts:delete")
     await stack.reset_counts()
     answers = []
     for key, email in ((alice, first_email), (bob, second_email), (alice, first_email)):

@@ -11,7 +11,7 @@ import httpx
 
 from gateway.app import create_app
 from gateway.serving import BackgroundServer
-from gateway.store import Database, IssuedKey, KeyStore
+from gateway.store import IssuedKey
 
 from .conftest import Stack, StackFactory
 
@@ -21,11 +21,7 @@ DELETE = """mutation($input: DeleteContactsInput!) {
 
 
 async def new_key(stack: Stack, name: str, **limits: int) -> IssuedKey:
-    database = Database.from_settings(stack.settings)
-    try:
-        return await KeyStore(database).create(name, ["contacts:read", "contacts:delete"], **limits)
-    finally:
-        await database.aclose()
+    return await stack.named_key(name, "contacts:read", "contacts:delete", **limits)
 
 
 async def post(
