@@ -169,7 +169,8 @@ async def test_everything_is_the_live_listing_within_the_reply_bound(emulator: E
     batches = await _read_all(source)
     assert await emulator.http_requests() - before == counting.posts == sum(b.requests for b in batches)
     assert batches[0].requests == 1 and not batches[0].deleted and not batches[0].active
-    _check_bound(counting, batches)
+    # Windows aimed at half the bound from the density just seen: this seeded account overflows none.
+    assert _check_bound(counting, batches) == 0
     assert len([b for b in batches if b.deleted]) > 3  # the walk did cut the account by days
     deletions, listed = await _check_full_read(emulator, batches, adapter)
     assert listed == deletions - 1  # the revived address supersedes its deletion (upper-cased, too)
