@@ -11,6 +11,7 @@ clients, adapters, snapshot store) are built in the lifespan and closed on shutd
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -26,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .bootstrap import build_services, open_database
+from .bootstrap import build_services, build_sync_worker, open_database
 from .config import Settings
 from .core.persisted_documents import load_manifest
 from .core.principals import Caller, Scope
@@ -46,6 +47,7 @@ from .observability.upstream import ObservedUpstream
 from .schema.context import GatewayContext
 from .schema.schema import GatewaySchema, build_schema
 from .store import Database
+from .sync import ProviderSync
 
 __all__ = ["create_app"]
 
@@ -120,10 +122,15 @@ def create_app(
             )
             if metrics is not None:
                 holder["services"].audit = CountedAuditTrail(holder["services"].audit, metrics)
+            sync = _in_process_sync(settings, holder["services"], database, metrics)
             try:
                 with _metrics_port(settings, metrics), _tracing_flushed(tracing):
                     yield
             finally:
+                if sync is not None:
+                    sync.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await sync
                 await holder.pop("services").aclose()
         finally:
             await database.aclose()
@@ -162,6 +169,30 @@ def create_app(
     if metrics is not None and settings.metrics in ("open", "scope"):
         routes.append(metrics_route(metrics, metrics_guard if settings.metrics == "scope" else None))
     return Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings, metrics, tracing))
+
+
+def _in_process_sync(
+    settings: Settings, services: Services, database: Database, metrics: GatewayMetrics | None
+) -> asyncio.Task[None] | None:
+    """The sync loop as a task of this process (``SYNC_IN_PROCESS``); None without an index."""
+    if not settings.sync_in_process:
+        return None
+    worker = build_sync_worker(
+        settings,
+        services,
+        database,
+        on_report=metrics.observe_sync if metrics is not None else None,
+        on_failure=(
+            (lambda sync, error: metrics.observe_sync_failure(sync.provider, _kind(sync)))
+            if metrics is not None
+            else None
+        ),
+    )
+    return asyncio.create_task(worker.run_forever(), name="index-sync") if worker is not None else None
+
+
+def _kind(sync: ProviderSync) -> str:
+    return sync.running.value if sync.running is not None else "unknown"
 
 
 def _middleware(

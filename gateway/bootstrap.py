@@ -1,9 +1,13 @@
 """The composition root: settings in, wired services out (clients -> adapters -> ports, snapshot store,
-the gateway's database -> service keys, idempotency records and the audit trail)."""
+the gateway's database -> service keys, idempotency records, the audit trail and the synced index; the
+sync worker over the providers' sync sources)."""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -19,7 +23,9 @@ from .core.budgets import (
     PrincipalBudgets,
     RedisBudgetCounter,
 )
+from .core.deleted_pages import IndexAccess
 from .core.idempotency import MemoryIdempotencyStore, RedisIdempotencyStore
+from .core.index import SyncSource
 from .core.input_limits import InputLimits
 from .core.model import Provider
 from .core.persisted_documents import (
@@ -32,14 +38,16 @@ from .core.services import Services
 from .core.shared_listings import SharedListings
 from .core.snapshots import MemorySnapshotStore, RedisSnapshotStore, SnapshotStore
 from .core.store_ports import CredentialVerifier, PrincipalIdempotencyStore
-from .errors import DatabaseError
+from .errors import DatabaseError, GatewayError
 from .identity import JwksSource, TokenPolicy, TokenVerifier
 from .providers.allowance import CallAllowance, ProcessAllowance
 from .providers.constant_contact.adapter import ConstantContactAdapter
 from .providers.constant_contact.auth import OAuthRefresh
 from .providers.constant_contact.client import ConstantContactClient
+from .providers.constant_contact.sync import ConstantContactSyncSource
 from .providers.getresponse.adapter import GetResponseAdapter
 from .providers.getresponse.client import GetResponseClient
+from .providers.getresponse.sync import GetResponseSyncSource
 from .providers.observation import NO_OBSERVER, UpstreamObserver
 from .providers.resilience import CircuitBreaker, RetryPolicy, Timeouts
 from .providers.shared_allowance import RedisAllowance
@@ -47,14 +55,18 @@ from .store import (
     Database,
     DatabaseAuditTrail,
     DatabaseIdempotencyStore,
+    DatabaseIndex,
     DatabasePersistedDocuments,
     KeyStore,
     ensure_schema,
+    leadership,
 )
 from .store.key_cache import CachedKeyVerifier
 from .store.revocations import revocation_counter
+from .sync import ProviderSync, SyncProgress, SyncReport, SyncWorker
+from .sync.write_through import WriteThrough
 
-__all__ = ["build_services", "credential_verifiers", "input_limits", "open_database"]
+__all__ = ["build_services", "build_sync_worker", "credential_verifiers", "input_limits", "open_database"]
 
 logger = logging.getLogger("gateway.store")
 
@@ -239,6 +251,7 @@ def build_services(
         )
 
     ports: dict[Provider, DeletedContactsPort] = {}
+    sources: dict[Provider, SyncSource] = {}
     constant_contact = getresponse = None
     allowance_closers: list[Callable[[], Awaitable[None]]] = []
     if settings.constant_contact_configured:
@@ -272,6 +285,7 @@ def build_services(
         )
         constant_contact = ConstantContactAdapter(cc_client)
         ports[Provider.CONSTANT_CONTACT] = constant_contact
+        sources[Provider.CONSTANT_CONTACT] = ConstantContactSyncSource(cc_client)
     if settings.getresponse_configured:
         assert settings.getresponse_api_url and settings.getresponse_api_key
         gr_client = GetResponseClient(
@@ -286,10 +300,18 @@ def build_services(
         )
         getresponse = GetResponseAdapter(gr_client)
         ports[Provider.GETRESPONSE] = getresponse
+        sources[Provider.GETRESPONSE] = GetResponseSyncSource(
+            gr_client, max_rows_per_reply=settings.sync_getresponse_rows_per_reply
+        )
     credentials, closers = credential_verifiers(settings, database)
     budgets = _principal_budgets(settings)
     if budgets is not None:
         closers.append(budgets.aclose)
+    index = (
+        IndexAccess(DatabaseIndex(database), state_ttl=settings.index_state_ttl_seconds)
+        if settings.index
+        else None
+    )
     return Services(
         ports=ports,
         snapshots=_snapshot_store(settings),
@@ -308,4 +330,45 @@ def build_services(
         constant_contact=constant_contact,
         batch_watch=batch_watch,
         persisted_documents=_persisted_documents(settings, database),
+        index=index,
+        sync_sources=sources,
+        index_written=(
+            WriteThrough(sources, index, margin=settings.sync_write_through_margin_seconds)
+            if index is not None
+            else None
+        ),
+    )
+
+
+def build_sync_worker(
+    settings: Settings,
+    services: Services,
+    database: Database,
+    *,
+    on_report: Callable[[SyncReport], None] | None = None,
+    on_failure: Callable[[ProviderSync, GatewayError], None] | None = None,
+    on_progress: Callable[[SyncProgress], None] | None = None,
+) -> SyncWorker | None:
+    """The sync of every configured provider into the index (None without an index or providers)."""
+    if services.index is None or not services.sync_sources:
+        return None
+    syncs = [
+        ProviderSync(
+            source,
+            services.index.index,
+            overlap=settings.sync_overlap_seconds,
+            reconcile_every=settings.sync_reconcile_seconds,
+            progress=on_progress,
+        )
+        for source in services.sync_sources.values()
+    ]
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return SyncWorker(
+        syncs,
+        leadership(
+            database, "deleted-contact-index", holder=holder, lease_seconds=settings.sync_lease_seconds
+        ),
+        interval=settings.sync_interval_seconds,
+        on_report=on_report,
+        on_failure=on_failure,
     )

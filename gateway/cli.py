@@ -1,4 +1,4 @@
-"""Command line: ``gateway serve | demo | emulate | export-schema | db ... | keys ... | audit ...``."""
+"""Command line: ``gateway serve | sync | demo | emulate | export-schema | db ... | keys ... | audit ...``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import uvicorn
 
 from .admin import add_audit_commands, add_database_commands, add_key_commands, prepare_database
 from .runtime import tune_garbage_collector
+from .sync_command import add_sync_command
 
 __all__ = ["main"]
 
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
+    add_sync_command(commands)
 
     demo = commands.add_parser(
         "demo", help="the gateway plus both emulators with seeded data, no credentials"

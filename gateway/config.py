@@ -133,6 +133,50 @@ class Settings(BaseSettings):
     database_busy_timeout_seconds: float = Field(
         default=5.0, ge=0, description="SQLite: how long a writer waits for another's lock before failing."
     )
+    # The synced index of deleted contacts (README, "The index")
+    index: bool = Field(
+        default=True,
+        description="Keep an index of every deleted contact in the gateway's database, synced from the "
+        "providers, and answer listings from it; false: every first page reads the providers.",
+    )
+    sync_in_process: bool = Field(
+        default=True,
+        description="gateway serve runs the sync loop itself (one replica leads at a time); false: run "
+        "`gateway sync` as its own process.",
+    )
+    sync_interval_seconds: float = Field(default=60.0, gt=0, description="Time between two delta syncs.")
+    sync_overlap_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="A delta reads from this long before the last sync began, for changes recorded late.",
+    )
+    sync_reconcile_seconds: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="Time between two full reconciles (a complete read that repairs what deltas missed).",
+    )
+    sync_write_through_margin_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="After a mutation, the index reads the provider's changes from this long before its "
+        "writes (the provider's clock and the gateway's differ).",
+    )
+    sync_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="SQLite: how long the sync leader's lease lasts without renewal (PostgreSQL: an "
+        "advisory lock, held while the leader's connection lives).",
+    )
+    sync_getresponse_rows_per_reply: int = Field(
+        default=5_000,
+        ge=100,
+        description="Backfill: GetResponse's deletions are read in deleted_on ranges of about this many.",
+    )
+    index_state_ttl_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long a replica reuses the sync state it read (readiness and lagSeconds of pages).",
+    )
     # Who may call (README, "Security model")
     auth_mode: Literal["on", "off"] = Field(
         default="on",

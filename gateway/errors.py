@@ -9,6 +9,9 @@
     │   ├── CursorExpired             a well-formed cursor whose snapshot is gone (CURSOR_EXPIRED)
     │   └── ServiceKeyError           a service-key command named no key, a taken name or an unknown scope
     ├── ProviderNotConfigured         the query names a provider with no credentials (PROVIDER_NOT_CONFIGURED)
+    ├── IndexNotReady                 the synced index cannot answer yet (INDEX_NOT_READY)
+    ├── ListingTooLarge               a live listing matched more contacts than the live path pages
+    │                                 (LISTING_TOO_LARGE): ask the index, or narrow the filter
     ├── Forbidden                     the caller lacks the scope a field or an input needs (FORBIDDEN)
     ├── RateLimitExceeded             the caller is over its request rate or daily cost (RATE_LIMITED)
     ├── DatabaseError                 the gateway's own database is unreachable or unusable (DATABASE_ERROR)
@@ -41,8 +44,10 @@ __all__ = [
     "DatabaseNotMigrated",
     "Forbidden",
     "GatewayError",
+    "IndexNotReady",
     "InvalidCursor",
     "InvalidId",
+    "ListingTooLarge",
     "ProviderError",
     "ProviderNotConfigured",
     "RateLimitExceeded",
@@ -90,6 +95,20 @@ class ServiceKeyError(UserInputError):
 
 class ProviderNotConfigured(GatewayError):
     code = "PROVIDER_NOT_CONFIGURED"
+
+
+class IndexNotReady(GatewayError):
+    """``consistency: INDEXED`` was asked of a provider whose index has not finished its first backfill
+    (or of a gateway without an index)."""
+
+    code = "INDEX_NOT_READY"
+
+
+class ListingTooLarge(GatewayError):
+    """A live first page matched more contacts than a snapshot holds: rather than page a truncated
+    list (a client walking every page would silently miss the rest), the listing is refused."""
+
+    code = "LISTING_TOO_LARGE"
 
 
 class Forbidden(GatewayError):

@@ -25,6 +25,17 @@ FORBIDDEN = {
     # Identities from outside (OIDC tokens) sit beside the providers and the store: below core's users.
     "gateway.identity": ("gateway.schema", "gateway.http", "gateway.providers", "gateway.store"),
     "gateway.store": ("gateway.schema", "gateway.http", "gateway.providers", "gateway.identity"),
+    # The sync drives core's ports (sources, index, leadership); the composition root plugs in the
+    # providers' sources and the store.
+    "gateway.sync": (
+        "gateway.schema",
+        "gateway.http",
+        "gateway.providers",
+        "gateway.store",
+        "gateway.observability",
+        "gateway.bootstrap",
+        "gateway.app",
+    ),
     # Observability is a leaf the edge and the composition root plug in: it meets the providers'
     # observer protocol structurally and reads core's services, nothing above or beside them.
     "gateway.observability": (

@@ -241,8 +241,12 @@ class ContactActions:
         audit: AuditTrail,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        written: Callable[[set[Provider], datetime], Awaitable[None]] | None = None,
     ) -> None:
+        """``written(providers, since)`` is awaited after contacts were written at ``providers`` (the
+        synced index reads their changes since the moment before the writes: write-through)."""
         self._ports = ports
+        self._written = written
         self._listings = listings
         self._idempotency = idempotency
         self._audit = audit
@@ -345,10 +349,13 @@ class ContactActions:
                 targets.append(reference)
         return targets, problems
 
-    def _forget_listings(self, providers: set[Provider]) -> None:
-        """A listing fetched before this mutation must not answer a first page asked after it."""
+    async def _after_writes(self, providers: set[Provider], since: datetime) -> None:
+        """A listing fetched before this mutation must not answer a first page asked after it, and
+        the index learns what was written before the mutation answers."""
         for provider in providers:
             self._listings.invalidate(provider)
+        if self._written is not None and providers:
+            await self._written(providers, since)
 
     # -- delete --------------------------------------------------------------------------------
 
@@ -386,8 +393,9 @@ class ContactActions:
             ]
         elif resolved:
             await trail.intend([(r.target, r.contact_id) for r in resolved])
+            since = self._clock()
             outcomes += await self._write_deletes(resolved, request.wait_for_completion)
-            self._forget_listings({r.target.provider for r in resolved})
+            await self._after_writes({r.target.provider for r in resolved}, since)
         outcomes.sort(key=lambda o: o.target.index)
         return MutationReport(outcomes, problems)
 
@@ -477,9 +485,10 @@ class ContactActions:
         outcomes += gate.blocked
         if not request.options.dry_run:
             await trail.intend([(t, c.contact_id) for t, c in gate.allowed])
+        since = self._clock()
         outcomes += await self._write_restores(gate.allowed, request.options)
         if not request.options.dry_run:
-            self._forget_listings({contact.provider for _, contact in gate.allowed})
+            await self._after_writes({contact.provider for _, contact in gate.allowed}, since)
         outcomes.sort(key=lambda o: o.target.index)
         return MutationReport(outcomes, problems, frozenset(gate.overridden))
 

@@ -184,6 +184,11 @@ class ApplyResult:
     def changed(self) -> int:
         return self.inserted + self.updated + self.removed
 
+    def __add__(self, other: ApplyResult) -> ApplyResult:
+        return ApplyResult(
+            self.inserted + other.inserted, self.updated + other.updated, self.removed + other.removed
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class IndexPage:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
-from gateway.errors import GatewayError, InvalidCursor, ProviderNotConfigured
+from gateway.errors import GatewayError, InvalidCursor, ListingTooLarge, ProviderNotConfigured
 
 from .filters import DeletedContactFilter
 from .gathering import gather_settled
@@ -49,6 +49,8 @@ class SourceStatus:
     error_code: str | None = None
     message: str | None = None
     retry_after: float | None = None
+    synced_at: float | None = None
+    """When the index that answered was last synced (None: the provider itself answered)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ class SourceStatus:
             "error_code": self.error_code,
             "message": self.message,
             "retry_after": self.retry_after,
+            "synced_at": self.synced_at,
         }
 
     @classmethod
@@ -71,6 +74,7 @@ class SourceStatus:
             data["error_code"],
             data["message"],
             data["retry_after"],
+            data.get("synced_at"),
         )
 
 
@@ -86,12 +90,14 @@ class ListingPage(Generic[T]):
     snapshot_id: str
     snapshot_created_at: float
     sources: list[SourceStatus]
+    notes: tuple[str, ...] = ()
+    """Warnings the listing's caller adds (e.g. why it answered live)."""
 
     @property
     def warnings(self) -> list[str]:
         """What the caller should know beyond the sources (a snapshot kept by one replica only)."""
         warning = snapshot_warning(self.snapshot_id)
-        return [warning] if warning is not None else []
+        return [*self.notes, warning] if warning is not None else list(self.notes)
 
     def cursor_at(self, index: int) -> str:
         """The cursor of the ``index``-th contact of this page (``after`` it, paging resumes)."""
@@ -100,6 +106,12 @@ class ListingPage(Generic[T]):
     @property
     def has_next_page(self) -> bool:
         return self.offset + len(self.items) < self.total
+
+    async def count_total(self) -> int:
+        return self.total
+
+    async def counts(self) -> dict[Provider, int]:
+        return {status.provider: status.count for status in self.sources}
 
     @property
     def has_previous_page(self) -> bool:
@@ -206,16 +218,24 @@ async def list_deleted_page(
     after: str | None,
     present: Callable[[DeletedContact], T],
     listings: SharedListings | None = None,
+    before: str | None = None,
 ) -> ListingPage[T]:
-    if after is not None:
-        snapshot_id, offset = decode_cursor(after)
-        page = await store.page(snapshot_id, offset, first)
+    """``first`` contacts after ``after`` (or from the start); with ``before``, the ``first`` contacts
+    just before that cursor (backward paging through the same snapshot)."""
+    cursor = after if after is not None else before
+    if cursor is not None:
+        snapshot_id, offset = decode_cursor(cursor)
+        # A cursor's offset is the position just after its contact: backward, the page ends before it.
+        start = offset if after is not None else max(0, offset - 1 - first)
+        count = first if after is not None else max(0, offset - 1 - start)
+        # At least one entry is read, so that a stores' range read never means "to the end".
+        page = await store.page(snapshot_id, start, max(count, 1))
         if page.snapshot.query_key != query.cache_key():
             raise InvalidCursor("the cursor belongs to a different filter")
-        items = [present(ports[Provider(p)].from_snapshot_entry(entry)) for p, entry in page.entries]
+        items = [present(ports[Provider(p)].from_snapshot_entry(entry)) for p, entry in page.entries[:count]]
         return ListingPage(
             items,
-            offset,
+            start,
             page.snapshot.total,
             snapshot_id,
             page.snapshot.created_at,
@@ -230,6 +250,13 @@ async def list_deleted_page(
     awaited = _Awaited(len(asked))
     answers = await gather_settled(_ask(port, query, shared, first, awaited, present) for port in asked)
     listed = [contact for answer in answers for contact in answer.found]
+    if len(listed) > store.max_entries:
+        # A snapshot holds at most max_entries: paging a truncated list would let a client that walks
+        # every page miss the rest without a word, so the whole answer is refused instead.
+        raise ListingTooLarge(
+            f"{len(listed)} deleted contacts match; a live listing pages at most {store.max_entries}. "
+            "Ask the synced index (consistency: INDEXED) or narrow the filter."
+        )
     shown = first_listed((contact for answer in answers for contact in answer.head), first)
     order = list(ports)
     sources = sorted((answer.status for answer in answers), key=lambda s: order.index(s.provider))

@@ -10,6 +10,10 @@ Keys collected in one event-loop tick become one upstream batch per provider:
   JSON-RPC batch at GetResponse).  :meth:`ContactLookups.load_by_email` asks every provider at once; a
   provider that fails is remembered in ``email_errors`` so the others still answer.
 
+With the synced index (``index``), a provider whose index is built answers both from the index: no
+upstream request at all.  Mutations resolve their targets without it (they act on what the provider
+holds now).
+
 Build one per request (or per mutation) inside its event loop: aiodataloader binds to the loop it is
 created in, and no cached answer should outlive the request or cross between callers.
 """
@@ -27,8 +31,10 @@ from aiodataloader import DataLoader
 from gateway.errors import GatewayError
 
 from .batch_watch import BatchWatch
+from .deleted_pages import IndexAccess
 from .filters import DeletedContactFilter
 from .gathering import gather_settled
+from .index import DeletedContactIndex
 from .model import ContactKey, DeletedContact, ListedContact, Provider
 from .ports import DeletedContactsPort
 
@@ -67,9 +73,14 @@ class ContactLookups:
     """``watch`` (optional) sees every batch of these loaders (tracing)."""
 
     def __init__(
-        self, ports: Mapping[Provider, DeletedContactsPort], *, watch: BatchWatch | None = None
+        self,
+        ports: Mapping[Provider, DeletedContactsPort],
+        *,
+        watch: BatchWatch | None = None,
+        index: IndexAccess | None = None,
     ) -> None:
         self._ports = ports
+        self._index = index
         self.contacts: DataLoader[ContactKey, DeletedContact | None] = DataLoader(
             batch_of(self._load_contacts, name="contacts", watch=watch)
         )
@@ -111,9 +122,23 @@ class ContactLookups:
                     merged[index].extend(records)
         return merged
 
+    async def _indexed(self, provider: Provider) -> DeletedContactIndex | None:
+        """The index, when it holds ``provider``'s deleted contacts (its backfill is done)."""
+        if self._index is None:
+            return None
+        state = (await self._index.states()).get(provider)
+        return self._index.index if state is not None and state.ready else None
+
     async def _load_emails(self, provider: Provider, emails: list[str]) -> list[EmailAnswer]:
         port = self._ports[provider]
         try:
+            index = await self._indexed(provider)
+            if index is not None:
+                rows = await index.by_email(emails)
+                return [
+                    [port.from_snapshot_entry(row.entry) for row in found if row.provider is provider]
+                    for found in rows
+                ]
             return list(await port.find_deleted_by_email(emails))
         except GatewayError as error:
             return [error] * len(emails)
@@ -141,6 +166,10 @@ class ContactLookups:
         if port is None:
             return [None] * len(ids)
         try:
+            index = await self._indexed(provider)
+            if index is not None:
+                rows = await index.get([ContactKey(provider, contact_id) for contact_id in ids])
+                return [port.from_snapshot_entry(row.entry) if row is not None else None for row in rows]
             if len(ids) < port.listing_cost():
                 return list(await port.get_deleted(ids))
             everything = await port.list_deleted(_EVERYTHING)

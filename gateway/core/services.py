@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 from .actions import ContactActions
 from .audit_memory import MemoryAuditTrail
 from .batch_watch import BatchWatch
 from .budgets import PrincipalBudgets
+from .deleted_pages import IndexAccess
 from .idempotency import MemoryIdempotencyStore
+from .index import SyncSource
 from .input_limits import InputLimits
 from .model import Provider
 from .persisted_documents import MemoryPersistedDocuments, PersistedDocumentStore
@@ -54,11 +57,19 @@ class Services:
     """Sees every DataLoader batch of a request (tracing); None: batches run unwatched."""
     persisted_documents: PersistedDocumentStore = field(default_factory=MemoryPersistedDocuments)
     """Documents registered through automatic persisted queries (the application's: its database)."""
+    index: IndexAccess | None = None
+    """The synced index of deleted contacts (None: every listing reads the providers)."""
+    sync_sources: Mapping[Provider, SyncSource] = field(default_factory=dict)
+    """What the sync reads of each configured provider (its write-through too)."""
+    index_written: Callable[[set[Provider], datetime], Awaitable[None]] | None = None
+    """Writes what a mutation changed at these providers since a moment into the index (write-through)."""
 
     @cached_property
     def actions(self) -> ContactActions:
         """Delete and restore over these ports, listings, idempotency store and audit trail."""
-        return ContactActions(self.ports, self.listings, self.idempotency, self.limits, self.audit)
+        return ContactActions(
+            self.ports, self.listings, self.idempotency, self.limits, self.audit, written=self.index_written
+        )
 
     async def aclose(self) -> None:
         for port in self.ports.values():

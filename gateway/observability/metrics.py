@@ -13,12 +13,18 @@ Counted as things happen (per request, per upstream exchange -- never per field)
 - ``gateway_upstream_request_duration_seconds{provider, method}``: one observation per HTTP exchange
   and method it carried -- a batch's duration is what each of its calls waited;
 - ``gateway_upstream_retries_total{provider, method}``: exchanges that were a retry.
+- ``gateway_sync_runs_total{provider, kind, outcome}``, ``gateway_sync_upstream_requests_total{provider,
+  kind}``, ``gateway_sync_changes_total{provider, kind, change}``: every sync run of the index (backfill,
+  delta, reconcile) this process led; ``gateway_sync_repaired_total{provider}``: rows a reconcile found
+  the deltas had missed.
 
 Read when scraped, from the live services (nothing to keep in step):
 
 - ``gateway_upstream_breaker_state{provider, state}``: 1 for the breaker's current state, 0 for the others;
 - ``gateway_upstream_daily_budget_remaining{provider}`` / ``..._limit{provider}``: Constant Contact's quota;
-- ``gateway_paging_snapshot_entries``: entries held by the in-memory snapshot store.
+- ``gateway_paging_snapshot_entries``: entries held by the in-memory snapshot store;
+- ``gateway_index_contacts{provider}`` and ``gateway_index_lag_seconds{provider}``: the index's deleted
+  contacts and how long ago each provider was last synced, as this replica last read its sync state.
 
 Label values are bounded: operation names are the first ``operation_name_limit`` distinct names
 seen (later ones count as ``other``; a nameless operation is ``anonymous``), methods are the
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -42,6 +49,7 @@ from gateway.core.audit import AuditEvent
 from gateway.core.model import Provider
 from gateway.core.services import Services
 from gateway.core.snapshots import MemorySnapshotStore
+from gateway.sync import SyncReport
 
 from .request_record import RequestRecord
 
@@ -130,6 +138,31 @@ class GatewayMetrics:
             registry=registry,
         )
 
+        self.sync_runs = Counter(
+            "gateway_sync_runs",
+            "Sync runs of the index this process led, by provider, kind and outcome (ok, failed).",
+            ["provider", "kind", "outcome"],
+            registry=registry,
+        )
+        self.sync_requests = Counter(
+            "gateway_sync_upstream_requests",
+            "Upstream HTTP requests the index's sync made, by provider and kind.",
+            ["provider", "kind"],
+            registry=registry,
+        )
+        self.sync_changes = Counter(
+            "gateway_sync_changes",
+            "Index rows the sync changed, by provider, kind and change (inserted, updated, removed).",
+            ["provider", "kind", "change"],
+            registry=registry,
+        )
+        self.sync_repaired = Counter(
+            "gateway_sync_repaired",
+            "Index rows a reconcile repaired: changes the deltas had missed, by provider.",
+            ["provider"],
+            registry=registry,
+        )
+
     # -- as things happen ----------------------------------------------------------------------
 
     def observe_graphql(self, record: RequestRecord, seconds: float) -> None:
@@ -159,6 +192,23 @@ class GatewayMetrics:
     def observe_audit(self, events: Sequence[AuditEvent]) -> None:
         for event in events:
             self.audit_events.labels(event.operation, event.phase.value).inc()
+
+    def observe_sync(self, report: SyncReport) -> None:
+        provider, kind = report.provider.value, report.kind.value
+        self.sync_runs.labels(provider, kind, "ok").inc()
+        self.sync_requests.labels(provider, kind).inc(report.requests)
+        changes = report.changes
+        for change, count in (
+            ("inserted", changes.inserted),
+            ("updated", changes.updated),
+            ("removed", changes.removed),
+        ):
+            self.sync_changes.labels(provider, kind, change).inc(count)
+        if report.repaired:
+            self.sync_repaired.labels(provider).inc(report.repaired)
+
+    def observe_sync_failure(self, provider: Provider, kind: str) -> None:
+        self.sync_runs.labels(provider.value, kind, "failed").inc()
 
     # -- when scraped --------------------------------------------------------------------------
 
@@ -199,7 +249,24 @@ class _ServicesCollector(Collector):
             "gateway_paging_snapshot_entries",
             "Listing entries held in this process's paging snapshots (in-memory store only).",
         )
+        index_contacts = GaugeMetricFamily(
+            "gateway_index_contacts",
+            "Deleted contacts in the synced index, by provider (as this replica last read the sync state).",
+            labels=["provider"],
+        )
+        index_lag = GaugeMetricFamily(
+            "gateway_index_lag_seconds",
+            "Seconds since the provider's part of the index was last synced.",
+            labels=["provider"],
+        )
         services = self._services()
+        if services is not None and services.index is not None:
+            now = time.time()
+            for provider, sync_state in services.index.last_states.items():
+                index_contacts.add_metric([provider.value], float(sync_state.contacts))
+                if sync_state.synced_at is not None:
+                    lag = max(0.0, now - sync_state.synced_at.timestamp())
+                    index_lag.add_metric([provider.value], lag)
         if services is not None:
             for provider, port in services.ports.items():
                 health = port.health()
@@ -215,3 +282,5 @@ class _ServicesCollector(Collector):
         yield remaining
         yield limit
         yield snapshot_entries
+        yield index_contacts
+        yield index_lag

@@ -113,7 +113,9 @@ class _Walk:
         own = 0
         if name == "deletedContacts":
             providers = _length(_get(self.argument(node, "filter"), "providers")) or self.providers
-            own = costs.page if self.argument(node, "after") is not None else costs.listing * providers
+            paged = self.argument(node, "after") is not None or self.argument(node, "before") is not None
+            indexed = costs.indexed and self.argument(node, "consistency") != "LIVE"
+            own = costs.page if paged or indexed else costs.listing * providers
         elif name == "deletedContactsByEmail":
             own = costs.lookup * _length(self.argument(node, "emails")) * self.providers
         elif name == "nodes":

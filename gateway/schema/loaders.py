@@ -26,7 +26,7 @@ CatalogRecord = CampaignRecord | MessageRecord
 
 class Loaders(ContactLookups):
     def __init__(self, services: Services) -> None:
-        super().__init__(services.ports, watch=services.batch_watch)
+        super().__init__(services.ports, watch=services.batch_watch, index=services.index)
         self._services = services
         self.getresponse_catalog: DataLoader[tuple[str, str], CatalogRecord | None] = DataLoader(
             batch_of(self._load_catalog, name="getresponse_catalog", watch=services.batch_watch)

@@ -7,6 +7,7 @@ so that a field refused (FORBIDDEN) or failed as a whole leaves the other fields
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,8 +16,11 @@ from graphql import GraphQLError
 
 from gateway.core import model
 from gateway.core.consent import address_suppression
+from gateway.core.deleted_pages import deleted_contacts_page
 from gateway.core.gathering import gather_settled
-from gateway.core.listing import ListingPage, SourceStatus, list_deleted_page
+from gateway.core.index import Consistency
+from gateway.core.indexed_listing import IndexedPage, PageRequest
+from gateway.core.listing import ListingPage, SourceStatus
 from gateway.core.ordering import merge_order
 from gateway.core.principals import Scope
 from gateway.errors import InvalidId, ProviderNotConfigured, UserInputError, shown
@@ -48,28 +52,46 @@ class PageInfo:
     end_cursor: str | None
 
 
+CountsOf = Callable[[], Awaitable[dict[model.Provider, int]]]
+
+
 @strawberry.type(description="One provider's part in an answer.")
 class SourceInfo:
     provider: model.Provider
     ok: bool
     status: str = strawberry.field(description="OK, or the error code of the provider's failure.")
     message: str | None
-    count: int = strawberry.field(description="Matching contacts this provider contributed.")
-    fetched_at: datetime = strawberry.field(description="When the provider was read for this query.")
+    fetched_at: datetime = strawberry.field(
+        description="When the provider was read for this answer (from the index: when it was last synced)."
+    )
     age_seconds: float = strawberry.field(description="How old the data is now (later pages reuse it).")
     retry_after: float | None
+    synced_at: datetime | None = strawberry.field(
+        description="When the index that answered was last synced with the provider; null for a live answer."
+    )
+    lag_seconds: float | None = strawberry.field(
+        description="How far the index that answered is behind the provider now; null for a live answer."
+    )
+    _counts: strawberry.Private[CountsOf]
+
+    @strawberry.field(description="Matching contacts this provider contributed (counted when asked).")
+    async def count(self) -> int:
+        return (await self._counts()).get(self.provider, 0)
 
     @classmethod
-    def from_status(cls, status: SourceStatus, now: float) -> SourceInfo:
+    def from_status(cls, status: SourceStatus, now: float, counts: CountsOf) -> SourceInfo:
+        synced = status.synced_at
         return cls(
             provider=status.provider,
             ok=status.ok,
             status="OK" if status.ok else (status.error_code or "ERROR"),
             message=status.message,
-            count=status.count,
             fetched_at=datetime.fromtimestamp(status.fetched_at, UTC),
             age_seconds=round(max(0.0, now - status.fetched_at), 3),
             retry_after=status.retry_after,
+            synced_at=datetime.fromtimestamp(synced, UTC) if synced is not None else None,
+            lag_seconds=round(max(0.0, now - synced), 3) if synced is not None else None,
+            _counts=counts,
         )
 
 
@@ -79,31 +101,40 @@ class DeletedContactEdge:
     node: DeletedContact
 
 
+AnyPage = ListingPage[DeletedContact] | IndexedPage[DeletedContact]
+
+
 @strawberry.type(description="Deleted contacts from every provider asked, most recent deletion first.")
 class DeletedContactConnection:
     edges: list[DeletedContactEdge]
+    nodes: list[DeletedContact] = strawberry.field(description="The page's contacts, without cursors.")
     page_info: PageInfo
-    total_count: int = strawberry.field(description="Matching contacts in the whole (snapshotted) result.")
     sources: list[SourceInfo]
     warnings: list[str] = strawberry.field(
         description="What to know beyond the sources, e.g. that later pages are kept by one replica only."
     )
+    _page: strawberry.Private[AnyPage]
+
+    @strawberry.field(description="Matching contacts in the whole result (counted when asked).")
+    async def total_count(self) -> int:
+        return await self._page.count_total()
 
     @classmethod
-    def from_page(cls, page: ListingPage[DeletedContact]) -> DeletedContactConnection:
+    def from_page(cls, page: AnyPage) -> DeletedContactConnection:
         edges = [DeletedContactEdge(cursor=page.cursor_at(i), node=node) for i, node in enumerate(page.items)]
         now = time.time()
         return cls(
             edges=edges,
+            nodes=page.items,
             page_info=PageInfo(
                 has_next_page=page.has_next_page,
                 has_previous_page=page.has_previous_page,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
-            total_count=page.total,
-            sources=[SourceInfo.from_status(s, now) for s in page.sources],
+            sources=[SourceInfo.from_status(s, now, page.counts) for s in page.sources],
             warnings=page.warnings,
+            _page=page,
         )
 
 
@@ -155,6 +186,32 @@ async def _load_node(info: Info, global_id: str) -> Node | None:
     raise InvalidId(f"{shown(global_id)} is not a valid id")
 
 
+def _page_request(
+    default_size: int,
+    max_size: int,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> PageRequest:
+    """Relay's paging arguments, one direction at a time: ``first``/``after`` or ``last``/``before``."""
+    if first is not None and last is not None:
+        raise UserInputError("give `first` or `last`, not both")
+    if after is not None and before is not None:
+        raise UserInputError("give `after` or `before`, not both")
+    backward = last is not None or (before is not None and first is None)
+    if backward and after is not None:
+        raise UserInputError("`after` pages forward: use it with `first`")
+    if not backward and before is not None:
+        raise UserInputError("`before` pages backward: use it with `last`")
+    size = default_size if (last if backward else first) is None else (last if backward else first)
+    assert size is not None
+    argument = "last" if backward else "first"
+    if not 1 <= size <= max_size:
+        raise UserInputError(f"`{argument}` must be between 1 and {max_size}")
+    return PageRequest(size, after=after, before=before, backward=backward)
+
+
 @strawberry.type
 class Query:
     audit_events = audit_events_field
@@ -172,27 +229,44 @@ class Query:
         ] = None,
         after: Annotated[
             str | None,
+            strawberry.argument(description="An endCursor of the same query: the page after it."),
+        ] = None,
+        last: Annotated[
+            int | None,
             strawberry.argument(
-                description="An endCursor of the same query; later pages read the first page's snapshot."
+                description="Backward paging: the last contacts before `before` (or of all)."
+            ),
+        ] = None,
+        before: Annotated[
+            str | None,
+            strawberry.argument(description="A startCursor of the same query: the page before it."),
+        ] = None,
+        consistency: Annotated[
+            Consistency | None,
+            strawberry.argument(
+                description="INDEXED: the synced index; LIVE: the providers now. Default: the index once it "
+                "is built, the providers until then. Later pages follow their cursor."
             ),
         ] = None,
     ) -> DeletedContactConnection | None:
         services = info.context.services
-        size = services.default_page_size if first is None else first
-        if not 1 <= size <= services.max_page_size:
-            raise UserInputError(f"`first` must be between 1 and {services.max_page_size}")
+        request = _page_request(
+            services.default_page_size, services.max_page_size, first, after, last, before
+        )
         limits = services.limits
-        if after is not None:
-            limits.cursor(after, "after")
+        for name, cursor in (("after", after), ("before", before)):
+            if cursor is not None:
+                limits.cursor(cursor, name)
         query = (filter or DeletedContactFilterInput()).to_core(limits)
-        page = await list_deleted_page(
+        page = await deleted_contacts_page(
             services.ports,
             services.snapshots,
+            services.listings,
+            services.index,
             query,
-            first=size,
-            after=after,
+            request,
+            consistency,
             present=contact_type,
-            listings=services.listings,
         )
         _report_source_errors(info.context, info, page.sources)
         return DeletedContactConnection.from_page(page)

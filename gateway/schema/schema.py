@@ -79,6 +79,7 @@ def query_costs(settings: Settings) -> QueryCosts:
         page=settings.cost_page,
         lookup=settings.cost_lookup,
         mutation_contact=settings.cost_mutation_contact,
+        indexed=settings.index,
     )
 
 

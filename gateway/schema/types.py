@@ -15,6 +15,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from gateway.core import index as index_model
 from gateway.core import model
 from gateway.core.filters import TextOperator as CoreTextOperator
 from gateway.core.ports import BulkProgress, OutcomeStatus, ProviderHealth
@@ -26,6 +27,7 @@ from .permissions import requires
 
 __all__ = [
     "BulkOperation",
+    "Consistency",
     "ConstantContactDeletedContact",
     "ConstantContactList",
     "DeletedContact",
@@ -43,6 +45,11 @@ __all__ = [
 ]
 
 Provider = strawberry.enum(model.Provider, description="An email-marketing provider behind the gateway.")
+Consistency = strawberry.enum(
+    index_model.Consistency,
+    description="Where a listing reads from: the synced index (page cost at any size, as fresh as its "
+    "last sync) or the providers themselves (everything is read for a first page).",
+)
 DeletionReason = strawberry.enum(
     model.DeletionReason,
     description="Why a contact was deleted (GetResponse's general reasons; UNKNOWN where none is recorded).",

@@ -1,0 +1,141 @@
+"""``gateway sync``: the index's sync as a process of its own (``--once``: one pass, then exit).
+
+``gateway serve`` runs the same loop in-process unless ``SYNC_IN_PROCESS=false``; a deployment that
+separates them runs its replicas with that setting and one (or more: one leads) ``gateway sync``.
+Progress of a backfill goes to stderr (a line every ``--progress-seconds``); the summary of a pass,
+one line per run, to stdout.  Exit status: 0 when every provider synced, 1 when one failed (its error
+is on stderr and in its sync state), 3 when another process leads the sync and ``--once`` could not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+
+from .config import Settings
+from .errors import GatewayError
+from .sync import ProviderSync, SyncProgress, SyncReport
+
+__all__ = ["add_sync_command"]
+
+NOT_LEADER = 3
+
+
+class _ProgressLines:
+    """Backfill progress on stderr, at most one line per ``every`` seconds per provider."""
+
+    def __init__(self, every: float) -> None:
+        self._every = every
+        self._last: dict[str, float] = {}
+
+    def __call__(self, progress: SyncProgress) -> None:
+        now = time.monotonic()
+        name = progress.provider.value
+        if now - self._last.get(name, float("-inf")) < self._every:
+            return
+        self._last[name] = now
+        rate = progress.contacts / progress.seconds if progress.seconds > 0 else 0.0
+        print(
+            f"sync {name} {progress.kind.value}: {progress.contacts} contacts, {progress.requests} requests, "
+            f"{progress.seconds:.0f} s ({rate:.0f}/s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _summary(report: SyncReport) -> str:
+    changes = report.changes
+    line = (
+        f"{report.provider.value} {report.kind.value}: {report.read} read with {report.requests} requests "
+        f"in {report.seconds:.1f} s; {changes.inserted} inserted, {changes.updated} updated, "
+        f"{changes.removed} removed"
+    )
+    return line + (f", {report.repaired} repaired" if report.repaired else "")
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from .bootstrap import build_services, build_sync_worker, open_database
+
+    database = await open_database(settings)
+    failures: list[str] = []
+
+    def failed(sync: ProviderSync, error: GatewayError) -> None:
+        failures.append(sync.provider.value)
+
+    try:
+        services = build_services(settings, database=database)
+        try:
+            worker = build_sync_worker(
+                settings,
+                services,
+                database,
+                on_report=lambda report: print(_summary(report), flush=True),
+                on_failure=failed,
+                on_progress=_ProgressLines(args.progress_seconds),
+            )
+            if worker is None:
+                why = "the index is off (INDEX=false)" if services.index is None else "no provider is configured"
+                print(f"gateway sync: {why}", file=sys.stderr)
+                return 2
+            if not args.once:
+                await worker.run_forever()
+                return 0
+            deadline = time.monotonic() + args.wait
+            while await worker.run_once() is None:
+                if time.monotonic() >= deadline:
+                    print("gateway sync: another process leads the sync", file=sys.stderr)
+                    return NOT_LEADER
+                await asyncio.sleep(min(1.0, args.wait))
+            await worker.leadership.release()
+            return 1 if failures else 0
+        finally:
+            await services.aclose()
+    finally:
+        await database.aclose()
+
+
+def _command(args: argparse.Namespace) -> int:
+    from .observability.logs import configure_logging
+
+    try:
+        settings = Settings()
+    except Exception as error:  # pydantic's ValidationError: one line, not a traceback
+        print(f"gateway sync: invalid settings: {error}".splitlines()[0], file=sys.stderr)
+        return 2
+    configure_logging(settings)
+
+    async def main() -> int:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        assert task is not None
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(stop, task.cancel)
+        try:
+            return await _run(args, settings)
+        except asyncio.CancelledError:
+            return 0
+
+    try:
+        return asyncio.run(main())
+    except GatewayError as error:
+        print(f"gateway sync: {error.message} ({error.code})", file=sys.stderr)
+        return 1
+
+
+def add_sync_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sync = commands.add_parser(
+        "sync", help="keep the index of deleted contacts in step with the providers (one leader at a time)"
+    )
+    sync.add_argument(
+        "--once", action="store_true", help="one pass (backfill, delta or reconcile), then exit"
+    )
+    sync.add_argument(
+        "--wait", type=float, default=0.0, help="--once: seconds to wait for another leader to stop"
+    )
+    sync.add_argument("--progress-seconds", type=float, default=5.0, help="seconds between progress lines")
+    sync.set_defaults(run=_command)
