@@ -1,19 +1,45 @@
 """The tables of the gateway's own database, as SQLAlchemy 2 typed models.
 
 Migrations (``gateway/store/migrations``) are the only way these tables come to exist or change; a test
-upgrades an empty database and checks that it matches these models exactly.  Later tables (the
-deleted-contact index, sync watermarks) join the same ``Base``.
+upgrades an empty database and checks that it matches these models exactly.  The deleted-contact
+index (``gateway.store.index``) and the sync's state and leases join the same ``Base``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Dialect, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["ApiKey", "AuditRecord", "Base", "IdempotencyRecord", "PersistedQuery", "UTCDateTime"]
+__all__ = [
+    "ApiKey",
+    "AuditRecord",
+    "Base",
+    "DeletedContactRow",
+    "GetResponseCampaign",
+    "GetResponseMembership",
+    "GetResponseMessage",
+    "IdempotencyRecord",
+    "PersistedQuery",
+    "SyncLease",
+    "SyncStateRow",
+    "UTCDateTime",
+]
 
 # Constraint names are spelled out so that every database gets the same ones and a later migration
 # can drop or alter a constraint by name (SQLite has no names of its own to find).
@@ -136,3 +162,111 @@ class PersistedQuery(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     document: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeletedContactRow(Base):
+    """One deleted contact of the synced index (``gateway.core.index.IndexedContact``).
+
+    ``email_key`` and ``name_key`` are lower-cased in Python (SQLite's ``lower()`` folds ASCII only), so
+    case-insensitive filters compare pre-lowered columns with a Python-lowered value.  ``order_day`` and
+    ``order_moment`` are the merge-order key's first two parts (``ordering.order_key``), with a large
+    finite stand-in for its "no time" infinity; with ``provider`` and ``contact_id`` they make the
+    composite index a page is one range scan of.  ``entry`` is the adapter's snapshot entry as JSON
+    text and ``digest`` a hash of the whole row's content, which tells a changed row from a resent one.
+    ``superseded`` marks a GetResponse deletion whose address is active again in the same campaign.
+    """
+
+    __tablename__ = "deleted_contacts"
+    __table_args__ = (
+        Index("ix_deleted_contacts_order", "order_day", "order_moment", "provider", "contact_id"),
+        Index("ix_deleted_contacts_provider_seen_run", "provider", "seen_run"),
+        Index("ix_deleted_contacts_provider_email_key_campaign_id", "provider", "email_key", "campaign_id"),
+        # CONTAINS filters at scale: a trigram index on PostgreSQL (the migration adds pg_trgm); on
+        # SQLite the migration makes it a partial index that holds no row.
+        Index(
+            "ix_deleted_contacts_email_key_trgm",
+            "email_key",
+            postgresql_using="gin",
+            postgresql_ops={"email_key": "gin_trgm_ops"},
+            sqlite_where=text("0"),
+        ),
+    )
+
+    provider: Mapped[str] = mapped_column(String(40), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    email: Mapped[str] = mapped_column(String(400))
+    email_key: Mapped[str] = mapped_column(String(400), index=True)
+    name: Mapped[str | None] = mapped_column(String(400))
+    name_key: Mapped[str] = mapped_column(String(400))
+    created_on: Mapped[date | None] = mapped_column(Date)
+    deleted_on: Mapped[date] = mapped_column(Date)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(40))
+    sub_reason: Mapped[str | None] = mapped_column(String(80))
+    campaign_id: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    entry: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    order_day: Mapped[int] = mapped_column(Integer)
+    order_moment: Mapped[float] = mapped_column(Float)
+    superseded: Mapped[bool] = mapped_column(Boolean)
+    seen_run: Mapped[str | None] = mapped_column(String(64))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class GetResponseMembership(Base):
+    """An active GetResponse contact, as far as the superseded-deletion rule needs it."""
+
+    __tablename__ = "getresponse_memberships"
+    __table_args__ = (Index("ix_getresponse_memberships_email_key_campaign_id", "email_key", "campaign_id"),)
+
+    contact_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    email_key: Mapped[str] = mapped_column(String(400))
+    campaign_id: Mapped[str] = mapped_column(String(200))
+    seen_run: Mapped[str | None] = mapped_column(String(64))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class GetResponseCampaign(Base):
+    """A GetResponse campaign's name (the campaign-name filter)."""
+
+    __tablename__ = "getresponse_campaigns"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(400))
+    name_key: Mapped[str] = mapped_column(String(400))
+
+
+class GetResponseMessage(Base):
+    """A GetResponse message's name and type (the message-name filter)."""
+
+    __tablename__ = "getresponse_messages"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(400))
+    name_key: Mapped[str | None] = mapped_column(String(400))
+    type: Mapped[str] = mapped_column(String(40))
+
+
+class SyncStateRow(Base):
+    """Where one provider's sync stands (``gateway.core.index.SyncState``)."""
+
+    __tablename__ = "sync_state"
+
+    provider: Mapped[str] = mapped_column(String(40), primary_key=True)
+    watermark: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    backfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    contacts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncLease(Base):
+    """A named lease one holder has until ``expires_at`` (sync leadership on SQLite)."""
+
+    __tablename__ = "sync_leases"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,610 @@
+"""The synced index of deleted contacts in the gateway's database (``deleted_contacts`` and friends).
+
+:class:`DatabaseIndex` implements ``gateway.core.index.DeletedContactIndex``:
+
+- A page is one keyset range scan of the composite index in merge order (``order_day``,
+  ``order_moment``, ``provider``, ``contact_id``), compared as a row value, which both SQLite and
+  PostgreSQL answer from the index; ``LIMIT limit + 1`` tells whether more rows lie beyond.
+- Every condition of ``DeletedContactFilter`` is SQL, with the semantics of ``gateway.core.filters``
+  and of GetResponse's own evaluation (``sandbox/emulators/getresponse``): text conditions compare
+  pre-lowered columns with a Python-lowered value (SQLite's ``lower()`` folds ASCII only), campaign
+  and message ids are ORed with the name condition through the stored catalog, a message-name
+  condition looks at newsletters and autoresponders only (GetResponse's default message types).
+- :meth:`DatabaseIndex.apply` writes a whole sync batch in one transaction and a handful of
+  statements (multi-row ``INSERT .. ON CONFLICT``), whatever the batch's size: a backfill is
+  thousands of batches.
+- ``superseded`` marks a GetResponse deletion whose address is active again in the same campaign; it
+  is recomputed for the addresses a write touched, and superseded rows never match anything.
+- ``sync_state.contacts`` is the store's own: recounted in the transaction of every write, and left
+  alone by :meth:`DatabaseIndex.save_state`.
+
+Rows are read with Core selects as plain rows (a page maps fifty of them; no ORM objects).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
+
+from gateway.core.filters import DayRange, DeletedContactFilter, TextCondition, TextOperator
+from gateway.core.index import ApplyResult, IndexedContact, IndexPage, Membership, SyncBatch, SyncState
+from gateway.core.model import ContactKey, OrderKey, Provider
+
+from .database import Database
+from .models import (
+    DeletedContactRow,
+    GetResponseCampaign,
+    GetResponseMembership,
+    GetResponseMessage,
+    SyncStateRow,
+)
+
+__all__ = ["NO_TIME_MOMENT", "DatabaseIndex"]
+
+NO_TIME_MOMENT = 1.0e18
+"""``order_moment`` of a deletion without a time.  The merge-order key uses +inf there (after every
+timed deletion of the day); a finite stand-in larger than any negated timestamp keeps the column an
+ordinary number on both databases."""
+
+_MESSAGE_NAME_TYPES = ("newsletter", "autoresponder")
+"""The message types a nested ``get_messages`` looks at without a ``type`` (GetResponse's default)."""
+
+_CHUNK = 1000
+"""Values per ``IN`` list: well inside both databases' bound-parameter limits."""
+
+_T = TypeVar("_T")
+_D = DeletedContactRow
+_M = GetResponseMembership
+_PROVIDERS = {provider.value: provider for provider in Provider}
+_ORDER_COLUMNS = (_D.order_day, _D.order_moment, _D.provider, _D.contact_id)
+_READ_COLUMNS = (
+    _D.provider,
+    _D.contact_id,
+    _D.email,
+    _D.name,
+    _D.created_on,
+    _D.deleted_on,
+    _D.deleted_at,
+    _D.reason,
+    _D.entry,
+    _D.sub_reason,
+    _D.campaign_id,
+    _D.message_id,
+)
+
+
+def _chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- rows ----------------------------------------------------------------------------------------------
+
+
+def _stored_moment(moment: float) -> float:
+    return NO_TIME_MOMENT if moment == float("inf") else moment
+
+
+def _stored_key(key: OrderKey) -> tuple[int, float, str, str]:
+    return (key[0], _stored_moment(key[1]), key[2], key[3])
+
+
+def _row_values(contact: IndexedContact, written_at: datetime, seen_run: str | None) -> dict[str, Any]:
+    """The columns of ``contact``'s row (``superseded`` is recomputed after the write)."""
+    entry = orjson.dumps(contact.entry, option=orjson.OPT_SORT_KEYS)
+    content = orjson.dumps(
+        [
+            contact.email,
+            contact.name,
+            contact.created_on,
+            contact.deleted_on,
+            contact.deleted_at,
+            contact.reason,
+            contact.sub_reason,
+            contact.campaign_id,
+            contact.message_id,
+        ]
+    )
+    order = contact.order
+    return {
+        "provider": contact.provider.value,
+        "contact_id": contact.contact_id,
+        "email": contact.email,
+        "email_key": contact.email.lower(),
+        "name": contact.name,
+        "name_key": (contact.name or "").lower(),
+        "created_on": contact.created_on,
+        "deleted_on": contact.deleted_on,
+        "deleted_at": contact.deleted_at,
+        "reason": contact.reason,
+        "sub_reason": contact.sub_reason,
+        "campaign_id": contact.campaign_id,
+        "message_id": contact.message_id,
+        "entry": entry.decode(),
+        "digest": hashlib.sha256(content + b"\x00" + entry).hexdigest(),
+        "order_day": order[0],
+        "order_moment": _stored_moment(order[1]),
+        "superseded": False,
+        "seen_run": seen_run,
+        "written_at": written_at,
+    }
+
+
+def _contact(row: Row[Any]) -> IndexedContact:
+    return IndexedContact(
+        provider=_PROVIDERS[row.provider],
+        contact_id=row.contact_id,
+        email=row.email,
+        name=row.name,
+        created_on=row.created_on,
+        deleted_on=row.deleted_on,
+        deleted_at=row.deleted_at,
+        reason=row.reason,
+        entry=orjson.loads(row.entry),
+        sub_reason=row.sub_reason,
+        campaign_id=row.campaign_id,
+        message_id=row.message_id,
+    )
+
+
+# -- the filter as SQL ---------------------------------------------------------------------------------
+
+
+def _text(column: Any, condition: TextCondition) -> ColumnElement[bool]:
+    """``condition`` on a pre-lowered column.  A NULL column matches no condition, negated or not
+    (GetResponse: a message without a name matches no name condition)."""
+    value = condition.value.lower()
+    if condition.operator in (TextOperator.EQUALS, TextOperator.NOT_EQUALS):
+        # Literal: % and _ are ordinary characters.  Equality of the lowered texts is what a LIKE
+        # with every wildcard escaped means, and it can use a plain index.
+        found: ColumnElement[bool] = column == value
+    else:
+        # A LIKE pattern: % and _ are wildcards; a backslash is an ordinary character.
+        found = column.like(value.replace("\\", "\\\\"), escape="\\")
+    return ~found if condition.operator.negated else found
+
+
+def _days(column: Any, days: DayRange) -> list[ColumnElement[bool]]:
+    # A closed range excludes NULL days: the comparisons are not true for NULL.
+    conditions: list[ColumnElement[bool]] = []
+    if days.start is not None:
+        conditions.append(column >= days.start)
+    if days.end is not None:
+        conditions.append(column <= days.end)
+    return conditions
+
+
+def _conditions(query: DeletedContactFilter) -> list[ColumnElement[bool]] | None:
+    """The WHERE of ``query`` (ANDed), or None when no provider is asked (nothing can match)."""
+    asked = [provider.value for provider in Provider if query.asks(provider)]
+    if not asked:
+        return None
+    conditions: list[ColumnElement[bool]] = [_D.superseded == false()]
+    if len(asked) < len(Provider):
+        conditions.append(_D.provider.in_(asked))
+    conditions.extend(_text(_D.email_key, condition) for condition in query.email)
+    conditions.extend(_text(_D.name_key, condition) for condition in query.name)
+    if query.reasons:
+        # A general reason (UNKNOWN included) is the row's reason; a specific one its sub-reason.
+        general = sorted(r.value for r in query.reasons if not r.is_specific)
+        specific = sorted(r.value for r in query.reasons if r.is_specific)
+        either: list[ColumnElement[bool]] = []
+        if general:
+            either.append(_D.reason.in_(general))
+        if specific:
+            either.append(_D.sub_reason.in_(specific))
+        conditions.append(or_(*either))
+    conditions.extend(_days(_D.created_on, query.created))
+    conditions.extend(_days(_D.deleted_on, query.deleted))
+    if query.campaign_ids or query.campaign_name is not None:
+        # The ids OR the campaigns the name condition finds, as GetResponse's nested get_campaigns.
+        campaigns: list[ColumnElement[bool]] = []
+        if query.campaign_ids:
+            campaigns.append(_D.campaign_id.in_(query.campaign_ids))
+        if query.campaign_name is not None:
+            named = select(GetResponseCampaign.id).where(
+                _text(GetResponseCampaign.name_key, query.campaign_name)
+            )
+            campaigns.append(_D.campaign_id.in_(named))
+        conditions.append(or_(*campaigns))
+    if query.message_ids or query.message_name is not None:
+        messages: list[ColumnElement[bool]] = []
+        if query.message_ids:
+            messages.append(_D.message_id.in_(query.message_ids))
+        if query.message_name is not None:
+            named = select(GetResponseMessage.id).where(
+                GetResponseMessage.type.in_(_MESSAGE_NAME_TYPES),
+                _text(GetResponseMessage.name_key, query.message_name),
+            )
+            messages.append(_D.message_id.in_(named))
+        conditions.append(or_(*messages))
+    return conditions
+
+
+# -- writes --------------------------------------------------------------------------------------------
+
+
+def _insert(connection: AsyncConnection, table: Any) -> Any:
+    """The dialect's INSERT (for ``on_conflict_do_*``): both spell it the same way."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _supersedes() -> ColumnElement[bool]:
+    """Whether an active membership shares the row's address and campaign (correlated)."""
+    return exists().where(_M.email_key == _D.email_key, _M.campaign_id == _D.campaign_id)
+
+
+async def _recompute_superseded(connection: AsyncConnection, email_keys: Iterable[str] | None) -> int:
+    """Set ``superseded`` right for GetResponse rows of these addresses (None: every row); only rows
+    whose flag changes are written.  The number of rows changed."""
+    flagged = _supersedes()
+    base = update(_D).where(_D.provider == Provider.GETRESPONSE.value, _D.superseded != flagged)
+    base = base.values(superseded=flagged).execution_options(synchronize_session=False)
+    if email_keys is None:
+        return int((await connection.execute(base)).rowcount)
+    changed = 0
+    for chunk in _chunks(sorted(set(email_keys))):
+        changed += int((await connection.execute(base.where(_D.email_key.in_(chunk)))).rowcount)
+    return changed
+
+
+async def _recount(connection: AsyncConnection, provider: Provider) -> None:
+    """Store the exact number of the provider's unsuperseded rows in its ``sync_state`` row."""
+    counted = (
+        select(func.count())
+        .select_from(_D)
+        .where(_D.provider == provider.value, _D.superseded == false())
+        .scalar_subquery()
+    )
+    statement = _insert(connection, SyncStateRow).values(provider=provider.value, contacts=counted)
+    statement = statement.on_conflict_do_update(
+        index_elements=[SyncStateRow.provider], set_={"contacts": statement.excluded.contacts}
+    )
+    await connection.execute(statement)
+
+
+async def _claim(connection: AsyncConnection, provider: Provider) -> None:
+    """Write first: SQLite takes its write lock at a transaction's first write (waiting out the busy
+    timeout), where a transaction that read first could be refused at once.  On PostgreSQL this
+    locks the provider's state row, so writes of one provider queue up."""
+    await connection.execute(
+        update(SyncStateRow)
+        .where(SyncStateRow.provider == provider.value)
+        .values(contacts=SyncStateRow.contacts)
+    )
+
+
+class DatabaseIndex:
+    """A :class:`~gateway.core.index.DeletedContactIndex` on the gateway's database.
+
+    It shares its caller's :class:`Database` and never closes it.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    async def page(
+        self,
+        query: DeletedContactFilter,
+        *,
+        limit: int,
+        after: OrderKey | None = None,
+        before: OrderKey | None = None,
+    ) -> IndexPage:
+        conditions = _conditions(query)
+        if conditions is None or limit <= 0:
+            return IndexPage([], False)
+        key = tuple_(*_ORDER_COLUMNS)
+        if after is not None:
+            conditions.append(key > tuple_(*_stored_key(after)))
+        if before is not None:
+            conditions.append(key < tuple_(*_stored_key(before)))
+        backward = before is not None and after is None
+        order = [c.desc() for c in _ORDER_COLUMNS] if backward else list(_ORDER_COLUMNS)
+        statement = select(*_READ_COLUMNS).where(*conditions).order_by(*order).limit(limit + 1)
+        rows = await self._read(statement)
+        more = len(rows) > limit
+        shown = rows[:limit]
+        if backward:
+            shown.reverse()
+        return IndexPage([_contact(row) for row in shown], more)
+
+    async def count(self, query: DeletedContactFilter) -> dict[Provider, int]:
+        conditions = _conditions(query)
+        if conditions is None:
+            return {}
+        statement = select(_D.provider, func.count().label("n")).where(*conditions).group_by(_D.provider)
+        return {_PROVIDERS[row.provider]: int(row.n) for row in await self._read(statement) if row.n}
+
+    async def get(self, keys: Sequence[ContactKey]) -> list[IndexedContact | None]:
+        found: dict[ContactKey, IndexedContact] = {}
+        by_provider: dict[Provider, list[str]] = {}
+        for key in keys:
+            by_provider.setdefault(key.provider, []).append(key.contact_id)
+        for provider, ids in by_provider.items():
+            for chunk in _chunks(sorted(set(ids))):
+                statement = select(*_READ_COLUMNS).where(
+                    _D.provider == provider.value, _D.contact_id.in_(chunk), _D.superseded == false()
+                )
+                for row in await self._read(statement):
+                    contact = _contact(row)
+                    found[contact.key] = contact
+        return [found.get(key) for key in keys]
+
+    async def by_email(self, emails: Sequence[str]) -> list[list[IndexedContact]]:
+        wanted = sorted({email.lower() for email in emails})
+        rows: dict[str, list[IndexedContact]] = {}
+        for chunk in _chunks(wanted):
+            statement = (
+                select(*_READ_COLUMNS)
+                .where(_D.email_key.in_(chunk), _D.superseded == false())
+                .order_by(*_ORDER_COLUMNS)
+            )
+            for row in await self._read(statement):
+                rows.setdefault(row.email.lower(), []).append(_contact(row))
+        return [rows.get(email.lower(), []) for email in emails]
+
+    async def states(self) -> dict[Provider, SyncState]:
+        rows = await self._read(select(SyncStateRow.__table__))
+        return {
+            _PROVIDERS[row.provider]: SyncState(
+                provider=_PROVIDERS[row.provider],
+                watermark=row.watermark,
+                backfilled_at=row.backfilled_at,
+                reconciled_at=row.reconciled_at,
+                synced_at=row.synced_at,
+                contacts=row.contacts,
+                last_error=row.last_error,
+            )
+            for row in rows
+            if row.provider in _PROVIDERS
+        }
+
+    # -- writes --------------------------------------------------------------------------------------
+
+    async def save_state(self, state: SyncState) -> None:
+        """Write the state; ``contacts`` is left as the store counted it (the caller's is older)."""
+        fields = {
+            "watermark": state.watermark,
+            "backfilled_at": state.backfilled_at,
+            "reconciled_at": state.reconciled_at,
+            "synced_at": state.synced_at,
+            "last_error": state.last_error,
+        }
+        with self._database.unavailable_as_error():
+            async with self._database.begin() as connection:
+                counted = (
+                    select(func.count())
+                    .select_from(_D)
+                    .where(_D.provider == state.provider.value, _D.superseded == false())
+                    .scalar_subquery()
+                )
+                statement = _insert(connection, SyncStateRow).values(
+                    provider=state.provider.value, contacts=counted, **fields
+                )
+                statement = statement.on_conflict_do_update(
+                    index_elements=[SyncStateRow.provider],
+                    set_={name: statement.excluded[name] for name in fields},
+                )
+                await connection.execute(statement)
+
+    async def apply(
+        self, provider: Provider, batch: SyncBatch, *, full_run: str | None = None
+    ) -> ApplyResult:
+        now = _now()
+        # The last of several entries for one id wins (one multi-row upsert may not touch a row twice).
+        deleted = {contact.contact_id: contact for contact in batch.deleted if contact.provider is provider}
+        revived = sorted(set(batch.not_deleted) - deleted.keys())
+        with self._database.unavailable_as_error():
+            async with self._database.begin() as connection:
+                await _claim(connection, provider)
+                inserted, updated = await self._write_deleted(connection, provider, deleted, now, full_run)
+                removed = 0
+                for chunk in _chunks(revived):
+                    result = await connection.execute(
+                        delete(_D).where(_D.provider == provider.value, _D.contact_id.in_(chunk))
+                    )
+                    removed += int(result.rowcount)
+                touched = {values.email.lower() for values in deleted.values()}
+                if provider is Provider.GETRESPONSE:
+                    touched |= await self._write_memberships(
+                        connection, batch.active, sorted(deleted), now, full_run
+                    )
+                    await self._write_catalog(connection, batch)
+                    await _recompute_superseded(connection, touched)
+                await _recount(connection, provider)
+        return ApplyResult(inserted=inserted, updated=updated, removed=removed)
+
+    async def _write_deleted(
+        self,
+        connection: AsyncConnection,
+        provider: Provider,
+        deleted: dict[str, IndexedContact],
+        now: datetime,
+        full_run: str | None,
+    ) -> tuple[int, int]:
+        """Insert new rows, rewrite changed ones, mark unchanged ones seen.  (inserted, updated)."""
+        if not deleted:
+            return 0, 0
+        stored: dict[str, str] = {}
+        ids = sorted(deleted)
+        for chunk in _chunks(ids):
+            result = await connection.execute(
+                select(_D.contact_id, _D.digest).where(
+                    _D.provider == provider.value, _D.contact_id.in_(chunk)
+                )
+            )
+            stored.update((contact_id, digest) for contact_id, digest in result)
+        written: list[dict[str, Any]] = []
+        unchanged: list[str] = []
+        inserted = updated = 0
+        for contact_id in ids:
+            values = _row_values(deleted[contact_id], now, full_run)
+            old = stored.get(contact_id)
+            if old is None:
+                inserted += 1
+            elif old != values["digest"]:
+                updated += 1
+            else:
+                unchanged.append(contact_id)
+                continue
+            written.append(values)
+        if written:
+            statement = _insert(connection, _D)
+            replaced = {
+                name: statement.excluded[name]
+                for name in written[0]
+                if name not in ("provider", "contact_id", "superseded")
+                and (name != "seen_run" or full_run is not None)
+            }
+            await connection.execute(
+                statement.on_conflict_do_update(index_elements=[_D.provider, _D.contact_id], set_=replaced),
+                written,
+            )
+        # Unchanged rows are seen now: by this full run, if any, and as of this write.
+        seen: dict[str, Any] = {"written_at": now}
+        if full_run is not None:
+            seen["seen_run"] = full_run
+        for chunk in _chunks(unchanged):
+            await connection.execute(
+                update(_D)
+                .where(_D.provider == provider.value, _D.contact_id.in_(chunk))
+                .values(**seen)
+                .execution_options(synchronize_session=False)
+            )
+        return inserted, updated
+
+    async def _write_memberships(
+        self,
+        connection: AsyncConnection,
+        active: Sequence[Membership],
+        deleted_ids: Sequence[str],
+        now: datetime,
+        full_run: str | None,
+    ) -> set[str]:
+        """Upsert the active memberships, drop those of contacts now deleted; the addresses whose
+        deletions may have changed side (old and new addresses of every membership touched)."""
+        memberships = {m.contact_id: m for m in active if m.contact_id not in set(deleted_ids)}
+        ids = sorted({*memberships, *deleted_ids})
+        touched = {m.email.lower() for m in memberships.values()}
+        for chunk in _chunks(ids):
+            result = await connection.execute(select(_M.email_key).where(_M.contact_id.in_(chunk)))
+            touched.update(email_key for (email_key,) in result)
+        for chunk in _chunks(list(deleted_ids)):
+            await connection.execute(delete(_M).where(_M.contact_id.in_(chunk)))
+        if memberships:
+            rows = [
+                {
+                    "contact_id": m.contact_id,
+                    "email_key": m.email.lower(),
+                    "campaign_id": m.campaign_id,
+                    "seen_run": full_run,
+                    "written_at": now,
+                }
+                for m in memberships.values()
+            ]
+            statement = _insert(connection, _M)
+            replaced = {
+                name: statement.excluded[name]
+                for name in rows[0]
+                if name != "contact_id" and (name != "seen_run" or full_run is not None)
+            }
+            await connection.execute(
+                statement.on_conflict_do_update(index_elements=[_M.contact_id], set_=replaced), rows
+            )
+        return touched
+
+    async def _write_catalog(self, connection: AsyncConnection, batch: SyncBatch) -> None:
+        if batch.campaigns:
+            statement = _insert(connection, GetResponseCampaign)
+            await connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[GetResponseCampaign.id],
+                    set_={"name": statement.excluded.name, "name_key": statement.excluded.name_key},
+                ),
+                [{"id": i, "name": n, "name_key": n.lower()} for i, n in sorted(batch.campaigns.items())],
+            )
+        if batch.messages:
+            statement = _insert(connection, GetResponseMessage)
+            rows = [
+                {"id": i, "name": n, "name_key": n.lower() if n is not None else None, "type": t}
+                for i, (n, t) in sorted(batch.messages.items())
+            ]
+            await connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[GetResponseMessage.id],
+                    set_={
+                        "name": statement.excluded.name,
+                        "name_key": statement.excluded.name_key,
+                        "type": statement.excluded.type,
+                    },
+                ),
+                rows,
+            )
+
+    async def finish_full_run(self, provider: Provider, full_run: str, started_at: datetime) -> ApplyResult:
+        """``removed``: the provider's rows the run did not see; ``updated``: rows whose superseded
+        flag changed (memberships the run did not see are dropped too)."""
+        with self._database.unavailable_as_error():
+            async with self._database.begin() as connection:
+                await _claim(connection, provider)
+                unseen_row = or_(_D.seen_run.is_(None), _D.seen_run != full_run)
+                result = await connection.execute(
+                    delete(_D).where(_D.provider == provider.value, unseen_row, _D.written_at < started_at)
+                )
+                removed = int(result.rowcount)
+                updated = 0
+                if provider is Provider.GETRESPONSE:
+                    unseen_membership = or_(_M.seen_run.is_(None), _M.seen_run != full_run)
+                    await connection.execute(delete(_M).where(unseen_membership, _M.written_at < started_at))
+                    updated = await _recompute_superseded(connection, None)
+                await _recount(connection, provider)
+        return ApplyResult(updated=updated, removed=removed)
+
+    async def remove(self, keys: Sequence[ContactKey]) -> int:
+        by_provider: dict[Provider, list[str]] = {}
+        for key in keys:
+            by_provider.setdefault(key.provider, []).append(key.contact_id)
+        removed = 0
+        with self._database.unavailable_as_error():
+            async with self._database.begin() as connection:
+                for provider, ids in by_provider.items():
+                    await _claim(connection, provider)
+                    for chunk in _chunks(sorted(set(ids))):
+                        result = await connection.execute(
+                            delete(_D).where(_D.provider == provider.value, _D.contact_id.in_(chunk))
+                        )
+                        removed += int(result.rowcount)
+                    await _recount(connection, provider)
+        return removed
+
+    async def _read(self, statement: Executable) -> list[Row[Any]]:
+        with self._database.unavailable_as_error():
+            async with self._database.connect() as connection:
+                return list((await connection.execute(statement)).all())
