@@ -48,6 +48,7 @@ from .schema.context import GatewayContext
 from .schema.schema import GatewaySchema, build_schema
 from .store import Database
 from .sync import ProviderSync
+from .sync.progress import ProgressLines
 
 __all__ = ["create_app"]
 
@@ -182,6 +183,7 @@ def _in_process_sync(
         services,
         database,
         on_report=metrics.observe_sync if metrics is not None else None,
+        on_progress=ProgressLines(10.0, logging.getLogger("gateway.sync").info),
         on_failure=(
             (lambda sync, error: metrics.observe_sync_failure(sync.provider, _kind(sync)))
             if metrics is not None

@@ -18,33 +18,12 @@ import time
 
 from .config import Settings
 from .errors import GatewayError
-from .sync import ProviderSync, SyncProgress, SyncReport
+from .sync import ProviderSync, SyncReport
+from .sync.progress import ProgressLines
 
 __all__ = ["add_sync_command"]
 
 NOT_LEADER = 3
-
-
-class _ProgressLines:
-    """Backfill progress on stderr, at most one line per ``every`` seconds per provider."""
-
-    def __init__(self, every: float) -> None:
-        self._every = every
-        self._last: dict[str, float] = {}
-
-    def __call__(self, progress: SyncProgress) -> None:
-        now = time.monotonic()
-        name = progress.provider.value
-        if now - self._last.get(name, float("-inf")) < self._every:
-            return
-        self._last[name] = now
-        rate = progress.contacts / progress.seconds if progress.seconds > 0 else 0.0
-        print(
-            f"sync {name} {progress.kind.value}: {progress.contacts} contacts, {progress.requests} requests, "
-            f"{progress.seconds:.0f} s ({rate:.0f}/s)",
-            file=sys.stderr,
-            flush=True,
-        )
 
 
 def _summary(report: SyncReport) -> str:
@@ -75,10 +54,14 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 database,
                 on_report=lambda report: print(_summary(report), flush=True),
                 on_failure=failed,
-                on_progress=_ProgressLines(args.progress_seconds),
+                on_progress=ProgressLines(args.progress_seconds, lambda line: print(line, file=sys.stderr)),
             )
             if worker is None:
-                why = "the index is off (INDEX=false)" if services.index is None else "no provider is configured"
+                why = (
+                    "the index is off (INDEX=false)"
+                    if services.index is None
+                    else "no provider is configured"
+                )
                 print(f"gateway sync: {why}", file=sys.stderr)
                 return 2
             if not args.once:

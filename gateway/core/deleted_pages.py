@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TypeVar
 
-from gateway.errors import IndexNotReady, UserInputError
+from gateway.errors import IndexNotReady
 
 from .filters import DeletedContactFilter
 from .index import Consistency, DeletedContactIndex, SyncState
@@ -53,7 +53,10 @@ class IndexAccess:
         now = self._clock()
         if now - self._read_at >= self._state_ttl:
             self._states = await self.index.states()
-            self._read_at = now
+            # Until every backfill is done the states are read each time: the first page after a
+            # backfill finishes is answered from the index at once.
+            ready = bool(self._states) and all(state.ready for state in self._states.values())
+            self._read_at = now if ready else float("-inf")
         return self._states
 
     @property
@@ -104,8 +107,6 @@ async def deleted_contacts_page(
         return await list_indexed_page(
             index.index, await index.states(), ports, query, request, present=present
         )
-    if request.backward and request.before is None:
-        raise UserInputError("`last` without `before` pages from the end of the index (consistency: INDEXED)")
     page = await list_deleted_page(
         ports,
         snapshots,
@@ -113,6 +114,7 @@ async def deleted_contacts_page(
         first=request.size,
         after=request.after,
         before=request.before,
+        from_end=request.backward and request.before is None,
         present=present,
         listings=listings,
     )

@@ -208,9 +208,11 @@ class DeletedContactIndex(Protocol):
         limit: int,
         after: OrderKey | None = None,
         before: OrderKey | None = None,
+        backward: bool = False,
     ) -> IndexPage:
-        """Up to ``limit`` rows matching ``query`` in merge order, strictly after ``after`` or (backward
-        paging) the last ``limit`` strictly before ``before``.  Superseded deletions never match."""
+        """Up to ``limit`` rows matching ``query`` in merge order, strictly after ``after``; or, paging
+        backward (``backward``, or ``before`` alone), the last ``limit`` strictly before ``before`` (or
+        of all).  Superseded deletions never match."""
         ...
 
     async def count(self, query: DeletedContactFilter) -> dict[Provider, int]:

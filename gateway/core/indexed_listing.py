@@ -188,7 +188,7 @@ async def list_indexed_page(
     after = decode_index_cursor(request.after, query) if request.after is not None else None
     before = decode_index_cursor(request.before, query) if request.before is not None else None
     if request.backward:
-        found = await index.page(scoped, limit=request.size, before=before)
+        found = await index.page(scoped, limit=request.size, before=before, backward=True)
         has_previous, has_next = found.more, before is not None
     else:
         found = await index.page(scoped, limit=request.size, after=after)

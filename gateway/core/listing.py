@@ -219,9 +219,11 @@ async def list_deleted_page(
     present: Callable[[DeletedContact], T],
     listings: SharedListings | None = None,
     before: str | None = None,
+    from_end: bool = False,
 ) -> ListingPage[T]:
     """``first`` contacts after ``after`` (or from the start); with ``before``, the ``first`` contacts
-    just before that cursor (backward paging through the same snapshot)."""
+    just before that cursor (backward paging through the same snapshot); with ``from_end`` and no
+    cursor, the last ``first`` contacts of a new listing."""
     cursor = after if after is not None else before
     if cursor is not None:
         snapshot_id, offset = decode_cursor(cursor)
@@ -264,5 +266,9 @@ async def list_deleted_page(
     entries = _SnapshotEntries(listed, store.max_entries)
     meta = SnapshotMeta(query.cache_key(), created_at, len(entries), [s.to_json() for s in sources])
     snapshot_id = await store.create(meta, entries)
+    if from_end:
+        start = max(0, len(entries) - first)
+        tail = [present(ports[Provider(p)].from_snapshot_entry(entry)) for p, entry in entries[start:]]
+        return ListingPage(tail, start, len(entries), snapshot_id, created_at, sources)
     items = [listed.presented(present) for listed in shown[: len(entries)]]
     return ListingPage(items, 0, len(entries), snapshot_id, created_at, sources)

@@ -272,6 +272,33 @@ async def _recompute_superseded(connection: AsyncConnection, email_keys: Iterabl
     return changed
 
 
+async def _drop_older_deletions(connection: AsyncConnection, written: Iterable[IndexedContact]) -> int:
+    """GetResponse lists one deletion per campaign and address, the newest: when an address is deleted
+    again in the same campaign (after a revival), its older deletion is no longer listed, so its row
+    goes.  Of the rows of each (address, campaign) written, only the first in merge order stays."""
+    pairs = sorted({(c.email.lower(), c.campaign_id) for c in written if c.campaign_id is not None})
+    removed = 0
+    for chunk in _chunks(pairs):
+        result = await connection.execute(
+            select(_D.email_key, _D.campaign_id, *_ORDER_COLUMNS).where(
+                _D.provider == Provider.GETRESPONSE.value, tuple_(_D.email_key, _D.campaign_id).in_(chunk)
+            )
+        )
+        newest: dict[tuple[str, str], tuple[Any, ...]] = {}
+        rows = list(result)
+        for row in rows:
+            pair, order = (row.email_key, row.campaign_id), tuple(row[2:])
+            if pair not in newest or order < newest[pair]:
+                newest[pair] = order
+        older = [row.contact_id for row in rows if tuple(row[2:]) != newest[(row.email_key, row.campaign_id)]]
+        for ids in _chunks(older):
+            deleted = await connection.execute(
+                delete(_D).where(_D.provider == Provider.GETRESPONSE.value, _D.contact_id.in_(ids))
+            )
+            removed += int(deleted.rowcount)
+    return removed
+
+
 async def _recount(connection: AsyncConnection, provider: Provider) -> None:
     """Store the exact number of the provider's unsuperseded rows in its ``sync_state`` row."""
     counted = (
@@ -316,6 +343,7 @@ class DatabaseIndex:
         limit: int,
         after: OrderKey | None = None,
         before: OrderKey | None = None,
+        backward: bool = False,
     ) -> IndexPage:
         conditions = _conditions(query)
         if conditions is None or limit <= 0:
@@ -325,7 +353,7 @@ class DatabaseIndex:
             conditions.append(key > tuple_(*_stored_key(after)))
         if before is not None:
             conditions.append(key < tuple_(*_stored_key(before)))
-        backward = before is not None and after is None
+        backward = backward or (before is not None and after is None)
         order = [c.desc() for c in _ORDER_COLUMNS] if backward else list(_ORDER_COLUMNS)
         statement = select(*_READ_COLUMNS).where(*conditions).order_by(*order).limit(limit + 1)
         rows = await self._read(statement)
@@ -433,6 +461,7 @@ class DatabaseIndex:
                     removed += int(result.rowcount)
                 touched = {values.email.lower() for values in deleted.values()}
                 if provider is Provider.GETRESPONSE:
+                    removed += await _drop_older_deletions(connection, deleted.values())
                     touched |= await self._write_memberships(
                         connection, batch.active, sorted(deleted), now, full_run
                     )

@@ -64,8 +64,10 @@ class IndexStack:
     async def page(
         self, arguments: str, variables: dict[str, Any] | None = None, *, fields: str = "id"
     ) -> dict[str, Any]:
+        declared = {"$filter": "DeletedContactFilterInput", "$after": "String", "$before": "String"}
+        used = ", ".join(f"{name}: {kind}" for name, kind in declared.items() if name in arguments)
         body = await self.stack.graphql(
-            f"""query($filter: DeletedContactFilterInput, $after: String, $before: String) {{
+            f"""query{f"({used})" if used else ""} {{
                 deletedContacts({arguments}) {{
                     edges {{ cursor node {{ {fields} }} }}
                     pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}

@@ -44,22 +44,26 @@ async def test_backward_paging_mirrors_forward_paging(
 ) -> None:
     async with index_stack(make_stack, backend, tmp_path) as index:
         await index.sync()
-        forward = [node["id"] for node in await walk(index, "INDEXED", 50)]
-        backward: list[str] = []
-        page = await index.page("last: 23, consistency: INDEXED")
-        assert page["pageInfo"]["hasNextPage"] is False
-        while True:
-            backward = [edge["node"]["id"] for edge in page["edges"]] + backward
-            if not page["pageInfo"]["hasPreviousPage"]:
-                break
-            page = await index.page("last: 23, before: $before", {"before": page["pageInfo"]["startCursor"]})
-        assert backward == forward
-        # A page's startCursor pages back to exactly what came before it.
-        second = await index.page(
-            "first: 10, after: $after", {"after": (await index.page("first: 10"))["pageInfo"]["endCursor"]}
-        )
-        before = await index.page("last: 10, before: $before", {"before": second["pageInfo"]["startCursor"]})
-        assert [e["node"]["id"] for e in before["edges"]] == forward[:10]
+        for consistency in ("INDEXED", "LIVE"):
+            forward = [node["id"] for node in await walk(index, consistency, 50)]
+            backward: list[str] = []
+            page = await index.page(f"last: 23, consistency: {consistency}")
+            assert page["pageInfo"]["hasNextPage"] is False
+            while True:
+                backward = [edge["node"]["id"] for edge in page["edges"]] + backward
+                if not page["pageInfo"]["hasPreviousPage"]:
+                    break
+                page = await index.page(
+                    "last: 23, before: $before", {"before": page["pageInfo"]["startCursor"]}
+                )
+            assert backward == forward, consistency
+            # A page's startCursor pages back to exactly what came before it.
+            first = await index.page(f"first: 10, consistency: {consistency}")
+            second = await index.page("first: 10, after: $after", {"after": first["pageInfo"]["endCursor"]})
+            before = await index.page(
+                "last: 10, before: $before", {"before": second["pageInfo"]["startCursor"]}
+            )
+            assert [e["node"]["id"] for e in before["edges"]] == forward[:10], consistency
 
 
 async def test_paging_under_change_sees_every_steady_contact_once(

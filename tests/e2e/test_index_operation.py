@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 from pydantic import SecretStr
 
@@ -150,16 +151,27 @@ async def test_one_replica_leads_the_sync_and_another_takes_over_when_it_stops(
             reports = await leader.run_once()
             assert reports is not None and {r.kind for r in reports} == {SyncKind.BACKFILL}
             assert await follower.run_once() is None, "two replicas synced at once"
-            # The leader stops: on PostgreSQL its connection closes; on SQLite its lease runs out.
+            # The leader's process dies: on PostgreSQL the server sees its session end (as the
+            # leader's connection is cut here), on SQLite its lease runs out.
             if backend == "postgresql":
-                await services[0].aclose()
-                await databases[0].aclose()
+                admin = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+                try:
+                    cut = await admin.fetchval(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'"
+                    )
+                finally:
+                    await admin.close()
+                assert cut == 1
             else:
                 await asyncio.sleep(1.2)
             taken_over = await follower.run_once()
             assert taken_over is not None and {r.kind for r in taken_over} == {SyncKind.DELTA}
+            assert await leader.run_once() is None, "the stopped leader went on syncing"
         finally:
-            for service in services[1:] if backend == "postgresql" else services:
+            for worker in workers:
+                if worker is not None:
+                    await worker.leadership.release()
+            for service in services:
                 await service.aclose()
-            for database in databases[1:] if backend == "postgresql" else databases:
+            for database in databases:
                 await database.aclose()
