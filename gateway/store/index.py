@@ -15,8 +15,9 @@
   thousands of batches.
 - ``superseded`` marks a GetResponse deletion whose address is active again in the same campaign; it
   is recomputed for the addresses a write touched, and superseded rows never match anything.
-- ``sync_state.contacts`` is the store's own: recounted in the transaction of every write, and left
-  alone by :meth:`DatabaseIndex.save_state`.
+- ``sync_state.contacts`` is the store's own: kept exact in the transaction of every write (from the
+  visible rows each write added and removed; counted whole after a full run), and left alone by
+  :meth:`DatabaseIndex.save_state`.
 
 Rows are read with Core selects as plain rows (a page maps fifty of them; no ORM objects).
 """
@@ -153,7 +154,7 @@ def _row_values(contact: IndexedContact, written_at: datetime, seen_run: str | N
     }
 
 
-def _contact(row: Row[Any]) -> IndexedContact:
+def _contact(row: Row[*tuple[Any, ...]]) -> IndexedContact:
     return IndexedContact(
         provider=_PROVIDERS[row.provider],
         contact_id=row.contact_id,
@@ -258,18 +259,52 @@ def _supersedes() -> ColumnElement[bool]:
     return exists().where(_M.email_key == _D.email_key, _M.campaign_id == _D.campaign_id)
 
 
-async def _recompute_superseded(connection: AsyncConnection, email_keys: Iterable[str] | None) -> int:
+async def _recompute_superseded(
+    connection: AsyncConnection, email_keys: Iterable[str] | None
+) -> tuple[int, int]:
     """Set ``superseded`` right for GetResponse rows of these addresses (None: every row); only rows
-    whose flag changes are written.  The number of rows changed."""
+    whose flag changes are written.  (rows changed, change in the number of visible rows)."""
     flagged = _supersedes()
     base = update(_D).where(_D.provider == Provider.GETRESPONSE.value, _D.superseded != flagged)
-    base = base.values(superseded=flagged).execution_options(synchronize_session=False)
-    if email_keys is None:
-        return int((await connection.execute(base)).rowcount)
-    changed = 0
-    for chunk in _chunks(sorted(set(email_keys))):
-        changed += int((await connection.execute(base.where(_D.email_key.in_(chunk)))).rowcount)
-    return changed
+    base = base.values(superseded=flagged).returning(_D.superseded)
+    statements = (
+        [base]
+        if email_keys is None
+        else [base.where(_D.email_key.in_(chunk)) for chunk in _chunks(sorted(set(email_keys)))]
+    )
+    changed = visible = 0
+    for statement in statements:
+        for (superseded,) in await connection.execute(statement):
+            changed += 1
+            visible += -1 if superseded else 1
+    return changed, visible
+
+
+async def _delete_rows(
+    connection: AsyncConnection, provider: Provider, ids: Sequence[str]
+) -> tuple[int, int]:
+    """Delete the provider's rows of these ids: (rows deleted, of which visible)."""
+    removed = visible = 0
+    for chunk in _chunks(sorted(set(ids))):
+        statement = delete(_D).where(_D.provider == provider.value, _D.contact_id.in_(chunk))
+        for (superseded,) in await connection.execute(statement.returning(_D.superseded)):
+            removed += 1
+            visible += not superseded
+    return removed, visible
+
+
+async def _adjust_count(connection: AsyncConnection, provider: Provider, delta: int) -> None:
+    """Add ``delta`` to the provider's stored count, or count its rows if it has no state row yet.
+
+    A write knows how many visible rows it added and removed, so the count stays exact without a
+    COUNT of the whole provider per batch (which would make a backfill quadratic)."""
+    result = await connection.execute(
+        update(SyncStateRow)
+        .where(SyncStateRow.provider == provider.value)
+        .values(contacts=SyncStateRow.contacts + delta)
+    )
+    if not result.rowcount:
+        await _recount(connection, provider)
 
 
 async def _drop_older_deletions(connection: AsyncConnection, written: Iterable[IndexedContact]) -> int:
@@ -323,16 +358,41 @@ async def _claim(connection: AsyncConnection, provider: Provider) -> None:
         .where(SyncStateRow.provider == provider.value)
         .values(contacts=SyncStateRow.contacts)
     )
+    await _equality_lookups(connection)
+
+
+async def _equality_lookups(connection: AsyncConnection) -> None:
+    """Keep this transaction's lookups of many addresses off the trigram index (PostgreSQL).
+
+    pg_trgm's GIN index also answers ``=``, and for a long ``email_key IN (...)`` list the planner
+    prefers it to the B-tree, at a cost that grows with the table (every address shares trigrams
+    with thousands of others).  A GIN index is only ever read through bitmap scans, so turning them
+    off for the transaction leaves the B-tree indexes, which is what these statements need.
+    """
+    if connection.dialect.name == "postgresql":
+        await connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
 
 
 class DatabaseIndex:
     """A :class:`~gateway.core.index.DeletedContactIndex` on the gateway's database.
 
     It shares its caller's :class:`Database` and never closes it.
+
+    On PostgreSQL, rows inserted by this process since it last ran ``ANALYZE`` on the index's tables
+    are counted; past ``analyze_after_rows`` and ``analyze_growth`` times the rows it had written
+    by then, it runs it again.  A backfill grows an empty table to millions of rows within minutes,
+    faster than autovacuum (when enabled at all) refreshes statistics, and without them the planner
+    takes the batch lookups for scans of the whole provider: every batch then costs the table's size.
     """
 
-    def __init__(self, database: Database) -> None:
+    def __init__(
+        self, database: Database, *, analyze_after_rows: int = 1000, analyze_growth: float = 0.5
+    ) -> None:
         self._database = database
+        self._analyze_after_rows = analyze_after_rows
+        self._analyze_growth = analyze_growth
+        self._rows_at_analyze = 0
+        self._written_since_analyze = 0
 
     # -- reads ---------------------------------------------------------------------------------------
 
@@ -388,14 +448,17 @@ class DatabaseIndex:
     async def by_email(self, emails: Sequence[str]) -> list[list[IndexedContact]]:
         wanted = sorted({email.lower() for email in emails})
         rows: dict[str, list[IndexedContact]] = {}
-        for chunk in _chunks(wanted):
-            statement = (
-                select(*_READ_COLUMNS)
-                .where(_D.email_key.in_(chunk), _D.superseded == false())
-                .order_by(*_ORDER_COLUMNS)
-            )
-            for row in await self._read(statement):
-                rows.setdefault(row.email.lower(), []).append(_contact(row))
+        with self._database.unavailable_as_error():
+            async with self._database.begin() as connection:
+                await _equality_lookups(connection)
+                for chunk in _chunks(wanted):
+                    statement = (
+                        select(*_READ_COLUMNS)
+                        .where(_D.email_key.in_(chunk), _D.superseded == false())
+                        .order_by(*_ORDER_COLUMNS)
+                    )
+                    for row in await connection.execute(statement):
+                        rows.setdefault(row.email.lower(), []).append(_contact(row))
         return [rows.get(email.lower(), []) for email in emails]
 
     async def states(self) -> dict[Provider, SyncState]:
@@ -453,12 +516,9 @@ class DatabaseIndex:
             async with self._database.begin() as connection:
                 await _claim(connection, provider)
                 inserted, updated = await self._write_deleted(connection, provider, deleted, now, full_run)
-                removed = 0
-                for chunk in _chunks(revived):
-                    result = await connection.execute(
-                        delete(_D).where(_D.provider == provider.value, _D.contact_id.in_(chunk))
-                    )
-                    removed += int(result.rowcount)
+                removed, visible_removed = await _delete_rows(connection, provider, revived)
+                # New rows are written visible; the recomputation below corrects any that are not.
+                delta = inserted - visible_removed
                 touched = {values.email.lower() for values in deleted.values()}
                 if provider is Provider.GETRESPONSE:
                     removed += await _drop_older_deletions(connection, deleted.values())
@@ -466,9 +526,23 @@ class DatabaseIndex:
                         connection, batch.active, sorted(deleted), now, full_run
                     )
                     await self._write_catalog(connection, batch)
-                    await _recompute_superseded(connection, touched)
-                await _recount(connection, provider)
+                    delta += (await _recompute_superseded(connection, touched))[1]
+                await _adjust_count(connection, provider, delta)
+        await self._analyze_if_grown(inserted + len(batch.active))
         return ApplyResult(inserted=inserted, updated=updated, removed=removed)
+
+    async def _analyze_if_grown(self, written: int) -> None:
+        if self._database.is_sqlite:
+            return
+        self._written_since_analyze += written
+        grown = self._written_since_analyze
+        if grown < self._analyze_after_rows or grown < self._analyze_growth * self._rows_at_analyze:
+            return
+        with self._database.unavailable_as_error():
+            async with self._database.connect() as connection:
+                await connection.exec_driver_sql("ANALYZE deleted_contacts, getresponse_memberships")
+        self._rows_at_analyze += grown
+        self._written_since_analyze = 0
 
     async def _write_deleted(
         self,
@@ -612,7 +686,7 @@ class DatabaseIndex:
                 if provider is Provider.GETRESPONSE:
                     unseen_membership = or_(_M.seen_run.is_(None), _M.seen_run != full_run)
                     await connection.execute(delete(_M).where(unseen_membership, _M.written_at < started_at))
-                    updated = await _recompute_superseded(connection, None)
+                    updated = (await _recompute_superseded(connection, None))[0]
                 await _recount(connection, provider)
         return ApplyResult(updated=updated, removed=removed)
 
@@ -625,15 +699,12 @@ class DatabaseIndex:
             async with self._database.begin() as connection:
                 for provider, ids in by_provider.items():
                     await _claim(connection, provider)
-                    for chunk in _chunks(sorted(set(ids))):
-                        result = await connection.execute(
-                            delete(_D).where(_D.provider == provider.value, _D.contact_id.in_(chunk))
-                        )
-                        removed += int(result.rowcount)
-                    await _recount(connection, provider)
+                    gone, visible = await _delete_rows(connection, provider, ids)
+                    removed += gone
+                    await _adjust_count(connection, provider, -visible)
         return removed
 
-    async def _read(self, statement: Executable) -> list[Row[Any]]:
+    async def _read(self, statement: Executable) -> list[Row[*tuple[Any, ...]]]:
         with self._database.unavailable_as_error():
             async with self._database.connect() as connection:
                 return list((await connection.execute(statement)).all())

@@ -200,6 +200,12 @@ async def fill(index: DatabaseIndex, rows: Sequence[IndexedContact], **batch: ob
         await index.apply(provider, SyncBatch(deleted=mine, **extra))  # type: ignore[arg-type]  # test kwargs
 
 
+async def assert_contacts_exact(index: DatabaseIndex) -> None:
+    """The stored ``contacts`` of every provider is what a COUNT finds."""
+    counted = await index.count(DeletedContactFilter())
+    assert {p: s.contacts for p, s in (await index.states()).items() if s.contacts} == counted
+
+
 def test_the_database_index_is_a_deleted_contact_index(database: Database) -> None:
     index: DeletedContactIndex = DatabaseIndex(database)  # mypy checks the Protocol here
     assert index is not None
@@ -271,6 +277,7 @@ async def test_paging_while_rows_come_and_go_never_repeats_or_skips(database: Da
         after = page.rows[-1].order
     assert len(seen) == len(set(seen))
     assert throughout <= set(seen)
+    await assert_contacts_exact(index)
 
 
 async def test_every_filter_condition_agrees_with_the_filter_semantics(database: Database) -> None:
@@ -355,6 +362,7 @@ async def test_superseded_deletions_hide_and_come_back(database: Database) -> No
     # The member moves to the other campaign: the first deletion shows again, the second hides.
     await index.apply(GR, SyncBatch(active=[Membership("a1", "back@x.io", "c2")]))
     assert await index.get([gone.key, other_campaign.key]) == [gone, None]
+    await assert_contacts_exact(index)
     # The member is deleted: no membership is left, both deletions show.
     again = contact(GR, "a1", "back@x.io", campaign_id="c2", deleted_on=DAY + timedelta(days=1))
     await index.apply(GR, SyncBatch(deleted=[again]))
@@ -363,11 +371,18 @@ async def test_superseded_deletions_hide_and_come_back(database: Database) -> No
     # A membership that a full run no longer sees goes too.
     await index.apply(GR, SyncBatch(active=[Membership("a9", "back@x.io", "c1")]))
     assert await index.count(everything) == {GR: 2}
+    await assert_contacts_exact(index)
+    await index.remove([gone.key])
+    await assert_contacts_exact(index)
+    await index.apply(GR, SyncBatch(deleted=[gone], not_deleted=["g2"]))
+    await assert_contacts_exact(index)
+    await index.apply(GR, SyncBatch(deleted=[other_campaign]))
     started = datetime.now(UTC)
     await index.apply(GR, SyncBatch(deleted=[gone, other_campaign, again]), full_run="r1")
     result = await index.finish_full_run(GR, "r1", started)
     assert (result.removed, result.updated) == (0, 1)
     assert await index.count(everything) == {GR: 3}
+    await assert_contacts_exact(index)
 
 
 async def test_apply_counts_and_contacts_stay_exact(database: Database) -> None:
