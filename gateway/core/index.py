@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from .feed import EventSource
 from .filters import DeletedContactFilter, utc_day
 from .model import ContactKey, DeletedContact, OrderKey, Provider
 from .ordering import order_key
@@ -228,16 +229,26 @@ class DeletedContactIndex(Protocol):
         ...
 
     async def apply(
-        self, provider: Provider, batch: SyncBatch, *, full_run: str | None = None
+        self,
+        provider: Provider,
+        batch: SyncBatch,
+        *,
+        full_run: str | None = None,
+        events: EventSource | None = None,
     ) -> ApplyResult:
         """Write ``batch`` in one transaction.  ``full_run`` marks rows as seen by that full read (see
-        :meth:`finish_full_run`)."""
+        :meth:`finish_full_run`).  With ``events``, every contact whose deleted-or-not state changed
+        gets its event (``gateway.core.feed``) in the outbox, in the same transaction (a backfill
+        writes none: it finds what was deleted before the gateway looked)."""
         ...
 
-    async def finish_full_run(self, provider: Provider, full_run: str, started_at: datetime) -> ApplyResult:
+    async def finish_full_run(
+        self, provider: Provider, full_run: str, started_at: datetime, *, events: EventSource | None = None
+    ) -> ApplyResult:
         """After a full read: remove the provider's rows and memberships the run did not see and that
         were not written since ``started_at`` (a write-through is newer than the read), and recompute
-        superseded deletions.  What it removed is what deltas had missed."""
+        superseded deletions.  What it removed is what deltas had missed (with ``events``: each gets
+        its event)."""
         ...
 
     async def remove(self, keys: Sequence[ContactKey]) -> int:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -46,6 +47,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
+from gateway.core.feed import ContactEvent, EventKind, EventSource
 from gateway.core.filters import DayRange, DeletedContactFilter, TextCondition, TextOperator
 from gateway.core.index import ApplyResult, IndexedContact, IndexPage, Membership, SyncBatch, SyncState
 from gateway.core.model import ContactKey, OrderKey, Provider
@@ -58,6 +60,7 @@ from .models import (
     GetResponseMessage,
     SyncStateRow,
 )
+from .outbox import write_events
 
 __all__ = ["NO_TIME_MOMENT", "DatabaseIndex"]
 
@@ -260,13 +263,14 @@ def _supersedes() -> ColumnElement[bool]:
 
 
 async def _recompute_superseded(
-    connection: AsyncConnection, email_keys: Iterable[str] | None
+    connection: AsyncConnection, email_keys: Iterable[str] | None, flips: list[_Flip] | None = None
 ) -> tuple[int, int]:
     """Set ``superseded`` right for GetResponse rows of these addresses (None: every row); only rows
-    whose flag changes are written.  (rows changed, change in the number of visible rows)."""
+    whose flag changes are written.  (rows changed, change in the number of visible rows).
+    ``flips`` collects the rows that changed."""
     flagged = _supersedes()
     base = update(_D).where(_D.provider == Provider.GETRESPONSE.value, _D.superseded != flagged)
-    base = base.values(superseded=flagged).returning(_D.superseded)
+    base = base.values(superseded=flagged).returning(_D.superseded, _D.contact_id, _D.email, _D.campaign_id)
     statements = (
         [base]
         if email_keys is None
@@ -274,23 +278,103 @@ async def _recompute_superseded(
     )
     changed = visible = 0
     for statement in statements:
-        for (superseded,) in await connection.execute(statement):
+        for superseded, contact_id, email, campaign_id in await connection.execute(statement):
             changed += 1
             visible += -1 if superseded else 1
+            if flips is not None:
+                flips.append(_Flip(contact_id, email, campaign_id, bool(superseded)))
     return changed, visible
 
 
+@dataclass(frozen=True, slots=True)
+class _Flip:
+    """A row whose visibility changed: ``superseded`` is its new flag (or True: the row is gone)."""
+
+    contact_id: str
+    email: str
+    campaign_id: str | None
+    superseded: bool
+
+
 async def _delete_rows(
-    connection: AsyncConnection, provider: Provider, ids: Sequence[str]
+    connection: AsyncConnection, provider: Provider, ids: Sequence[str], gone: list[_Flip] | None = None
 ) -> tuple[int, int]:
-    """Delete the provider's rows of these ids: (rows deleted, of which visible)."""
+    """Delete the provider's rows of these ids: (rows deleted, of which visible).  ``gone`` collects the
+    visible rows deleted."""
     removed = visible = 0
     for chunk in _chunks(sorted(set(ids))):
         statement = delete(_D).where(_D.provider == provider.value, _D.contact_id.in_(chunk))
-        for (superseded,) in await connection.execute(statement.returning(_D.superseded)):
+        returning = statement.returning(_D.superseded, _D.contact_id, _D.email, _D.campaign_id)
+        for superseded, contact_id, email, campaign_id in await connection.execute(returning):
             removed += 1
             visible += not superseded
+            if gone is not None and not superseded:
+                gone.append(_Flip(contact_id, email, campaign_id, True))
     return removed, visible
+
+
+@dataclass(slots=True)
+class _Changes:
+    """What one write changed, for the deletion feed's events."""
+
+    new: list[str] = field(default_factory=list)
+    """Ids of rows inserted, or deleted again (their deletion moment moved)."""
+    flips: list[_Flip] = field(default_factory=list)
+    """Rows that became invisible (gone, or superseded) or visible again."""
+
+
+def _moment(contact: IndexedContact) -> datetime:
+    if contact.deleted_at is not None:
+        return contact.deleted_at
+    return datetime(contact.deleted_on.year, contact.deleted_on.month, contact.deleted_on.day, tzinfo=UTC)
+
+
+async def _write_change_events(
+    connection: AsyncConnection,
+    provider: Provider,
+    changes: _Changes,
+    written: dict[str, IndexedContact],
+    source: EventSource,
+) -> None:
+    """One event per contact whose deleted-or-not state changed in this write, in the same transaction."""
+    final: dict[str, _Flip] = {flip.contact_id: flip for flip in changes.flips}  # the last flip wins
+    events: list[ContactEvent] = []
+    for contact_id in changes.new:
+        flip = final.pop(contact_id, None)
+        if flip is not None and flip.superseded:
+            continue  # written and hidden in one go: nothing a reader could have seen
+        contact = written[contact_id]
+        events.append(
+            ContactEvent(
+                EventKind.DELETED, provider, contact_id, contact.email, _moment(contact), source,
+                entry=contact.entry, reason=contact.reason, campaign_id=contact.campaign_id,
+            )
+        )  # fmt: skip
+    now = _now()
+    shown = [flip.contact_id for flip in final.values() if not flip.superseded]
+    rows: dict[str, Any] = {}
+    for chunk in _chunks(shown):
+        result = await connection.execute(
+            select(*_READ_COLUMNS).where(_D.provider == provider.value, _D.contact_id.in_(chunk))
+        )
+        rows.update((row.contact_id, row) for row in result)
+    for flip in final.values():
+        if flip.superseded:
+            events.append(
+                ContactEvent(
+                    EventKind.RESTORED, provider, flip.contact_id, flip.email, now, source,
+                    campaign_id=flip.campaign_id,
+                )
+            )  # fmt: skip
+        elif flip.contact_id in rows:
+            contact = _contact(rows[flip.contact_id])
+            events.append(
+                ContactEvent(
+                    EventKind.DELETED, provider, flip.contact_id, contact.email, _moment(contact), source,
+                    entry=contact.entry, reason=contact.reason, campaign_id=contact.campaign_id,
+                )
+            )  # fmt: skip
+    await write_events(connection, events)
 
 
 async def _adjust_count(connection: AsyncConnection, provider: Provider, delta: int) -> None:
@@ -307,12 +391,15 @@ async def _adjust_count(connection: AsyncConnection, provider: Provider, delta: 
         await _recount(connection, provider)
 
 
-async def _drop_older_deletions(connection: AsyncConnection, written: Iterable[IndexedContact]) -> int:
+async def _drop_older_deletions(
+    connection: AsyncConnection, written: Iterable[IndexedContact]
+) -> tuple[int, int]:
     """GetResponse lists one deletion per campaign and address, the newest: when an address is deleted
     again in the same campaign (after a revival), its older deletion is no longer listed, so its row
-    goes.  Of the rows of each (address, campaign) written, only the first in merge order stays."""
+    goes.  Of the rows of each (address, campaign) written, only the first in merge order stays.
+    (rows deleted, of which visible)."""
     pairs = sorted({(c.email.lower(), c.campaign_id) for c in written if c.campaign_id is not None})
-    removed = 0
+    removed = visible = 0
     for chunk in _chunks(pairs):
         result = await connection.execute(
             select(_D.email_key, _D.campaign_id, *_ORDER_COLUMNS).where(
@@ -326,12 +413,9 @@ async def _drop_older_deletions(connection: AsyncConnection, written: Iterable[I
             if pair not in newest or order < newest[pair]:
                 newest[pair] = order
         older = [row.contact_id for row in rows if tuple(row[2:]) != newest[(row.email_key, row.campaign_id)]]
-        for ids in _chunks(older):
-            deleted = await connection.execute(
-                delete(_D).where(_D.provider == Provider.GETRESPONSE.value, _D.contact_id.in_(ids))
-            )
-            removed += int(deleted.rowcount)
-    return removed
+        gone, gone_visible = await _delete_rows(connection, Provider.GETRESPONSE, older)
+        removed, visible = removed + gone, visible + gone_visible
+    return removed, visible
 
 
 async def _recount(connection: AsyncConnection, provider: Provider) -> None:
@@ -506,28 +590,42 @@ class DatabaseIndex:
                 await connection.execute(statement)
 
     async def apply(
-        self, provider: Provider, batch: SyncBatch, *, full_run: str | None = None
+        self,
+        provider: Provider,
+        batch: SyncBatch,
+        *,
+        full_run: str | None = None,
+        events: EventSource | None = None,
     ) -> ApplyResult:
         now = _now()
         # The last of several entries for one id wins (one multi-row upsert may not touch a row twice).
         deleted = {contact.contact_id: contact for contact in batch.deleted if contact.provider is provider}
         revived = sorted(set(batch.not_deleted) - deleted.keys())
+        changes = _Changes() if events is not None else None
         with self._database.unavailable_as_error():
             async with self._database.begin() as connection:
                 await _claim(connection, provider)
-                inserted, updated = await self._write_deleted(connection, provider, deleted, now, full_run)
-                removed, visible_removed = await _delete_rows(connection, provider, revived)
+                inserted, updated = await self._write_deleted(
+                    connection, provider, deleted, now, full_run, changes.new if changes else None
+                )
+                removed, visible_removed = await _delete_rows(
+                    connection, provider, revived, changes.flips if changes else None
+                )
                 # New rows are written visible; the recomputation below corrects any that are not.
                 delta = inserted - visible_removed
                 touched = {values.email.lower() for values in deleted.values()}
                 if provider is Provider.GETRESPONSE:
-                    removed += await _drop_older_deletions(connection, deleted.values())
+                    dropped, visible_dropped = await _drop_older_deletions(connection, deleted.values())
+                    removed, delta = removed + dropped, delta - visible_dropped
                     touched |= await self._write_memberships(
                         connection, batch.active, sorted(deleted), now, full_run
                     )
                     await self._write_catalog(connection, batch)
-                    delta += (await _recompute_superseded(connection, touched))[1]
+                    flips = changes.flips if changes else None
+                    delta += (await _recompute_superseded(connection, touched, flips))[1]
                 await _adjust_count(connection, provider, delta)
+                if changes is not None and events is not None:
+                    await _write_change_events(connection, provider, changes, deleted, events)
         await self._analyze_if_grown(inserted + len(batch.active))
         return ApplyResult(inserted=inserted, updated=updated, removed=removed)
 
@@ -551,19 +649,21 @@ class DatabaseIndex:
         deleted: dict[str, IndexedContact],
         now: datetime,
         full_run: str | None,
+        new_deletions: list[str] | None = None,
     ) -> tuple[int, int]:
-        """Insert new rows, rewrite changed ones, mark unchanged ones seen.  (inserted, updated)."""
+        """Insert new rows, rewrite changed ones, mark unchanged ones seen.  (inserted, updated).
+        ``new_deletions`` collects the ids inserted or deleted again (their deletion moved)."""
         if not deleted:
             return 0, 0
-        stored: dict[str, str] = {}
+        stored: dict[str, tuple[str, int, float]] = {}
         ids = sorted(deleted)
         for chunk in _chunks(ids):
             result = await connection.execute(
-                select(_D.contact_id, _D.digest).where(
+                select(_D.contact_id, _D.digest, _D.order_day, _D.order_moment).where(
                     _D.provider == provider.value, _D.contact_id.in_(chunk)
                 )
             )
-            stored.update((contact_id, digest) for contact_id, digest in result)
+            stored.update((row.contact_id, (row.digest, row.order_day, row.order_moment)) for row in result)
         written: list[dict[str, Any]] = []
         unchanged: list[str] = []
         inserted = updated = 0
@@ -572,8 +672,13 @@ class DatabaseIndex:
             old = stored.get(contact_id)
             if old is None:
                 inserted += 1
-            elif old != values["digest"]:
+                if new_deletions is not None:
+                    new_deletions.append(contact_id)
+            elif old[0] != values["digest"]:
                 updated += 1
+                moved = (old[1], old[2]) != (values["order_day"], values["order_moment"])
+                if new_deletions is not None and moved:
+                    new_deletions.append(contact_id)
             else:
                 unchanged.append(contact_id)
                 continue
@@ -671,23 +776,33 @@ class DatabaseIndex:
                 rows,
             )
 
-    async def finish_full_run(self, provider: Provider, full_run: str, started_at: datetime) -> ApplyResult:
+    async def finish_full_run(
+        self, provider: Provider, full_run: str, started_at: datetime, *, events: EventSource | None = None
+    ) -> ApplyResult:
         """``removed``: the provider's rows the run did not see; ``updated``: rows whose superseded
         flag changed (memberships the run did not see are dropped too)."""
+        changes = _Changes() if events is not None else None
         with self._database.unavailable_as_error():
             async with self._database.begin() as connection:
                 await _claim(connection, provider)
                 unseen_row = or_(_D.seen_run.is_(None), _D.seen_run != full_run)
-                result = await connection.execute(
-                    delete(_D).where(_D.provider == provider.value, unseen_row, _D.written_at < started_at)
+                unseen = await connection.execute(
+                    select(_D.contact_id).where(
+                        _D.provider == provider.value, unseen_row, _D.written_at < started_at
+                    )
                 )
-                removed = int(result.rowcount)
+                removed, _ = await _delete_rows(
+                    connection, provider, [cid for (cid,) in unseen], changes.flips if changes else None
+                )
                 updated = 0
                 if provider is Provider.GETRESPONSE:
                     unseen_membership = or_(_M.seen_run.is_(None), _M.seen_run != full_run)
                     await connection.execute(delete(_M).where(unseen_membership, _M.written_at < started_at))
-                    updated = (await _recompute_superseded(connection, None))[0]
+                    flips = changes.flips if changes else None
+                    updated = (await _recompute_superseded(connection, None, flips))[0]
                 await _recount(connection, provider)
+                if changes is not None and events is not None:
+                    await _write_change_events(connection, provider, changes, {}, events)
         return ApplyResult(updated=updated, removed=removed)
 
     async def remove(self, keys: Sequence[ContactKey]) -> int:

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -30,6 +31,7 @@ __all__ = [
     "ApiKey",
     "AuditRecord",
     "Base",
+    "ContactEventRow",
     "DeletedContactRow",
     "GetResponseCampaign",
     "GetResponseMembership",
@@ -270,3 +272,33 @@ class SyncLease(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ContactEventRow(Base):
+    """One event of the deletion feed (``gateway.core.feed.ContactEvent``), in the outbox.
+
+    ``position`` only grows: writers of events take a lock first (``store.outbox``), so positions are
+    committed in order and a reader that resumes after a position never skips one committed later.
+    """
+
+    __tablename__ = "contact_events"
+    __table_args__ = (
+        Index("ix_contact_events_provider_contact_id", "provider", "contact_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    position: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    event_id: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str] = mapped_column(String(40))
+    contact_id: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(400))
+    campaign_id: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    entry: Mapped[str | None] = mapped_column(Text)
+    """The snapshot entry of a DELETED contact, as JSON text."""

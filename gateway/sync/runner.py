@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from gateway.core.feed import EventSource
 from gateway.core.index import ApplyResult, DeletedContactIndex, SyncSource, SyncState
 from gateway.core.model import Provider
 from gateway.errors import GatewayError
@@ -129,7 +130,7 @@ class ProviderSync:
         self.running = SyncKind.DELTA
         started_clock, started = time.perf_counter(), self._clock()
         batch = await self.source.changes(state.watermark - self._overlap)
-        changes = await self._index.apply(self.provider, batch)
+        changes = await self._index.apply(self.provider, batch, events=EventSource.SYNC)
         synced = self._clock()
         await self._save(
             lambda current: replace(current, watermark=started, synced_at=synced, last_error=None)
@@ -154,8 +155,11 @@ class ProviderSync:
         run_id = uuid.uuid4().hex
         started_clock, started = time.perf_counter(), self._clock()
         changes, requests, read, batches = ApplyResult(), 0, 0, 0
+        # A backfill finds what was deleted before the gateway looked: no feed events for those.  A
+        # reconcile's changes are real changes the deltas missed: they get their events.
+        events = EventSource.SYNC if kind is SyncKind.RECONCILE else None
         async for batch in self.source.everything():
-            changes += await self._index.apply(self.provider, batch, full_run=run_id)
+            changes += await self._index.apply(self.provider, batch, full_run=run_id, events=events)
             requests += batch.requests
             read += len(batch.deleted)
             batches += 1
@@ -165,7 +169,7 @@ class ProviderSync:
                         self.provider, kind, batches, requests, read, time.perf_counter() - started_clock
                     )
                 )
-        changes += await self._index.finish_full_run(self.provider, run_id, started)
+        changes += await self._index.finish_full_run(self.provider, run_id, started, events=events)
         finished = self._clock()
         await self._save(
             lambda current: replace(

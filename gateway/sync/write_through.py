@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from gateway.core.deleted_pages import IndexAccess
+from gateway.core.feed import EventSource
 from gateway.core.index import SyncSource
 from gateway.core.model import Provider
 from gateway.errors import GatewayError
@@ -40,7 +41,7 @@ class WriteThrough:
     async def _refresh(self, provider: Provider, since: datetime) -> None:
         try:
             batch = await self._sources[provider].changes(since)
-            await self._access.index.apply(provider, batch)
+            await self._access.index.apply(provider, batch, events=EventSource.GATEWAY)
         except GatewayError as error:
             logger.warning(
                 "index write-through at %s failed (%s); the next sync reads the same changes",
