@@ -462,6 +462,12 @@ class DatabaseIndex:
         }
         with self._database.unavailable_as_error():
             async with self._database.begin() as connection:
+                result = await connection.execute(
+                    update(SyncStateRow).where(SyncStateRow.provider == state.provider.value).values(**fields)
+                )
+                if result.rowcount:
+                    return
+                # The provider's first state: its count starts from what the index holds.
                 counted = (
                     select(func.count())
                     .select_from(_D)
@@ -584,7 +590,8 @@ class DatabaseIndex:
     ) -> set[str]:
         """Upsert the active memberships, drop those of contacts now deleted; the addresses whose
         deletions may have changed side (old and new addresses of every membership touched)."""
-        memberships = {m.contact_id: m for m in active if m.contact_id not in set(deleted_ids)}
+        gone = set(deleted_ids)
+        memberships = {m.contact_id: m for m in active if m.contact_id not in gone}
         ids = sorted({*memberships, *deleted_ids})
         touched = {m.email.lower() for m in memberships.values()}
         for chunk in _chunks(ids):
@@ -668,7 +675,8 @@ class DatabaseIndex:
         removed = 0
         with self._database.unavailable_as_error():
             async with self._database.begin() as connection:
-                for provider, ids in by_provider.items():
+                # Providers in a fixed order: two removals never wait for each other's state rows.
+                for provider, ids in sorted(by_provider.items(), key=lambda item: item[0].value):
                     await _claim(connection, provider)
                     gone, visible = await _delete_rows(connection, provider, ids)
                     removed += gone
