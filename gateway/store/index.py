@@ -69,8 +69,6 @@ ordinary number on both databases."""
 _MESSAGE_NAME_TYPES = ("newsletter", "autoresponder")
 """The message types a nested ``get_messages`` looks at without a ``type`` (GetResponse's default)."""
 
-_CHUNK = 1000
-"""Values per ``IN`` list: well inside both databases' bound-parameter limits."""
 
 _T = TypeVar("_T")
 _D = DeletedContactRow
@@ -93,9 +91,9 @@ _READ_COLUMNS = (
 )
 
 
-def _chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
+def _chunks(values: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _now() -> datetime:
@@ -260,7 +258,7 @@ def _supersedes() -> ColumnElement[bool]:
 
 
 async def _recompute_superseded(
-    connection: AsyncConnection, email_keys: Iterable[str] | None
+    connection: AsyncConnection, email_keys: Iterable[str] | None, chunk: int
 ) -> tuple[int, int]:
     """Set ``superseded`` right for GetResponse rows of these addresses (None: every row); only rows
     whose flag changes are written.  (rows changed, change in the number of visible rows)."""
@@ -270,7 +268,7 @@ async def _recompute_superseded(
     statements = (
         [base]
         if email_keys is None
-        else [base.where(_D.email_key.in_(chunk)) for chunk in _chunks(sorted(set(email_keys)))]
+        else [base.where(_D.email_key.in_(keys)) for keys in _chunks(sorted(set(email_keys)), chunk)]
     )
     changed = visible = 0
     for statement in statements:
@@ -281,12 +279,12 @@ async def _recompute_superseded(
 
 
 async def _delete_rows(
-    connection: AsyncConnection, provider: Provider, ids: Sequence[str]
+    connection: AsyncConnection, provider: Provider, ids: Sequence[str], chunk: int
 ) -> tuple[int, int]:
     """Delete the provider's rows of these ids: (rows deleted, of which visible)."""
     removed = visible = 0
-    for chunk in _chunks(sorted(set(ids))):
-        statement = delete(_D).where(_D.provider == provider.value, _D.contact_id.in_(chunk))
+    for some in _chunks(sorted(set(ids)), chunk):
+        statement = delete(_D).where(_D.provider == provider.value, _D.contact_id.in_(some))
         for (superseded,) in await connection.execute(statement.returning(_D.superseded)):
             removed += 1
             visible += not superseded
@@ -349,7 +347,8 @@ async def _equality_lookups(connection: AsyncConnection) -> None:
 class DatabaseIndex:
     """A :class:`~gateway.core.index.DeletedContactIndex` on the gateway's database.
 
-    It shares its caller's :class:`Database` and never closes it.
+    It shares its caller's :class:`Database` and never closes it.  ``lookup_chunk`` values at most go
+    into one ``IN`` list (well inside both databases' bound-parameter limits).
 
     On PostgreSQL, rows inserted by this process since it last ran ``ANALYZE`` on the index's tables
     are counted; past ``analyze_after_rows`` and ``analyze_growth`` times the rows it had written
@@ -359,9 +358,15 @@ class DatabaseIndex:
     """
 
     def __init__(
-        self, database: Database, *, analyze_after_rows: int = 1000, analyze_growth: float = 0.5
+        self,
+        database: Database,
+        *,
+        lookup_chunk: int = 1000,
+        analyze_after_rows: int = 1000,
+        analyze_growth: float = 0.5,
     ) -> None:
         self._database = database
+        self._chunk = lookup_chunk
         self._analyze_after_rows = analyze_after_rows
         self._analyze_growth = analyze_growth
         self._rows_at_analyze = 0
@@ -408,7 +413,7 @@ class DatabaseIndex:
         for key in keys:
             by_provider.setdefault(key.provider, []).append(key.contact_id)
         for provider, ids in by_provider.items():
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in _chunks(sorted(set(ids)), self._chunk):
                 statement = select(*_READ_COLUMNS).where(
                     _D.provider == provider.value, _D.contact_id.in_(chunk), _D.superseded == false()
                 )
@@ -423,7 +428,7 @@ class DatabaseIndex:
         with self._database.unavailable_as_error():
             async with self._database.begin() as connection:
                 await _equality_lookups(connection)
-                for chunk in _chunks(wanted):
+                for chunk in _chunks(wanted, self._chunk):
                     statement = (
                         select(*_READ_COLUMNS)
                         .where(_D.email_key.in_(chunk), _D.superseded == false())
@@ -494,7 +499,7 @@ class DatabaseIndex:
             async with self._database.begin() as connection:
                 await _claim(connection, provider)
                 inserted, updated = await self._write_deleted(connection, provider, deleted, now, full_run)
-                removed, visible_removed = await _delete_rows(connection, provider, revived)
+                removed, visible_removed = await _delete_rows(connection, provider, revived, self._chunk)
                 # New rows are written visible; the recomputation below corrects any that are not.
                 delta = inserted - visible_removed
                 touched = {values.email.lower() for values in deleted.values()}
@@ -503,7 +508,7 @@ class DatabaseIndex:
                         connection, batch.active, sorted(deleted), now, full_run
                     )
                     await self._write_catalog(connection, batch)
-                    delta += (await _recompute_superseded(connection, touched))[1]
+                    delta += (await _recompute_superseded(connection, touched, self._chunk))[1]
                 await _adjust_count(connection, provider, delta)
         await self._analyze_if_grown(inserted + len(batch.active))
         return ApplyResult(inserted=inserted, updated=updated, removed=removed)
@@ -534,7 +539,7 @@ class DatabaseIndex:
             return 0, 0
         stored: dict[str, str] = {}
         ids = sorted(deleted)
-        for chunk in _chunks(ids):
+        for chunk in _chunks(ids, self._chunk):
             result = await connection.execute(
                 select(_D.contact_id, _D.digest).where(
                     _D.provider == provider.value, _D.contact_id.in_(chunk)
@@ -571,7 +576,7 @@ class DatabaseIndex:
         seen: dict[str, Any] = {"written_at": now}
         if full_run is not None:
             seen["seen_run"] = full_run
-        for chunk in _chunks(unchanged):
+        for chunk in _chunks(unchanged, self._chunk):
             await connection.execute(
                 update(_D)
                 .where(_D.provider == provider.value, _D.contact_id.in_(chunk))
@@ -594,10 +599,10 @@ class DatabaseIndex:
         memberships = {m.contact_id: m for m in active if m.contact_id not in gone}
         ids = sorted({*memberships, *deleted_ids})
         touched = {m.email.lower() for m in memberships.values()}
-        for chunk in _chunks(ids):
+        for chunk in _chunks(ids, self._chunk):
             result = await connection.execute(select(_M.email_key).where(_M.contact_id.in_(chunk)))
             touched.update(email_key for (email_key,) in result)
-        for chunk in _chunks(list(deleted_ids)):
+        for chunk in _chunks(list(deleted_ids), self._chunk):
             await connection.execute(delete(_M).where(_M.contact_id.in_(chunk)))
         if memberships:
             rows = [
@@ -664,7 +669,7 @@ class DatabaseIndex:
                 if provider is Provider.GETRESPONSE:
                     unseen_membership = or_(_M.seen_run.is_(None), _M.seen_run != full_run)
                     await connection.execute(delete(_M).where(unseen_membership, _M.written_at < started_at))
-                    updated = (await _recompute_superseded(connection, None))[0]
+                    updated = (await _recompute_superseded(connection, None, self._chunk))[0]
                 await _recount(connection, provider)
         return ApplyResult(updated=updated, removed=removed)
 
@@ -678,7 +683,7 @@ class DatabaseIndex:
                 # Providers in a fixed order: two removals never wait for each other's state rows.
                 for provider, ids in sorted(by_provider.items(), key=lambda item: item[0].value):
                     await _claim(connection, provider)
-                    gone, visible = await _delete_rows(connection, provider, ids)
+                    gone, visible = await _delete_rows(connection, provider, ids, self._chunk)
                     removed += gone
                     await _adjust_count(connection, provider, -visible)
         return removed
