@@ -386,7 +386,7 @@ async def test_superseded_deletions_hide_and_come_back(database: Database) -> No
 
 
 async def test_apply_counts_and_contacts_stay_exact(database: Database) -> None:
-    index = DatabaseIndex(database, lookup_chunk=2)  # several IN lists per lookup
+    index = DatabaseIndex(database, lookup_chunk=2, analyze_after_rows=1)  # small IN lists; ANALYZE (PG)
     rows = [
         contact(CC, f"k{n}", f"p{n}@x.io", deleted_at=datetime(2026, 5, 1, n, tzinfo=UTC)) for n in range(6)
     ]
@@ -450,3 +450,17 @@ async def test_migration_0005_goes_down_and_up(database: Database) -> None:
     index = DatabaseIndex(database)
     await index.apply(CC, SyncBatch(deleted=[contact(CC, "k", "k@x.io")]))
     assert (await index.count(DeletedContactFilter())) == {CC: 1}
+
+
+async def test_contains_has_a_trigram_index_on_postgresql_only(database: Database) -> None:
+    async with database.connect() as connection:
+        if database.is_sqlite:
+            found = await connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_deleted_contacts_email_key_trgm'"
+            )
+            assert "WHERE 0" in str(found.scalar_one())  # a stand-in that holds no row
+        else:
+            found = await connection.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_deleted_contacts_email_key_trgm'"
+            )
+            assert "gin (email_key gin_trgm_ops)" in str(found.scalar_one())
