@@ -72,8 +72,6 @@ ordinary number on both databases."""
 _MESSAGE_NAME_TYPES = ("newsletter", "autoresponder")
 """The message types a nested ``get_messages`` looks at without a ``type`` (GetResponse's default)."""
 
-_CHUNK = 1000
-"""Values per ``IN`` list: well inside both databases' bound-parameter limits."""
 
 _T = TypeVar("_T")
 _D = DeletedContactRow
@@ -96,9 +94,9 @@ _READ_COLUMNS = (
 )
 
 
-def _chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
+def _chunks(values: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _now() -> datetime:
@@ -263,7 +261,10 @@ def _supersedes() -> ColumnElement[bool]:
 
 
 async def _recompute_superseded(
-    connection: AsyncConnection, email_keys: Iterable[str] | None, flips: list[_Flip] | None = None
+    connection: AsyncConnection,
+    email_keys: Iterable[str] | None,
+    chunk: int,
+    flips: list[_Flip] | None = None,
 ) -> tuple[int, int]:
     """Set ``superseded`` right for GetResponse rows of these addresses (None: every row); only rows
     whose flag changes are written.  (rows changed, change in the number of visible rows).
@@ -274,7 +275,7 @@ async def _recompute_superseded(
     statements = (
         [base]
         if email_keys is None
-        else [base.where(_D.email_key.in_(chunk)) for chunk in _chunks(sorted(set(email_keys)))]
+        else [base.where(_D.email_key.in_(keys)) for keys in _chunks(sorted(set(email_keys)), chunk)]
     )
     changed = visible = 0
     for statement in statements:
@@ -297,13 +298,17 @@ class _Flip:
 
 
 async def _delete_rows(
-    connection: AsyncConnection, provider: Provider, ids: Sequence[str], gone: list[_Flip] | None = None
+    connection: AsyncConnection,
+    provider: Provider,
+    ids: Sequence[str],
+    chunk: int,
+    gone: list[_Flip] | None = None,
 ) -> tuple[int, int]:
     """Delete the provider's rows of these ids: (rows deleted, of which visible).  ``gone`` collects the
     visible rows deleted."""
     removed = visible = 0
-    for chunk in _chunks(sorted(set(ids))):
-        statement = delete(_D).where(_D.provider == provider.value, _D.contact_id.in_(chunk))
+    for some in _chunks(sorted(set(ids)), chunk):
+        statement = delete(_D).where(_D.provider == provider.value, _D.contact_id.in_(some))
         returning = statement.returning(_D.superseded, _D.contact_id, _D.email, _D.campaign_id)
         for superseded, contact_id, email, campaign_id in await connection.execute(returning):
             removed += 1
@@ -335,6 +340,7 @@ async def _write_change_events(
     changes: _Changes,
     written: dict[str, IndexedContact],
     source: EventSource,
+    chunk: int,
 ) -> None:
     """One event per contact whose deleted-or-not state changed in this write, in the same transaction."""
     final: dict[str, _Flip] = {flip.contact_id: flip for flip in changes.flips}  # the last flip wins
@@ -353,9 +359,9 @@ async def _write_change_events(
     now = _now()
     shown = [flip.contact_id for flip in final.values() if not flip.superseded]
     rows: dict[str, Any] = {}
-    for chunk in _chunks(shown):
+    for some in _chunks(shown, chunk):
         result = await connection.execute(
-            select(*_READ_COLUMNS).where(_D.provider == provider.value, _D.contact_id.in_(chunk))
+            select(*_READ_COLUMNS).where(_D.provider == provider.value, _D.contact_id.in_(some))
         )
         rows.update((row.contact_id, row) for row in result)
     for flip in final.values():
@@ -392,7 +398,7 @@ async def _adjust_count(connection: AsyncConnection, provider: Provider, delta: 
 
 
 async def _drop_older_deletions(
-    connection: AsyncConnection, written: Iterable[IndexedContact]
+    connection: AsyncConnection, written: Iterable[IndexedContact], chunk: int
 ) -> tuple[int, int]:
     """GetResponse lists one deletion per campaign and address, the newest: when an address is deleted
     again in the same campaign (after a revival), its older deletion is no longer listed, so its row
@@ -400,10 +406,10 @@ async def _drop_older_deletions(
     (rows deleted, of which visible)."""
     pairs = sorted({(c.email.lower(), c.campaign_id) for c in written if c.campaign_id is not None})
     removed = visible = 0
-    for chunk in _chunks(pairs):
+    for some in _chunks(pairs, chunk):
         result = await connection.execute(
             select(_D.email_key, _D.campaign_id, *_ORDER_COLUMNS).where(
-                _D.provider == Provider.GETRESPONSE.value, tuple_(_D.email_key, _D.campaign_id).in_(chunk)
+                _D.provider == Provider.GETRESPONSE.value, tuple_(_D.email_key, _D.campaign_id).in_(some)
             )
         )
         newest: dict[tuple[str, str], tuple[Any, ...]] = {}
@@ -413,7 +419,7 @@ async def _drop_older_deletions(
             if pair not in newest or order < newest[pair]:
                 newest[pair] = order
         older = [row.contact_id for row in rows if tuple(row[2:]) != newest[(row.email_key, row.campaign_id)]]
-        gone, gone_visible = await _delete_rows(connection, Provider.GETRESPONSE, older)
+        gone, gone_visible = await _delete_rows(connection, Provider.GETRESPONSE, older, chunk)
         removed, visible = removed + gone, visible + gone_visible
     return removed, visible
 
@@ -460,7 +466,8 @@ async def _equality_lookups(connection: AsyncConnection) -> None:
 class DatabaseIndex:
     """A :class:`~gateway.core.index.DeletedContactIndex` on the gateway's database.
 
-    It shares its caller's :class:`Database` and never closes it.
+    It shares its caller's :class:`Database` and never closes it.  ``lookup_chunk`` values at most go
+    into one ``IN`` list (well inside both databases' bound-parameter limits).
 
     On PostgreSQL, rows inserted by this process since it last ran ``ANALYZE`` on the index's tables
     are counted; past ``analyze_after_rows`` and ``analyze_growth`` times the rows it had written
@@ -470,9 +477,15 @@ class DatabaseIndex:
     """
 
     def __init__(
-        self, database: Database, *, analyze_after_rows: int = 1000, analyze_growth: float = 0.5
+        self,
+        database: Database,
+        *,
+        lookup_chunk: int = 1000,
+        analyze_after_rows: int = 1000,
+        analyze_growth: float = 0.5,
     ) -> None:
         self._database = database
+        self._chunk = lookup_chunk
         self._analyze_after_rows = analyze_after_rows
         self._analyze_growth = analyze_growth
         self._rows_at_analyze = 0
@@ -520,7 +533,7 @@ class DatabaseIndex:
         for key in keys:
             by_provider.setdefault(key.provider, []).append(key.contact_id)
         for provider, ids in by_provider.items():
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in _chunks(sorted(set(ids)), self._chunk):
                 statement = select(*_READ_COLUMNS).where(
                     _D.provider == provider.value, _D.contact_id.in_(chunk), _D.superseded == false()
                 )
@@ -535,7 +548,7 @@ class DatabaseIndex:
         with self._database.unavailable_as_error():
             async with self._database.begin() as connection:
                 await _equality_lookups(connection)
-                for chunk in _chunks(wanted):
+                for chunk in _chunks(wanted, self._chunk):
                     statement = (
                         select(*_READ_COLUMNS)
                         .where(_D.email_key.in_(chunk), _D.superseded == false())
@@ -574,6 +587,12 @@ class DatabaseIndex:
         }
         with self._database.unavailable_as_error():
             async with self._database.begin() as connection:
+                result = await connection.execute(
+                    update(SyncStateRow).where(SyncStateRow.provider == state.provider.value).values(**fields)
+                )
+                if result.rowcount:
+                    return
+                # The provider's first state: its count starts from what the index holds.
                 counted = (
                     select(func.count())
                     .select_from(_D)
@@ -609,23 +628,25 @@ class DatabaseIndex:
                     connection, provider, deleted, now, full_run, changes.new if changes else None
                 )
                 removed, visible_removed = await _delete_rows(
-                    connection, provider, revived, changes.flips if changes else None
+                    connection, provider, revived, self._chunk, changes.flips if changes else None
                 )
                 # New rows are written visible; the recomputation below corrects any that are not.
                 delta = inserted - visible_removed
                 touched = {values.email.lower() for values in deleted.values()}
                 if provider is Provider.GETRESPONSE:
-                    dropped, visible_dropped = await _drop_older_deletions(connection, deleted.values())
+                    dropped, visible_dropped = await _drop_older_deletions(
+                        connection, deleted.values(), self._chunk
+                    )
                     removed, delta = removed + dropped, delta - visible_dropped
                     touched |= await self._write_memberships(
                         connection, batch.active, sorted(deleted), now, full_run
                     )
                     await self._write_catalog(connection, batch)
                     flips = changes.flips if changes else None
-                    delta += (await _recompute_superseded(connection, touched, flips))[1]
+                    delta += (await _recompute_superseded(connection, touched, self._chunk, flips))[1]
                 await _adjust_count(connection, provider, delta)
                 if changes is not None and events is not None:
-                    await _write_change_events(connection, provider, changes, deleted, events)
+                    await _write_change_events(connection, provider, changes, deleted, events, self._chunk)
         await self._analyze_if_grown(inserted + len(batch.active))
         return ApplyResult(inserted=inserted, updated=updated, removed=removed)
 
@@ -657,7 +678,7 @@ class DatabaseIndex:
             return 0, 0
         stored: dict[str, tuple[str, int, float]] = {}
         ids = sorted(deleted)
-        for chunk in _chunks(ids):
+        for chunk in _chunks(ids, self._chunk):
             result = await connection.execute(
                 select(_D.contact_id, _D.digest, _D.order_day, _D.order_moment).where(
                     _D.provider == provider.value, _D.contact_id.in_(chunk)
@@ -699,7 +720,7 @@ class DatabaseIndex:
         seen: dict[str, Any] = {"written_at": now}
         if full_run is not None:
             seen["seen_run"] = full_run
-        for chunk in _chunks(unchanged):
+        for chunk in _chunks(unchanged, self._chunk):
             await connection.execute(
                 update(_D)
                 .where(_D.provider == provider.value, _D.contact_id.in_(chunk))
@@ -718,13 +739,14 @@ class DatabaseIndex:
     ) -> set[str]:
         """Upsert the active memberships, drop those of contacts now deleted; the addresses whose
         deletions may have changed side (old and new addresses of every membership touched)."""
-        memberships = {m.contact_id: m for m in active if m.contact_id not in set(deleted_ids)}
+        gone = set(deleted_ids)
+        memberships = {m.contact_id: m for m in active if m.contact_id not in gone}
         ids = sorted({*memberships, *deleted_ids})
         touched = {m.email.lower() for m in memberships.values()}
-        for chunk in _chunks(ids):
+        for chunk in _chunks(ids, self._chunk):
             result = await connection.execute(select(_M.email_key).where(_M.contact_id.in_(chunk)))
             touched.update(email_key for (email_key,) in result)
-        for chunk in _chunks(list(deleted_ids)):
+        for chunk in _chunks(list(deleted_ids), self._chunk):
             await connection.execute(delete(_M).where(_M.contact_id.in_(chunk)))
         if memberships:
             rows = [
@@ -792,17 +814,21 @@ class DatabaseIndex:
                     )
                 )
                 removed, _ = await _delete_rows(
-                    connection, provider, [cid for (cid,) in unseen], changes.flips if changes else None
+                    connection,
+                    provider,
+                    [cid for (cid,) in unseen],
+                    self._chunk,
+                    changes.flips if changes else None,
                 )
                 updated = 0
                 if provider is Provider.GETRESPONSE:
                     unseen_membership = or_(_M.seen_run.is_(None), _M.seen_run != full_run)
                     await connection.execute(delete(_M).where(unseen_membership, _M.written_at < started_at))
                     flips = changes.flips if changes else None
-                    updated = (await _recompute_superseded(connection, None, flips))[0]
+                    updated = (await _recompute_superseded(connection, None, self._chunk, flips))[0]
                 await _recount(connection, provider)
                 if changes is not None and events is not None:
-                    await _write_change_events(connection, provider, changes, {}, events)
+                    await _write_change_events(connection, provider, changes, {}, events, self._chunk)
         return ApplyResult(updated=updated, removed=removed)
 
     async def remove(self, keys: Sequence[ContactKey]) -> int:
@@ -812,9 +838,10 @@ class DatabaseIndex:
         removed = 0
         with self._database.unavailable_as_error():
             async with self._database.begin() as connection:
-                for provider, ids in by_provider.items():
+                # Providers in a fixed order: two removals never wait for each other's state rows.
+                for provider, ids in sorted(by_provider.items(), key=lambda item: item[0].value):
                     await _claim(connection, provider)
-                    gone, visible = await _delete_rows(connection, provider, ids)
+                    gone, visible = await _delete_rows(connection, provider, ids, self._chunk)
                     removed += gone
                     await _adjust_count(connection, provider, -visible)
         return removed
