@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test test-speed-layer-off lint typecheck check schema bench bench-instructions bench-emulators
+.PHONY: setup demo test test-speed-layer-off lint typecheck check schema bench bench-scale bench-instructions bench-emulators
 
 setup:
 	bash scripts/setup.sh
@@ -32,6 +32,11 @@ schema:
 
 bench: setup
 	$(PY) -m bench.run
+	$(PY) -m bench.scale
+
+# The synced index at 10k, 100k and 1M deleted contacts per provider (issue 13); also part of `make bench`.
+bench-scale: setup
+	$(PY) -m bench.scale
 
 # Deterministic companion to section 2 (needs valgrind and a C compiler): instructions, not time.
 bench-instructions: setup

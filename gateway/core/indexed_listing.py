@@ -51,13 +51,16 @@ def _fingerprint(query: DeletedContactFilter) -> str:
     return hashlib.blake2b(query.cache_key().encode(), digest_size=6).hexdigest()
 
 
-def encode_index_cursor(order: OrderKey, query: DeletedContactFilter) -> str:
+def encode_index_cursor(
+    order: OrderKey, query: DeletedContactFilter, *, fingerprint: str | None = None
+) -> str:
+    """``fingerprint``: the query's (``_fingerprint``), when the caller has it already (a page makes a
+    cursor per contact)."""
     day, moment, provider, contact_id = order
     # JSON has no infinity: a deletion without a time (sorted after timed ones) is written as null.
     moment_or_none = None if math.isinf(moment) else moment
-    return base64url.encode(
-        _PREFIX + orjson.dumps([day, moment_or_none, provider, contact_id, _fingerprint(query)]).decode()
-    )
+    tag = fingerprint if fingerprint is not None else _fingerprint(query)
+    return base64url.encode(_PREFIX + orjson.dumps([day, moment_or_none, provider, contact_id, tag]).decode())
 
 
 def _decoded(cursor: str) -> bytes | None:
@@ -194,7 +197,8 @@ async def list_indexed_page(
         found = await index.page(scoped, limit=request.size, after=after)
         has_next, has_previous = found.more, after is not None
     items = [present(ports[row.provider].from_snapshot_entry(row.entry)) for row in found.rows]
-    cursors = [encode_index_cursor(row.order, query) for row in found.rows]
+    fingerprint = _fingerprint(query)
+    cursors = [encode_index_cursor(row.order, query, fingerprint=fingerprint) for row in found.rows]
     return IndexedPage(
         items=items,
         cursors=cursors,
