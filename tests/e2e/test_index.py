@@ -166,3 +166,25 @@ async def test_sources_say_how_fresh_the_index_is(
             assert source["ok"] and source["syncedAt"] is not None and 0 <= source["lagSeconds"] < 120
         assert all(s["syncedAt"] is None and s["lagSeconds"] is None for s in live["sources"])
         assert indexed["totalCount"] == live["totalCount"] == sum(s["count"] for s in indexed["sources"])
+
+
+async def test_lookups_by_id_and_address_read_the_index_once_it_is_built(
+    make_stack: StackFactory, backend: str, tmp_path: Path
+) -> None:
+    async with index_stack(make_stack, backend, tmp_path) as index:
+        stack = index.stack
+        sample = await walk(index, "LIVE", 500, fields="id email")
+        ids = [node["id"] for node in sample[::25]]
+        emails = sorted({node["email"].upper() for node in sample[::30]})
+        query = """query($ids: [ID!]!, $emails: [String!]!) {
+            nodes(ids: $ids) { id ... on DeletedContact { email deletedOn reason } }
+            deletedContactsByEmail(emails: $emails) { email suppressedBy deletedContacts { id deletedAt } }
+        }"""
+        variables = {"ids": ids, "emails": emails}
+        live = await stack.graphql(query, variables)  # before the backfill: the providers answer
+        await index.sync()
+        await stack.reset_counts()
+        indexed = await stack.graphql(query, variables)
+        assert "errors" not in indexed and indexed == live
+        counts = await stack.counts()
+        assert counts["cc"]["http_requests"] == 0 and counts["gr"]["http_requests"] == 0
