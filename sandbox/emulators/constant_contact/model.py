@@ -11,13 +11,15 @@ clients meet both.  A field without a value is left out of the JSON rather than 
 the Swagger types are plain strings and integers, and CC's examples omit absent fields.
 
 Each contact caches its core JSON (``core_cache``) and its serialized forms per ``include``
-(``fragments``); the store clears both on every change, so a 500-contact page is mostly a join of
-cached bytes.
+(``fragments``), made when a read first needs them; the store clears both on every change, so a
+500-contact page read again is mostly a join of cached bytes, and seeding a large account pays for
+no JSON at all.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -119,15 +121,18 @@ class Contact:
     birthday_day: int | None = None
     anniversary: str | None = None
     deleted_on: date | None = None
-    list_memberships: list[str] = field(default_factory=list)
-    custom_fields: list[dict[str, Any]] = field(default_factory=list)
-    phone_numbers: list[dict[str, Any]] = field(default_factory=list)
-    street_addresses: list[dict[str, Any]] = field(default_factory=list)
-    taggings: list[str] = field(default_factory=list)
-    notes: list[dict[str, Any]] = field(default_factory=list)
+    # Subresources are replaced, never changed in place: a contact without one shares the empty tuple
+    # (a million contacts would otherwise hold six million empty lists).
+    list_memberships: Sequence[str] = ()
+    custom_fields: Sequence[dict[str, Any]] = ()
+    phone_numbers: Sequence[dict[str, Any]] = ()
+    street_addresses: Sequence[dict[str, Any]] = ()
+    taggings: Sequence[str] = ()
+    notes: Sequence[dict[str, Any]] = ()
     category: str = ""
     core_cache: dict[str, Any] | None = None
-    fragments: dict[tuple[str, ...], orjson.Fragment] = field(default_factory=dict)
+    fragments: dict[tuple[str, ...], orjson.Fragment] | None = None  # made on the first read
+    updated_key: int | None = None  # the ``updated_at`` the store's update index files this contact under
 
     @property
     def deleted(self) -> bool:
@@ -167,9 +172,12 @@ def category_of(contact: Contact) -> str:
 
 def contact_fragment(contact: Contact, include: tuple[str, ...]) -> orjson.Fragment:
     """``contact_json`` already serialized (cached per ``include``), for pages built with orjson."""
-    fragment = contact.fragments.get(include)
+    fragments = contact.fragments
+    if fragments is None:
+        fragments = contact.fragments = {}
+    fragment = fragments.get(include)
     if fragment is None:
-        fragment = contact.fragments[include] = orjson.Fragment(orjson.dumps(contact_json(contact, include)))
+        fragment = fragments[include] = orjson.Fragment(orjson.dumps(contact_json(contact, include)))
     return fragment
 
 
