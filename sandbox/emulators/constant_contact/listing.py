@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 from starlette.datastructures import QueryParams
 
 from .errors import validation_error
-from .model import CATEGORIES, CONTACT_STATUSES, INCLUDES, Contact, contact_fragment
+from .model import CATEGORIES, CONTACT_STATUSES, INCLUDES, Contact
 from .paging import next_link, read_paged_query
 from .params import QueryReader
 from .store import ConstantContactStore
@@ -172,7 +172,7 @@ class ContactListing:
         page = list(itertools.islice(candidates, query.limit + 1))
         following = page.pop() if len(page) > query.limit else None
         include = query.include
-        body: dict[str, Any] = {"contacts": [contact_fragment(contact, include) for contact in page]}
+        body: dict[str, Any] = {"contacts": [self.store.fragment(contact, include) for contact in page]}
         if query.include_count or self.always_include_count:
             body["contacts_count"] = self._count_of(query)
         if following is not None:

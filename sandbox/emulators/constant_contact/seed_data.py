@@ -128,6 +128,11 @@ def _at(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+def _stamp(seconds: int) -> str:
+    """A subresource's timestamp, ``2016-01-23T13:48:44.000Z``."""
+    return f"{datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat()}.000Z"
+
+
 def _moment(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return _at(_between(rng.random, int(start.timestamp()), int(end.timestamp())))
 
@@ -286,7 +291,7 @@ class _ContactBuilder:
 
     def _phone_numbers(self, created_s: int) -> list[dict[str, object]]:
         draw = self.draw
-        stamp = f"{_at(_between(draw, created_s, _SEED_END_S)):%Y-%m-%dT%H:%M:%S}.000Z"
+        stamp = _stamp(_between(draw, created_s, _SEED_END_S))
         return [
             {
                 "phone_number_id": self.ids.mint(),
@@ -302,7 +307,7 @@ class _ContactBuilder:
     def _street_addresses(self, created_s: int) -> list[dict[str, object]]:
         draw = self.draw
         city, state, postal_code, country = _pick(draw, _CITIES)
-        stamp = f"{_at(_between(draw, created_s, _SEED_END_S)):%Y-%m-%dT%H:%M:%S}.000Z"
+        stamp = _stamp(_between(draw, created_s, _SEED_END_S))
         return [
             {
                 "street_address_id": self.ids.mint(),
@@ -319,6 +324,6 @@ class _ContactBuilder:
 
     def _notes(self, created_s: int, last_event_s: int) -> list[dict[str, object]]:
         draw = self.draw
-        stamp = _at(_between(draw, created_s, last_event_s))
-        return [{"note_id": self.ids.mint(), "created_at": f"{stamp:%Y-%m-%dT%H:%M:%S}.000Z",
+        stamp = _stamp(_between(draw, created_s, last_event_s))
+        return [{"note_id": self.ids.mint(), "created_at": stamp,
                  "content": _pick(draw, _NOTES)}]  # fmt: skip

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from emulators.control import Clock
 
 from .errors import conflict, contact_not_found, invalid_id
@@ -42,6 +44,7 @@ from .model import (
     ContactList,
     EmailAddress,
     category_of,
+    contact_fragment,
     contact_json,
 )
 
@@ -68,8 +71,9 @@ class AccountData:
 
 
 class ConstantContactStore:
-    def __init__(self, clock: Clock, data: AccountData) -> None:
+    def __init__(self, clock: Clock, data: AccountData, *, json_cache_contacts: int = 100_000) -> None:
         self.clock = clock
+        self.json_cache_contacts = json_cache_contacts  # contacts that may keep their JSON between reads
         self.version = 0  # bumped by every change, reloads included; cached answers compare it
         self.load(data)
 
@@ -91,6 +95,7 @@ class ConstantContactStore:
         # Every contact's updated_at key, ascending, and beside each the contact's seq.
         self._updated_keys = array("q")
         self._updated_seqs = array("q")
+        self._json_kept = 0  # contacts holding serialized JSON (``fragment``)
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -144,6 +149,17 @@ class ConstantContactStore:
 
     def category_count(self, category: str) -> int:
         return len(self.by_category[category])
+
+    def fragment(self, contact: Contact, include: tuple[str, ...]) -> orjson.Fragment:
+        """The contact's JSON for a page: kept on the contact while the JSON budget lasts.
+
+        Past ``json_cache_contacts`` contacts, a contact without kept JSON is serialized on every read,
+        so reading a whole large account does not leave a copy of it in memory.
+        """
+        keep = contact.fragments is not None or self._json_kept < self.json_cache_contacts
+        if keep and contact.fragments is None:
+            self._json_kept += 1
+        return contact_fragment(contact, include, keep=keep)
 
     def updated_since(self, after: datetime | None, before: datetime | None) -> list[int] | None:
         """Seqs (ascending) of the contacts updated in ``[after, before)``; None when that is most of them.
@@ -225,7 +241,9 @@ class ConstantContactStore:
         if key != contact.updated_key:
             self._file_update(contact, key)
         contact.core_cache = None
-        contact.fragments = None
+        if contact.fragments is not None:
+            self._json_kept -= 1
+            contact.fragments = None
         self.version += 1
 
     # -- internals -----------------------------------------------------------------------------------

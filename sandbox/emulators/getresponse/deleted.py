@@ -70,7 +70,7 @@ def get_contacts_deleted(store: GetResponseStore, conditions: Conditions) -> dic
             continue
         if email is not None and not email.matches(removal.email):
             continue
-        found[removal.contact_id] = removal.api_fragment()
+        found[removal.contact_id] = store.entry(removal)
     return found
 
 

@@ -60,7 +60,8 @@ def general_reason(reason: str) -> str:
 
 
 def format_timestamp(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
+    # isoformat, not strftime: the same text (for years 1000 on) several times faster.
+    return None if moment is None else moment.replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)

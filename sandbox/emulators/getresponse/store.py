@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import orjson
+
 from emulators.control import Clock
 
 from .day_index import DayIndex, day_number
@@ -69,8 +71,16 @@ class AccountData:
 
 
 class GetResponseStore:
-    def __init__(self, clock: Clock, data: AccountData, *, confirmation_delay_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        data: AccountData,
+        *,
+        confirmation_delay_seconds: float = 30.0,
+        json_cache_removals: int = 100_000,
+    ) -> None:
         self.clock = clock
+        self.json_cache_removals = json_cache_removals  # removals that may keep their JSON between reads
         self.confirmation_delay = timedelta(seconds=confirmation_delay_seconds)
         self.load(data)
 
@@ -89,6 +99,7 @@ class GetResponseStore:
         self.deletions: list[Deletion] = []
         self._latest_deletions: dict[_MembershipKey, Deletion] = {}
         self._deleted_days: DayIndex[Deletion] = DayIndex()
+        self._json_kept = 0  # removals holding their serialized entry
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -122,6 +133,15 @@ class GetResponseStore:
     def latest_deletions(self) -> Iterable[Deletion]:
         """The newest removal per campaign and address, in a fixed but meaningless order."""
         return self._latest_deletions.values()
+
+    def entry(self, deletion: Deletion) -> orjson.Fragment:
+        """The removal's ``get_contacts_deleted`` entry, kept on it while the JSON budget lasts."""
+        if deletion.fragment is not None:
+            return deletion.fragment
+        if self._json_kept >= self.json_cache_removals:
+            return orjson.Fragment(orjson.dumps(deletion.api_json()))
+        self._json_kept += 1
+        return deletion.api_fragment()
 
     def latest_deletions_between(self, first_day: str | None, last_day: str | None) -> list[Deletion] | None:
         """The newest removals deleted in the inclusive range of ISO days, in ``latest_deletions`` order.
