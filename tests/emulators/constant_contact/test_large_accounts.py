@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from emulators.constant_contact import ConstantContactEmulatorSettings
+from emulators.constant_contact import ConstantContactEmulatorSettings, create_app
 
 from .conftest import ConstantContact
 
@@ -118,3 +118,12 @@ async def test_a_store_past_its_json_budget_answers_the_same_bytes(cc: ConstantC
     assert [c["contact_id"] for page in fresh for c in page["contacts"]] == [
         c["contact_id"] for page in kept for c in page["contacts"]
     ]
+
+
+@pytest.mark.parametrize("count", [1, 999, 2345])
+def test_with_deleted_is_the_smallest_account_holding_that_many_deleted_contacts(count: int) -> None:
+    settings = ConstantContactEmulatorSettings.with_deleted(count, deleted_fraction=0.9, seed=3)
+    smaller = ConstantContactEmulatorSettings(seed=3, contacts=settings.contacts - 1, deleted_fraction=0.9)
+
+    assert create_app(settings).state.store.category_count("deleted") == count
+    assert create_app(smaller).state.store.category_count("deleted") < count

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from emulators.getresponse import GetResponseEmulatorSettings
+from emulators.getresponse import GetResponseEmulatorSettings, create_app
 
 from .conftest import GetResponse
 
@@ -99,3 +99,12 @@ async def test_a_store_past_its_json_budget_answers_the_same_entries(gr: GetResp
     again = await gr.result("get_contacts_deleted", {"reason": "unsubscribe"})
 
     assert again == {cid: entry for cid, entry in kept.items() if entry["reason"] == "unsubscribe"}
+
+
+@pytest.mark.parametrize("count", [1, 999, 2345])
+def test_with_deleted_is_the_smallest_account_listing_that_many_removals(count: int) -> None:
+    settings = GetResponseEmulatorSettings.with_deleted(count, deleted_fraction=0.9, seed=3)
+    smaller = GetResponseEmulatorSettings(seed=3, contacts=settings.contacts - 1, deleted_fraction=0.9)
+
+    assert len(list(create_app(settings).state.store.latest_deletions())) == settings.listed_deleted == count
+    assert len(list(create_app(smaller).state.store.latest_deletions())) < count
