@@ -214,7 +214,7 @@ class ConstantContactStore:
         merged = list(dict.fromkeys([*contact.list_memberships, *list_ids]))
         if len(merged) > MAX_LISTS_PER_CONTACT:
             return False
-        changed = merged != contact.list_memberships or contact.deleted
+        changed = merged != list(contact.list_memberships) or contact.deleted
         contact.list_memberships = merged
         if contact.deleted:
             self.revive(contact, at, "Account")
