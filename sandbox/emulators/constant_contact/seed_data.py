@@ -28,7 +28,7 @@ from __future__ import annotations
 import gc
 import random
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from emulators.seed import Person, people_for
@@ -134,7 +134,9 @@ def _stamp(seconds: int) -> str:
 
 
 def _moment(rng: random.Random, start: datetime, end: datetime) -> datetime:
-    return _at(_between(rng.random, int(start.timestamp()), int(end.timestamp())))
+    """For the lists: drawn as before the contacts were made fast, so list ids stay what they were."""
+    seconds = int((end - start).total_seconds())
+    return start + timedelta(seconds=rng.randint(0, max(seconds, 0)))
 
 
 def _between(draw: Callable[[], float], start: int, end: int) -> int:
