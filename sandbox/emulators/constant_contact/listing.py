@@ -18,7 +18,9 @@ Order: creation order, oldest first (CC documents none).  A page stops at ``limi
 match, if any, anchors ``_links.next``, so the last page has no ``_links`` at all.  The work per page
 is proportional to the records scanned for it, and ``contacts_count`` for a status-only query comes
 from the store's per-status counters, so a page of a large account does not cost a walk of the
-whole account.
+whole account.  An ``updated_after``/``updated_before`` window holding few contacts (an incremental
+sync's delta) is read from the store's update index: its contacts, put in creation order once per
+listing, are all a page looks at.
 
 Lists: ``limit`` 1..1000 (the Swagger schema's maximum; its prose says 500), ``include_count``,
 ``include_membership_count`` (``all``, or ``active`` = members whose status is active), ``name``
