@@ -28,7 +28,7 @@ from __future__ import annotations
 import gc
 import random
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from emulators.seed import Person, people_for
@@ -134,9 +134,7 @@ def _stamp(seconds: int) -> str:
 
 
 def _moment(rng: random.Random, start: datetime, end: datetime) -> datetime:
-    """For the lists: drawn as before the contacts were made fast, so list ids stay what they were."""
-    seconds = int((end - start).total_seconds())
-    return start + timedelta(seconds=rng.randint(0, max(seconds, 0)))
+    return _at(_between(rng.random, int(start.timestamp()), int(end.timestamp())))
 
 
 def _between(draw: Callable[[], float], start: int, end: int) -> int:
