@@ -45,3 +45,4 @@ bench-instructions: setup
 # How fast the emulators answer their biggest reads (the tests check what they answer, not how fast).
 bench-emulators: setup
 	$(PY) -m bench.emulator_speed
+	$(PY) -m bench.emulator_seed --contacts 1000000

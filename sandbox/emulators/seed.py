@@ -7,27 +7,37 @@ started with the same seed therefore share ``min(n_cc, n_gr) // 5`` addresses.
 
 Addresses are deliberately awkward: unicode display names, ``+`` tags, mixed case, and shared
 addresses whose case differs between the providers (email matching must be case-insensitive).
+
+Speed: an account may hold millions of people, so Faker is asked only once per process, for a fixed
+pool of names per locale (``name_pools``); each person then combines pooled names with the stream's
+seeded ``random.Random``, a handful of draws and one string format per person.  Addresses are unique
+without a lookup table: every address ends with its serial number, and the shared stream's serials
+are even while a provider's own are odd, so no two people of one account can have the same address
+(compared case-insensitively).
 """
 
 from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from faker import Faker
 
-__all__ = ["OVERLAP_FRACTION", "Person", "people_for"]
+__all__ = ["OVERLAP_FRACTION", "Person", "name_pools", "people_for"]
 
 OVERLAP_FRACTION = 5  # one in five
 _LOCALES = ("en_US", "de_DE", "fr_FR", "es_ES", "pl_PL", "pt_BR", "it_IT", "sv_SE", "tr_TR", "ja_JP")
 _DOMAINS = ("example.com", "example.org", "mail.example.net", "Example.COM", "post.example.de")
 _TAGS = ("news", "promo", "2024", "shop", "list")
+# Names drawn per locale for the pools: Faker draws by its own frequencies, so common names recur in a
+# pool as they do in Faker's output.  The pools are the same for every seed (seeded with this value).
+_POOL_DRAWS = 400
+_POOL_SEED = "emulators-name-pool"
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
+class Person(NamedTuple):
     first_name: str
     last_name: str
     email: str
@@ -37,45 +47,71 @@ class Person:
         return f"{self.first_name} {self.last_name}"
 
 
+class _Name(NamedTuple):
+    display: str  # as shown (kanji for ja_JP)
+    local: str  # ASCII, for the address's local part
+
+
 def _ascii_local_part(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     cleaned = "".join(ch for ch in folded if ch.isalnum())
     return cleaned or "user"
 
 
+@lru_cache(maxsize=1)
+def name_pools() -> tuple[tuple[tuple[_Name, ...], tuple[_Name, ...]], ...]:
+    """Per locale (in ``_LOCALES`` order), pooled first names and last names, built once per process."""
+    pools = []
+    for index, locale in enumerate(_LOCALES):
+        fake = Faker(locale)
+        fake.seed_instance(f"{_POOL_SEED}:{index}")
+        if hasattr(fake, "first_name_pair"):  # ja_JP: kanji for the display name, romaji for the address
+            firsts = [fake.first_name_pair() for _ in range(_POOL_DRAWS)]
+            lasts = [fake.last_name_pair() for _ in range(_POOL_DRAWS)]
+            pools.append(
+                (
+                    tuple(_Name(pair[0], _ascii_local_part(pair[2])) for pair in firsts),
+                    tuple(_Name(pair[0], _ascii_local_part(pair[2])) for pair in lasts),
+                )
+            )
+            continue
+        pools.append(
+            (
+                tuple(
+                    _Name(name, _ascii_local_part(name))
+                    for name in (fake.first_name() for _ in range(_POOL_DRAWS))
+                ),
+                tuple(
+                    _Name(name, _ascii_local_part(name))
+                    for name in (fake.last_name() for _ in range(_POOL_DRAWS))
+                ),
+            )
+        )
+    return tuple(pools)
+
+
 def _stream(seed: int, stream: str, count: int) -> list[Person]:
     rng = random.Random(f"{seed}:{stream}")
-    fakers = {locale: Faker(locale) for locale in _LOCALES}
-    for index, fake in enumerate(fakers.values()):
-        fake.seed_instance(f"{seed}:{stream}:{index}")
+    draw = rng.random
+    pools = name_pools()
+    locales = len(pools)
+    domains, tags = _DOMAINS, _TAGS
+    marker = stream[:2]
+    parity = 0 if stream == "shared" else 1  # disjoint serials: see the module docstring
     people: list[Person] = []
-    seen: set[str] = set()
-    serial = 0
-    while len(people) < count:
-        serial += 1
-        fake = fakers[rng.choice(_LOCALES)]
-        first, last = fake.first_name(), fake.last_name()
-        if first.isascii() or not hasattr(fake, "first_romanized_name"):
-            local_first, local_last = _ascii_local_part(first), _ascii_local_part(last)
-        else:  # ja_JP: romanized parts for the address, kanji for the display name
-            local_first, local_last = fake.first_romanized_name(), fake.last_romanized_name()
-        local = f"{local_first}.{local_last}"
-        if rng.random() < 0.5:
+    append = people.append
+    for serial in range(2 + parity, 2 * count + 2 + parity, 2):
+        firsts, lasts = pools[int(draw() * locales)]
+        first = firsts[int(draw() * len(firsts))]
+        last = lasts[int(draw() * len(lasts))]
+        local = f"{first.local}.{last.local}"
+        if draw() < 0.5:
             local = local.lower()
-        if rng.random() < 0.15:
-            local = f"{local}+{rng.choice(_TAGS)}"
-        local = f"{local}{serial}" if rng.random() < 0.5 else f"{local}.{stream[:2]}{serial}"
-        email = f"{local}@{rng.choice(_DOMAINS)}"
-        if email.lower() in seen:
-            continue
-        seen.add(email.lower())
-        people.append(Person(first_name=first, last_name=last, email=email))
+        if draw() < 0.15:
+            local = f"{local}+{tags[int(draw() * len(tags))]}"
+        local = f"{local}{serial}" if draw() < 0.5 else f"{local}.{marker}{serial}"
+        append(Person(first.display, last.display, f"{local}@{domains[int(draw() * len(domains))]}"))
     return people
-
-
-@lru_cache(maxsize=16)
-def _cached_stream(seed: int, stream: str, count: int) -> tuple[Person, ...]:
-    return tuple(_stream(seed, stream, count))
 
 
 def people_for(provider: str, seed: int, count: int) -> list[Person]:
@@ -85,11 +121,11 @@ def people_for(provider: str, seed: int, count: int) -> list[Person]:
     GetResponse a third of them have their address lower-cased), the rest from the provider's own.
     """
     shared_count = count // OVERLAP_FRACTION
-    shared = list(_cached_stream(seed, "shared", shared_count))
+    shared = _stream(seed, "shared", shared_count)
     if provider == "getresponse":
         shared = [
             Person(p.first_name, p.last_name, p.email.lower()) if index % 3 == 0 else p
             for index, p in enumerate(shared)
         ]
-    own = list(_cached_stream(seed, provider, count - shared_count))
+    own = _stream(seed, provider, count - shared_count)
     return shared + own

@@ -33,6 +33,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 
 from emulators.control import CONTROL_PREFIX, Clock, EmulatorControl, FaultMiddleware, json_response
+from emulators.large import settle_seeded_account
 
 from .activities import ActivityBook
 from .api import ConstantContactApi
@@ -51,7 +52,10 @@ TOKEN_PATH = "/oauth2/default/v1/token"
 def create_app(settings: ConstantContactEmulatorSettings | None = None) -> Starlette:
     settings = settings or ConstantContactEmulatorSettings()
     clock = Clock()
-    store = ConstantContactStore(clock, seed_account(settings))
+    store = ConstantContactStore(
+        clock, seed_account(settings), json_cache_contacts=settings.json_cache_contacts
+    )
+    settle_seeded_account(settings.contacts, settings.gc_freeze_from_contacts)
     activities = ActivityBook(store, settings)
     tokens = TokenRegistry(settings, clock)
     limits = RateLimits(
@@ -60,6 +64,7 @@ def create_app(settings: ConstantContactEmulatorSettings | None = None) -> Starl
 
     def reseed() -> None:
         store.load(seed_account(settings))
+        settle_seeded_account(settings.contacts, settings.gc_freeze_from_contacts)
         activities.reset()
         tokens.load()
         limits.reset()

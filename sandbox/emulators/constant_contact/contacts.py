@@ -228,14 +228,15 @@ class ContactWriter:
         contact.list_memberships = list(dict.fromkeys([*contact.list_memberships, *list_ids]))
         if custom_fields:
             known = {field["custom_field_id"] for field in custom_fields}
-            contact.custom_fields = [f for f in contact.custom_fields if f["custom_field_id"] not in known]
-            contact.custom_fields.extend(custom_fields)
+            kept = [f for f in contact.custom_fields if f["custom_field_id"] not in known]
+            contact.custom_fields = [*kept, *custom_fields]
         if phone is not None and len(contact.phone_numbers) < 3:
-            contact.phone_numbers.append(
-                self._phone({"phone_number": phone, "kind": "other"}, now, "Contact")
-            )
+            contact.phone_numbers = [
+                *contact.phone_numbers,
+                self._phone({"phone_number": phone, "kind": "other"}, now, "Contact"),
+            ]
         if street_address is not None and len(contact.street_addresses) < 3:
-            contact.street_addresses.append(street_address)
+            contact.street_addresses = [*contact.street_addresses, street_address]
         if contact.deleted:
             self.store.revive(contact, now, "Contact")
         contact.update_source = "Contact"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import re
-import uuid
 
 __all__ = ["UuidMinter", "normalized_uuid"]
 
@@ -24,9 +23,19 @@ def normalized_uuid(value: object) -> str | None:
     return lowered if _UUID.fullmatch(lowered) else None
 
 
+_VERSION_BITS = ~(0xF000 << 64) & ~(0xC000 << 48)  # clears the version nibble and the variant bits
+_VERSION_4 = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
+
+
 class UuidMinter:
+    """``str(uuid.UUID(int=rng.getrandbits(128), version=4))``, formatted directly.
+
+    The same ids as the ``uuid`` module would make, several times faster: seeding mints millions.
+    """
+
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng
 
     def mint(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        digits = f"{self._rng.getrandbits(128) & _VERSION_BITS | _VERSION_4:032x}"
+        return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"

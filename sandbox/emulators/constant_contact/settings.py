@@ -2,7 +2,16 @@
 
 The data knobs (``seed``, ``contacts``, ``deleted_fraction``, ``lists``) decide the seeded account.
 ``contacts`` counts every contact, deleted ones included: the defaults give 700 live contacts and 300
-deleted ones.  For the "10,000 deleted contacts" account use ``contacts=30000, deleted_fraction=0.34``.
+deleted ones.  For the "10,000 deleted contacts" account use ``contacts=30000, deleted_fraction=0.34``;
+``round(contacts * deleted_fraction)`` contacts are deleted; ``with_deleted(n)`` gives the smallest
+account with at least ``n`` deleted contacts (``contacts=1111111, deleted_fraction=0.9`` for exactly a
+million, about half a minute to seed).
+
+Large accounts: ``json_cache_contacts`` contacts at most keep their serialized JSON between reads (a
+page read again is then a join of cached bytes); past it, pages are serialized on every read, so a
+sync reading a million contacts leaves the emulator's memory as it was.  From
+``gc_freeze_from_contacts`` contacts on, the seeded account is frozen out of the garbage collector's
+full passes (``emulators.large``).
 
 Credentials: ``access_tokens`` are accepted as Bearer tokens from the start and never expire by time
 (only ``POST /_emulator/tokens/expire`` ends them).  The token endpoint takes ``client_id`` /
@@ -33,7 +42,9 @@ Swagger file in ``tests/fixtures/``) leaves these points open, and a client has 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["PUT_WITHOUT_EMAIL_CHOICES", "ConstantContactEmulatorSettings"]
 
@@ -62,6 +73,8 @@ class ConstantContactEmulatorSettings:
     always_include_count: bool = False
     put_without_email: str = "reject"
     confirmed_opt_in: bool = False
+    json_cache_contacts: int = 100_000
+    gc_freeze_from_contacts: int = 100_000
 
     def __post_init__(self) -> None:
         if self.contacts < 0:
@@ -80,8 +93,22 @@ class ConstantContactEmulatorSettings:
             raise ValueError("token lifetime and activity retention must be positive")
         if self.delete_deleted_contact_status not in (204, 404):
             raise ValueError("delete_deleted_contact_status must be 204 or 404")
+        if self.json_cache_contacts < 0 or self.gc_freeze_from_contacts < 0:
+            raise ValueError("json_cache_contacts and gc_freeze_from_contacts must not be negative")
         if self.put_without_email not in PUT_WITHOUT_EMAIL_CHOICES:
             raise ValueError(f"put_without_email must be one of {PUT_WITHOUT_EMAIL_CHOICES}")
+
+    @classmethod
+    def with_deleted(
+        cls, count: int, *, deleted_fraction: float = 0.9, **overrides: Any
+    ) -> ConstantContactEmulatorSettings:
+        """The smallest account holding at least ``count`` deleted contacts at ``deleted_fraction``."""
+        if not 0.0 < deleted_fraction <= 1.0:
+            raise ValueError("deleted_fraction must be above 0 and at most 1")
+        contacts = max(0, math.floor(count / deleted_fraction) - 2)
+        while round(contacts * deleted_fraction) < count:
+            contacts += 1
+        return cls(contacts=contacts, deleted_fraction=deleted_fraction, **overrides)
 
     @property
     def burst(self) -> int:

@@ -10,18 +10,28 @@ Rules the store enforces (request handlers only translate bodies into these call
   becomes ``Account``.
 - ``revive`` drops ``deleted_on`` (``deleted_at`` disappears from the JSON rather than turning null)
   and bumps ``updated_at``.
-- Every change goes through ``refresh``, which keeps the per-status index and the JSON cache right.
+- Every change goes through ``refresh``, which keeps the indexes and the JSON cache right.
+
+Indexes: the address and id maps; per status, the seqs of its contacts in ascending order (a
+status-only page reads a slice); and every contact's ``updated_at`` in ascending order beside its seq
+(``updated_since``), so an incremental read (``updated_after``) costs what it returns rather than a
+walk of the whole account.  ``load`` builds them in bulk: an account of a million contacts is
+loaded with the cyclic garbage collector paused (nothing it builds is garbage).
 """
 
 from __future__ import annotations
 
 import bisect
+import gc
 import random
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from emulators.control import Clock
 
@@ -41,6 +51,13 @@ from .model import (
 __all__ = ["MAX_LISTS_PER_CONTACT", "AccountData", "ConstantContactStore"]
 
 MAX_LISTS_PER_CONTACT = 50
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def moment_key(moment: datetime) -> int:
+    """Microseconds since 1970 (exact, and ordered like the moments): the update index's key."""
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 @dataclass
@@ -54,8 +71,9 @@ class AccountData:
 
 
 class ConstantContactStore:
-    def __init__(self, clock: Clock, data: AccountData) -> None:
+    def __init__(self, clock: Clock, data: AccountData, *, json_cache_contacts: int = 100_000) -> None:
         self.clock = clock
+        self.json_cache_contacts = json_cache_contacts  # contacts that may keep their JSON between reads
         self.version = 0  # bumped by every change, reloads included; cached answers compare it
         self.load(data)
 
@@ -74,8 +92,38 @@ class ConstantContactStore:
         self._by_email: dict[str, Contact] = {}
         # Per status, the seqs of its contacts in ascending order: a status-only page reads a slice.
         self.by_category: dict[str, list[int]] = {category: [] for category in CATEGORIES}
-        for contact in data.contacts:
-            self._append(contact)
+        # Every contact's updated_at key, ascending, and beside each the contact's seq.
+        self._updated_keys = array("q")
+        self._updated_seqs = array("q")
+        self._json_kept = 0  # contacts holding serialized JSON (``fragment``)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._load_contacts(data.contacts)
+        finally:
+            if collecting:
+                gc.enable()
+        self.version += 1
+
+    def _load_contacts(self, contacts: list[Contact]) -> None:
+        self.contacts = contacts = list(contacts)
+        by_id, by_email = self._by_id, self._by_email
+        by_category = self.by_category
+        updated_keys: list[int] = []
+        for seq, contact in enumerate(contacts):
+            contact.seq = seq
+            by_id[contact.contact_id] = contact
+            if contact.email is not None:
+                by_email[contact.email.address.casefold()] = contact
+            category = contact.category = category_of(contact)
+            by_category[category].append(seq)  # seqs ascend: appended in order
+            contact.core_cache = None
+            contact.fragments = None
+            contact.updated_key = key = moment_key(contact.updated_at)
+            updated_keys.append(key)
+        ordered = sorted(range(len(contacts)), key=updated_keys.__getitem__)
+        self._updated_seqs = array("q", ordered)
+        self._updated_keys = array("q", [updated_keys[seq] for seq in ordered])
 
     # -- lookups -------------------------------------------------------------------------------------
 
@@ -101,6 +149,29 @@ class ConstantContactStore:
 
     def category_count(self, category: str) -> int:
         return len(self.by_category[category])
+
+    def fragment(self, contact: Contact, include: tuple[str, ...]) -> orjson.Fragment:
+        """The contact's JSON for a page: kept on the contact while the JSON budget lasts.
+
+        Past ``json_cache_contacts`` contacts, a contact without kept JSON is serialized on every read,
+        so reading a whole large account does not leave a copy of it in memory.
+        """
+        keep = contact.fragments is not None or self._json_kept < self.json_cache_contacts
+        if keep and contact.fragments is None:
+            self._json_kept += 1
+        return contact_fragment(contact, include, keep=keep)
+
+    def updated_since(self, after: datetime | None, before: datetime | None) -> list[int] | None:
+        """Seqs (ascending) of the contacts updated in ``[after, before)``; None when that is most of them.
+
+        The answer is exact; None tells the caller a walk in creation order is the cheaper way.
+        """
+        keys = self._updated_keys
+        low = 0 if after is None else bisect.bisect_left(keys, moment_key(after))
+        high = len(keys) if before is None else bisect.bisect_left(keys, moment_key(before))
+        if (high - low) * 2 > len(keys):
+            return None
+        return sorted(self._updated_seqs[low:high])
 
     def membership_counts(self, *, active_only: bool) -> Counter[str]:
         counts: Counter[str] = Counter()
@@ -129,7 +200,7 @@ class ConstantContactStore:
 
     def delete(self, contact: Contact, at: datetime) -> None:
         contact.deleted_on = at.date()
-        contact.list_memberships.clear()
+        contact.list_memberships = ()
         contact.update_source = "Account"
         self.touch(contact, at, email_too=True)
 
@@ -143,7 +214,7 @@ class ConstantContactStore:
         merged = list(dict.fromkeys([*contact.list_memberships, *list_ids]))
         if len(merged) > MAX_LISTS_PER_CONTACT:
             return False
-        changed = merged != contact.list_memberships or contact.deleted
+        changed = merged != list(contact.list_memberships) or contact.deleted
         contact.list_memberships = merged
         if contact.deleted:
             self.revive(contact, at, "Account")
@@ -166,8 +237,13 @@ class ConstantContactStore:
                 del old[bisect.bisect_left(old, contact.seq)]
             bisect.insort(self.by_category[category], contact.seq)
             contact.category = category
+        key = moment_key(contact.updated_at)
+        if key != contact.updated_key:
+            self._file_update(contact, key)
         contact.core_cache = None
-        contact.fragments.clear()
+        if contact.fragments is not None:
+            self._json_kept -= 1
+            contact.fragments = None
         self.version += 1
 
     # -- internals -----------------------------------------------------------------------------------
@@ -179,8 +255,22 @@ class ConstantContactStore:
         if contact.email is not None:
             self._by_email[contact.email.address.casefold()] = contact
         contact.category = ""
+        contact.updated_key = None
         self.refresh(contact)
-        contact_fragment(contact, ())  # pay for the JSON now rather than on the first listing
+
+    def _file_update(self, contact: Contact, key: int) -> None:
+        """Move ``contact`` in the update index from its old key to ``key``."""
+        keys, seqs = self._updated_keys, self._updated_seqs
+        if contact.updated_key is not None:
+            index = bisect.bisect_left(keys, contact.updated_key)
+            while seqs[index] != contact.seq:  # among contacts updated at the very same moment
+                index += 1
+            del keys[index]
+            del seqs[index]
+        index = bisect.bisect_right(keys, key)
+        keys.insert(index, key)
+        seqs.insert(index, contact.seq)
+        contact.updated_key = key
 
     def _check_address_free(self, address: str, owner: Contact | None) -> None:
         holder = self._by_email.get(address.casefold())

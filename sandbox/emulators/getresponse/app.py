@@ -30,6 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulators.control import CONTROL_PREFIX, Clock, EmulatorControl, FaultMiddleware, json_response
+from emulators.large import settle_seeded_account
 
 from .callbacks import CallbackDispatcher, unsubscribe_params
 from .errors import RpcError, invalid_request
@@ -46,12 +47,17 @@ def create_app(settings: GetResponseEmulatorSettings | None = None) -> Starlette
     settings = settings or GetResponseEmulatorSettings()
     clock = Clock()
     store = GetResponseStore(
-        clock, seed_account(settings), confirmation_delay_seconds=settings.confirmation_delay_seconds
+        clock,
+        seed_account(settings),
+        confirmation_delay_seconds=settings.confirmation_delay_seconds,
+        json_cache_removals=settings.json_cache_removals,
     )
+    settle_seeded_account(settings.contacts, settings.gc_freeze_from_contacts)
     callbacks = CallbackDispatcher(clock, timeout_seconds=settings.callback_timeout_seconds)
 
     def reseed() -> None:
         store.load(seed_account(settings))
+        settle_seeded_account(settings.contacts, settings.gc_freeze_from_contacts)
         callbacks.reset()
 
     def ground_truth() -> dict[str, Any]:

@@ -30,7 +30,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from emulators.wildcards import LikePattern
@@ -113,10 +113,16 @@ def _text_test(field: str, name: str, value: str) -> Callable[[str], bool]:
 
 @dataclass(frozen=True, slots=True)
 class DayCondition:
-    """A parsed time condition, reduced to an inclusive range of ISO days (``None`` = unbounded)."""
+    """A parsed time condition, reduced to an inclusive range of ISO days (``None`` = unbounded).
+
+    ``starts``/``ends`` are the same range as UTC moments (``ends`` exclusive: the midnight after
+    ``last_day``), so ``matches_moment`` compares a record's ``datetime`` without formatting it.
+    """
 
     first_day: str | None
     last_day: str | None
+    starts: datetime | None = None
+    ends: datetime | None = None
 
     OPERATORS = ("FROM", "TO", "AT")
 
@@ -132,7 +138,15 @@ class DayCondition:
                 first_day = day if first_day is None else max(first_day, day)
             if name in ("TO", "AT"):
                 last_day = day if last_day is None else min(last_day, day)
-        return cls(first_day, last_day)
+        return cls(first_day, last_day, _midnight(first_day, 0), _midnight(last_day, 1))
+
+    def matches_moment(self, moment: datetime | None) -> bool:
+        """``matches`` for the UTC day of ``moment``."""
+        if moment is None:
+            return False
+        if self.starts is not None and moment < self.starts:
+            return False
+        return self.ends is None or moment < self.ends  # no ends: unbounded, or past 9999-12-31
 
     def matches(self, day: str | None) -> bool:
         """``day`` is an ISO ``YYYY-MM-DD`` string; ISO days order correctly as strings."""
@@ -141,6 +155,16 @@ class DayCondition:
         if self.first_day is not None and day < self.first_day:
             return False
         return self.last_day is None or day <= self.last_day
+
+
+def _midnight(day: str | None, days_later: int) -> datetime | None:
+    """UTC midnight ``days_later`` days after the start of ``day``; None past the calendar's end."""
+    if day is None:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(day) + timedelta(days=days_later), time(), UTC)
+    except OverflowError:
+        return None
 
 
 def _parse_day(field: str, name: str, value: Any) -> str:

@@ -15,14 +15,23 @@ _ALPHABET = string.digits + string.ascii_letters
 
 
 class IdMinter:
+    """Draws one number below ``62 ** length`` per id and writes it in base 62 (seeding mints millions)."""
+
     def __init__(self, rng: random.Random, length: int = 5) -> None:
         self._rng = rng
         self._length = length
+        self._space = len(_ALPHABET) ** length
         self._used: set[str] = set()
 
     def mint(self) -> str:
+        draw, space, used = self._rng.random, self._space, self._used
         while True:
-            candidate = "".join(self._rng.choices(_ALPHABET, k=self._length))
-            if candidate not in self._used:
-                self._used.add(candidate)
+            number = int(draw() * space)
+            digits = []
+            for _ in range(self._length):
+                number, digit = divmod(number, 62)
+                digits.append(_ALPHABET[digit])
+            candidate = "".join(digits)
+            if candidate not in used:
+                used.add(candidate)
                 return candidate

@@ -16,14 +16,22 @@ What the data is built to exercise:
   documented list.
 
 ``contacts`` counts active contacts plus removal records: ``round(contacts * deleted_fraction)`` of
-them are removals.
+them are removals, and ``get_contacts_deleted`` lists all but the earlier removals of the repeats
+(``removals - max(1, removals // 100)`` entries).
+
+Speed: a million records must take seconds, not minutes, so the builder draws with ``rng.random()``
+(not ``randint``/``choice``), makes each ``datetime`` once from integer seconds, builds no JSON (the
+store serializes a removal when a read first returns it) and pauses the cyclic garbage collector.
 """
 
 from __future__ import annotations
 
+import gc
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from emulators.seed import Person, people_for
 
@@ -57,9 +65,23 @@ _REASON_WEIGHTS = {
 }  # fmt: skip
 _MESSAGE_PROBABILITY = {"unsubscribe": 0.85, "complaint": 0.6, "bounce": 0.4}
 _REPEAT_SHARE = 100  # one removal in a hundred is an earlier removal of the same address and campaign
+_T = TypeVar("_T")
+_CREATION_START_S = int(CREATION_START.timestamp())
+_DELETION_START_S = int(DELETION_START.timestamp())
+_SEED_END_S = int(SEED_END.timestamp())
 
 
 def seed_account(settings: GetResponseEmulatorSettings) -> AccountData:
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _seed_account(settings)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _seed_account(settings: GetResponseEmulatorSettings) -> AccountData:
     rng = random.Random(f"{settings.seed}:getresponse-account")
     ids = IdMinter(rng)
     data = AccountData(account=Account(ids.mint(), settings.account_login), ids=ids, rng=rng)
@@ -76,29 +98,40 @@ def seed_account(settings: GetResponseEmulatorSettings) -> AccountData:
     builder = _RecordBuilder(rng, ids, data.messages)
     data.contacts = [builder.active_contact(person, campaign_id) for person, campaign_id in active]
     removed_twice = set(rng.sample(range(len(removed)), repeats))
+    draw = rng.random
     for index, (person, campaign_id) in enumerate(removed):
         if index in removed_twice:
-            first_created, first_deleted, created_on, deleted_on = sorted(
-                _moment(rng, DELETION_START, SEED_END) for _ in range(4)
+            first_created, first_deleted, created_s, deleted_s = sorted(
+                _between(draw, _DELETION_START_S, _SEED_END_S) for _ in range(4)
             )
             data.deletions.append(
-                builder.deletion(person, campaign_id, reasons.pop(), first_created, first_deleted)
+                builder.deletion(person, campaign_id, reasons.pop(), _at(first_created), _at(first_deleted))
             )
         else:
-            created_on, deleted_on = _timeline(rng)
-        data.deletions.append(builder.deletion(person, campaign_id, reasons.pop(), created_on, deleted_on))
+            deleted_s = _between(draw, _DELETION_START_S, _SEED_END_S)
+            created_s = _between(draw, _CREATION_START_S, deleted_s - 3600)
+        data.deletions.append(
+            builder.deletion(person, campaign_id, reasons.pop(), _at(created_s), _at(deleted_s))
+        )
     return data
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _between(draw: Callable[[], float], start: int, end: int) -> int:
+    """A whole second in ``[start, end]`` (``start`` when the range is empty)."""
+    return start + int(draw() * (end - start + 1)) if end > start else start
+
+
+def _pick(draw: Callable[[], float], items: Sequence[_T]) -> _T:
+    return items[int(draw() * len(items))]
 
 
 def _moment(rng: random.Random, start: datetime, end: datetime) -> datetime:
     seconds = int((end - start).total_seconds())
     return start + timedelta(seconds=rng.randint(0, max(seconds, 0)))
-
-
-def _timeline(rng: random.Random) -> tuple[datetime, datetime]:
-    deleted_on = _moment(rng, DELETION_START, SEED_END)
-    created_on = _moment(rng, CREATION_START, deleted_on - timedelta(hours=1))
-    return created_on, deleted_on
 
 
 def _campaigns(rng: random.Random, ids: IdMinter, count: int) -> list[Campaign]:
@@ -172,13 +205,14 @@ def _memberships(
 ) -> list[tuple[Person, str]]:
     """``count`` distinct (person, campaign) pairs in random order; some people are in two campaigns."""
     pairs: list[tuple[Person, str]] = []
+    draw = rng.random
     for person in people_for("getresponse", settings.seed, count):
         if len(pairs) >= count:
             break
-        first = rng.choice(campaign_ids)
+        first = _pick(draw, campaign_ids)
         pairs.append((person, first))
-        if len(pairs) < count and len(campaign_ids) > 1 and rng.random() < 0.1:
-            pairs.append((person, rng.choice([cid for cid in campaign_ids if cid != first])))
+        if len(pairs) < count and len(campaign_ids) > 1 and draw() < 0.1:
+            pairs.append((person, _pick(draw, [cid for cid in campaign_ids if cid != first])))
     rng.shuffle(pairs)
     return pairs
 
@@ -203,36 +237,42 @@ class _RecordBuilder:
             self._sent_by_campaign.setdefault(message.campaign_id, []).append(message)
 
     def _ip(self) -> str | None:
-        roll = self.rng.random()
+        draw = self.rng.random
+        roll = draw()
         if roll < 0.2:
             return None
         if roll < 0.25:
-            return ":".join(f"{self.rng.randint(0, 0xFFFF):x}" for _ in range(8))
-        return ".".join(str(self.rng.randint(1, 254)) for _ in range(4))
+            return ":".join(f"{int(draw() * 0x10000):x}" for _ in range(8))
+        return (
+            f"{1 + int(draw() * 254)}.{1 + int(draw() * 254)}.{1 + int(draw() * 254)}.{1 + int(draw() * 254)}"
+        )
 
     def _cycle_day(self) -> int | None:
-        return None if self.rng.random() < 0.4 else self.rng.randint(0, 90)
+        draw = self.rng.random
+        return None if draw() < 0.4 else int(draw() * 91)
 
     def _message_id(self, campaign_id: str, reason: str) -> str | None:
-        if self.rng.random() >= _MESSAGE_PROBABILITY.get(reason.partition("::")[0], 0.05):
+        draw = self.rng.random
+        if draw() >= _MESSAGE_PROBABILITY.get(reason.partition("::")[0], 0.05):
             return None
         own = self._sent_by_campaign.get(campaign_id)
-        pool = own if own and self.rng.random() < 0.9 else self._sent
-        return self.rng.choice(pool).message_id if pool else None
+        pool = own if own and draw() < 0.9 else self._sent
+        return _pick(draw, pool).message_id if pool else None
 
     def active_contact(self, person: Person, campaign_id: str) -> Contact:
-        created_on = _moment(self.rng, CREATION_START, SEED_END)
-        changed = self.rng.random() < 0.3
+        draw = self.rng.random
+        created_s = _between(draw, _CREATION_START_S, _SEED_END_S)
+        changed = draw() < 0.3
         return Contact(
             contact_id=self.ids.mint(),
             campaign_id=campaign_id,
             name=person.name,
             email=person.email,
-            origin=self.rng.choice(ORIGINS),
+            origin=_pick(draw, ORIGINS),
             ip=self._ip(),
             cycle_day=self._cycle_day(),
-            created_on=created_on,
-            changed_on=_moment(self.rng, created_on, SEED_END) if changed else None,
+            created_on=_at(created_s),
+            changed_on=_at(_between(draw, created_s, _SEED_END_S)) if changed else None,
             shuffle_key=self.rng.getrandbits(32),
         )
 
@@ -245,7 +285,7 @@ class _RecordBuilder:
             message_id=self._message_id(campaign_id, reason),
             name=person.name,
             email=person.email,
-            origin=self.rng.choice(ORIGINS),
+            origin=_pick(self.rng.random, ORIGINS),
             ip=self._ip(),
             cycle_day=self._cycle_day(),
             reason=reason,

@@ -14,18 +14,28 @@ Rules the store enforces (the JSON-RPC methods only translate parameters):
 - ``add_contact`` queues; the contact becomes active (with a NEW id, origin ``api``) once the emulator
   clock passes ``confirms_at``.  Nothing runs in the background: the store confirms what is due
   whenever it is asked (``confirm_due``), which the app does before every API request.
+
+Indexes for large accounts: the newest removals by their ``deleted_on`` day and the active contacts
+by their ``created_on`` and ``changed_on`` days (``emulators.getresponse.day_index``), so a read of a
+few days costs what it returns.  Such a read answers in the same order as a walk of every record
+(each record's ``rank`` is its place in that walk).  ``load`` pauses the cyclic garbage collector: an
+account of a million records is built without a collection pass over it.
 """
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+import orjson
 
 from emulators.control import Clock
 
+from .day_index import DayIndex, day_number
 from .errors import (
     CONTACT_ALREADY_ADDED,
     CONTACT_ALREADY_EXISTS,
@@ -61,8 +71,16 @@ class AccountData:
 
 
 class GetResponseStore:
-    def __init__(self, clock: Clock, data: AccountData, *, confirmation_delay_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        data: AccountData,
+        *,
+        confirmation_delay_seconds: float = 30.0,
+        json_cache_removals: int = 100_000,
+    ) -> None:
         self.clock = clock
+        self.json_cache_removals = json_cache_removals  # removals that may keep their JSON between reads
         self.confirmation_delay = timedelta(seconds=confirmation_delay_seconds)
         self.load(data)
 
@@ -75,12 +93,23 @@ class GetResponseStore:
         self.messages: dict[str, Message] = {m.message_id: m for m in data.messages}
         self.contacts: dict[str, Contact] = {}
         self._active: dict[_MembershipKey, str] = {}
-        for contact in data.contacts:
-            self._add_active(contact)
+        self._created_days: DayIndex[Contact] = DayIndex()
+        self._changed_days: DayIndex[Contact] = DayIndex()
+        self._next_rank = 0
         self.deletions: list[Deletion] = []
         self._latest_deletions: dict[_MembershipKey, Deletion] = {}
-        for deletion in data.deletions:
-            self._record_deletion(deletion)
+        self._deleted_days: DayIndex[Deletion] = DayIndex()
+        self._json_kept = 0  # removals holding their serialized entry
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for contact in data.contacts:
+                self._add_active(contact)
+            for deletion in data.deletions:
+                self._record_deletion(deletion)
+        finally:
+            if collecting:
+                gc.enable()
         self.queue: dict[_MembershipKey, QueuedContact] = {}
         self.callbacks: CallbackConfig | None = None
 
@@ -105,6 +134,30 @@ class GetResponseStore:
         """The newest removal per campaign and address, in a fixed but meaningless order."""
         return self._latest_deletions.values()
 
+    def entry(self, deletion: Deletion) -> orjson.Fragment:
+        """The removal's ``get_contacts_deleted`` entry, kept on it while the JSON budget lasts."""
+        if deletion.fragment is not None:
+            return deletion.fragment
+        if self._json_kept >= self.json_cache_removals:
+            return orjson.Fragment(orjson.dumps(deletion.api_json()))
+        self._json_kept += 1
+        return deletion.api_fragment()
+
+    def latest_deletions_between(self, first_day: str | None, last_day: str | None) -> list[Deletion] | None:
+        """The newest removals deleted in the inclusive range of ISO days, in ``latest_deletions`` order.
+
+        None when the range holds most of them: walking ``latest_deletions`` is then the cheaper way.
+        """
+        return _in_rank_order(self._deleted_days, first_day, last_day)
+
+    def contacts_created_between(self, first_day: str | None, last_day: str | None) -> list[Contact] | None:
+        """Active contacts created in the range, in ``contacts`` order; None when most were."""
+        return _in_rank_order(self._created_days, first_day, last_day)
+
+    def contacts_changed_between(self, first_day: str | None, last_day: str | None) -> list[Contact] | None:
+        """Active contacts changed in the range, in ``contacts`` order; None when most were."""
+        return _in_rank_order(self._changed_days, first_day, last_day, total=len(self.contacts))
+
     # -- changes -------------------------------------------------------------------------------------
 
     def delete_contact(self, contact_id: str, *, reason: str, message_id: str | None = None) -> Deletion:
@@ -113,6 +166,7 @@ class GetResponseStore:
             self.message(message_id)
         del self.contacts[contact_id]
         del self._active[_membership(contact.campaign_id, contact.email)]
+        self._unfile(contact)
         deletion = Deletion(
             contact_id=contact.contact_id,
             campaign_id=contact.campaign_id,
@@ -136,8 +190,10 @@ class GetResponseStore:
         if target in self._active:  # includes moving a contact to the campaign it is already in
             raise method_error(CONTACT_ALREADY_EXISTS)
         del self._active[_membership(contact.campaign_id, contact.email)]
+        self._unfile(contact)
         contact.campaign_id = campaign_id
         contact.changed_on = self.clock.now()
+        self._file(contact)
         self._active[target] = contact_id
         return contact
 
@@ -200,16 +256,35 @@ class GetResponseStore:
     # -- internals -----------------------------------------------------------------------------------
 
     def _add_active(self, contact: Contact) -> None:
+        contact.rank = self._next_rank  # a new key goes last in the dict, and so in rank order
+        self._next_rank += 1
         self.contacts[contact.contact_id] = contact
         self._active[_membership(contact.campaign_id, contact.email)] = contact.contact_id
+        self._file(contact)
+
+    def _file(self, contact: Contact) -> None:
+        self._created_days.add(day_number(contact.created_on), contact)
+        if contact.changed_on is not None:
+            self._changed_days.add(day_number(contact.changed_on), contact)
+
+    def _unfile(self, contact: Contact) -> None:
+        self._created_days.discard(day_number(contact.created_on), contact)
+        if contact.changed_on is not None:
+            self._changed_days.discard(day_number(contact.changed_on), contact)
 
     def _record_deletion(self, deletion: Deletion) -> None:
-        deletion.warm_cache()  # pay for the derived fields once, not on the first query
         self.deletions.append(deletion)
         key = _membership(deletion.campaign_id, deletion.email)
         current = self._latest_deletions.get(key)
-        if current is None or deletion.deleted_on >= current.deleted_on:
-            self._latest_deletions[key] = deletion
+        if current is None:
+            deletion.rank = len(self._latest_deletions)  # a new key goes last in the dict
+        elif deletion.deleted_on >= current.deleted_on:
+            deletion.rank = current.rank  # a replaced value keeps its key's place
+            self._deleted_days.discard(day_number(current.deleted_on), current)
+        else:
+            return
+        self._latest_deletions[key] = deletion
+        self._deleted_days.add(day_number(deletion.deleted_on), deletion)
 
     # -- ground truth --------------------------------------------------------------------------------
 
@@ -221,3 +296,20 @@ class GetResponseStore:
             "queued": [queued.to_ground_truth() for queued in self.queue.values()],
             "deleted": [deletion.to_ground_truth() for deletion in self.deletions],
         }
+
+
+_Ranked = TypeVar("_Ranked", Contact, Deletion)
+
+
+def _in_rank_order(
+    index: DayIndex[_Ranked], first_day: str | None, last_day: str | None, *, total: int | None = None
+) -> list[_Ranked] | None:
+    """The records of the day range sorted by rank; None when they are most of ``total`` records."""
+    count = index.count_between(first_day, last_day)
+    if count * 2 > (len(index) if total is None else total):
+        return None
+    return sorted(index.between(first_day, last_day), key=_rank)
+
+
+def _rank(record: Contact | Deletion) -> int:
+    return record.rank
