@@ -173,9 +173,10 @@ def render(report: Report) -> str:
         "Contact's next-page cursor (the official file has no `cursor` parameter), and hand-described "
         "JSON-RPC POSTs for GetResponse 1.5 (`@omnigraph/json-schema`: `get_contacts_deleted` without "
         "conditions, with a `reason`, with an `email`). Hive Gateway runs as one Node.js process "
-        "(`--fork 1`), defaults otherwise (no response cache).",
+        "(`--fork 1`), defaults otherwise: no response cache, and no authentication of its clients.",
         "**Ours**: the gateway with the synced index (`INDEX=true`, sync out of process, one "
-        "`gateway sync --once` pass before measuring, SQLite), authentication on; the other sections' "
+        "`gateway sync --once` pass before measuring, SQLite), authentication on (every request checks a "
+        "service key and is charged to its principal's budget, as in production); the other sections' "
         "settings otherwise. Both sides talk to the same two emulator processes.",
         f"**Method**: {report.plan_text}. Every run sends a fixed number of requests (closed loop, "
         "`bench/load.py` in its own process); the emulators' request counters are reset before and read "
