@@ -89,6 +89,7 @@ class Measurement:
             throttled=self.throttled,
             answered=answered,
             errors=self.errors,
+            error_samples=tuple(self.error_samples),
         )
 
 
@@ -104,6 +105,8 @@ class Row:
     throttled: int
     answered: int
     errors: int
+    error_samples: tuple[str, ...] = ()
+    """The first few failures as the client saw them."""
 
 
 def ratio(ours: float, peer: float) -> float:

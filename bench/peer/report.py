@@ -10,7 +10,7 @@ import json
 import math
 import platform
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -50,6 +50,8 @@ class Report:
     returned: dict[str, dict[str, int]]
     rows: dict[Cell, dict[str, Row]]
     bursts: list[BurstResult]
+    peer_log_errors: dict[str, int] = field(default_factory=dict)
+    """Causes of the peer's failed fields in the timed runs, from Hive Gateway's log (it masks them)."""
 
 
 def _pinned() -> str:
@@ -149,6 +151,24 @@ def met(ok: bool) -> str:
     return "**met**" if ok else "**NOT MET**"
 
 
+def _failures(report: Report) -> list[str]:
+    """One line per side and cell that had failed requests, and the peer's causes from its log."""
+    titles = {w.key: w.title for w in report.workloads}
+    lines = []
+    for cell, sides in report.rows.items():
+        for side, row in sides.items():
+            if row.errors:
+                first = row.error_samples[0][:160] if row.error_samples else ""
+                lines.append(
+                    f"- {side}, {titles.get(cell.workload, cell.workload)}, c={cell.concurrency}, "
+                    f"{cell.latency_ms:g} ms: {row.errors} failed; the first as the client saw it: `{first}`"
+                )
+    if report.peer_log_errors:
+        causes = ", ".join(f"{count}x `{cause}`" for cause, count in report.peer_log_errors.items())
+        lines.append(f"- Hive Gateway's log, failed fields by subgraph and cause: {causes}")
+    return lines
+
+
 def render(report: Report) -> str:
     burst_rows: dict[str, dict[str, Row]] = {}
     for b in report.bursts:
@@ -197,6 +217,12 @@ def render(report: Report) -> str:
     ]
     for latency in latencies:
         parts += [f"### Upstream latency {latency:g} ms", _latency_table(report, latency)]
+    failures = _failures(report)
+    if failures:
+        parts += [
+            "### Failed requests in the timed runs",
+            "Counted in the tables' errors column and left out of their latencies.\n\n" + "\n".join(failures),
+        ]
     parts += [
         "### Burst at Constant Contact's real limit (4 requests/s, bucket of 4)",
         "Concurrent distinct requests (each its own operation name) sent at once to each side, in turn, on a "

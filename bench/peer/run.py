@@ -40,6 +40,7 @@ import httpx
 
 from bench.harness import Context, LoadResult
 from bench.peer.hive import start_hive
+from bench.peer.hivelog import error_causes
 from bench.peer.install import compose, install
 from bench.peer.measure import SIDES, Cell, Measurement, Row, throttled, upstream_requests
 from bench.peer.report import BurstResult, Report, render
@@ -331,6 +332,7 @@ async def run(plan: Plan, work_dir: Path, output: Path, command: str) -> Report:
             loads = workloads(inputs)
             collected.returned = await describe(client, both, loads)
             await measure_fast(context, load, both, loads, plan, collected)
+            peer_log = both.hive.log_path
         context.progress("limited stack: Constant Contact at 4 requests/s")
         async with pair("peer-limited", plan, where, fast=False) as both:
             loads = workloads(await read_inputs(client, both, plan.emails))
@@ -350,6 +352,7 @@ async def run(plan: Plan, work_dir: Path, output: Path, command: str) -> Report:
         returned=collected.returned,
         rows=rows,
         bursts=collected.bursts,
+        peer_log_errors=dict(error_causes(peer_log.read_text(errors="replace"))),
     )
 
 

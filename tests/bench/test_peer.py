@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from graphql import FieldNode, OperationDefinitionNode, build_schema, parse, validate
 
+from bench.peer.hivelog import error_causes
 from bench.peer.measure import Cell, Measurement, Row, ratio, targets, throttled, upstream_requests
 from bench.peer.report import TITLE, BurstResult, Report, render
 from bench.peer.workloads import Inputs, contacts_in_answer, cursor_from_href, peer_lookup_query, workloads
@@ -20,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 INPUTS = Inputs("ours-cursor", "cc-cursor", [f"person{n}@example.org" for n in range(50)])
 
 
-def _row(p50: float, upstream: float = 0.0, throttled_count: int = 0) -> Row:
-    return Row(p50, p50 * 2, 100.0, 1.0, upstream, throttled_count, 10, 0)
+def _row(p50: float, upstream: float = 0.0, throttled_count: int = 0, errors: int = 0) -> Row:
+    samples = ('{"errors":[{"message":"Unexpected error."}]}',) * min(errors, 3)
+    return Row(p50, p50 * 2, 100.0, 1.0, upstream, throttled_count, 10, errors, samples)
 
 
 def test_cursor_from_href_reads_constant_contacts_next_link() -> None:
@@ -134,6 +136,7 @@ def test_render_writes_the_section_with_tables_and_verdicts() -> None:
         for c in (1, 16)
         for latency in (0.0, 50.0)
     }
+    rows[Cell("lookup", 16, 0.0)]["peer"] = _row(8.0, upstream=100.0, errors=2)
     bursts = [
         BurstResult("first page", "ours", 16, 16, 0, 0, 0, 20.0, 30.0, []),
         BurstResult("first page", "peer", 16, 5, 11, 16, 11, 20.0, 30.0, ["11x HTTP Error: 429 | x"]),
@@ -149,6 +152,7 @@ def test_render_writes_the_section_with_tables_and_verdicts() -> None:
         returned={w.key: {"ours": 50, "peer": 60} for w in loads},
         rows=rows,
         bursts=bursts,
+        peer_log_errors={"GetResponse: socket hang up": 7},
     )
     text = render(report)
     assert text.startswith(TITLE + "\n")
@@ -159,3 +163,23 @@ def test_render_writes_the_section_with_tables_and_verdicts() -> None:
     assert "for every workload (both latencies): **NOT MET**" in text
     assert "at most the peer's upstream requests for every workload: **met**" in text
     assert "zero 429s on our side: **met** (0 seen)" in text
+    assert "- peer, lookup of 50 addresses, c=16, 0 ms: 2 failed; the first as the client saw it: `{" in text
+    assert "failed fields by subgraph and cause: 7x `GetResponse: socket hang up`" in text
+    assert "- ours," not in text
+
+
+def test_hive_log_errors_are_counted_by_subgraph_and_cause() -> None:
+    log = (
+        "\x1b[90m2026-12-03T09:14:24.293Z\x1b[0m \x1b[32mINF\x1b[0m Listening on http://127.0.0.1:1\n"
+        + (
+            "\x1b[90m2026-12-03T09:15:05.817Z\x1b[0m \x1b[41;39mERR\x1b[0m \n"
+            '  \x1b[35mmessage:\x1b[0m "socket hang up"\n'
+            '  path: [\n    "g0"\n  ]\n  extensions: {\n    code: "DOWNSTREAM_SERVICE_ERROR"\n'
+            '    serviceName: "GetResponse"\n  }\n'
+        )
+        * 2
+        + '2026-12-03T09:15:06.000Z ERR \n  message: "boom"\n'
+        + "2026-12-03T09:19:36.989Z INF Stopping the WebSocket server\n"
+    )
+    assert error_causes(log) == {"GetResponse: socket hang up": 2, "boom": 1}
+    assert error_causes("2026-12-03T09:14:24.293Z INF Listening\n") == {}
