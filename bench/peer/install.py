@@ -55,15 +55,18 @@ async def _run(command: list[str], cwd: Path, log: Path, env: dict[str, str] | N
         raise PeerInstallFailed(f"{' '.join(command)} exited {code}:\n{tail}")
 
 
-async def install(log_dir: Path, progress: Callable[[str], None], peer_dir: Path = PEER_DIR) -> Path:
-    """``npm ci`` of the pinned packages into ``peer_dir`` unless its stamp matches; returns ``peer_dir``."""
+async def install(
+    log_dir: Path, progress: Callable[[str], None], peer_dir: Path = PEER_DIR
+) -> tuple[Path, bool]:
+    """``npm ci`` of the pinned packages into ``peer_dir`` unless its stamp matches: ``(peer_dir, whether
+    npm ci ran)``."""
     if shutil.which("npm") is None or shutil.which("node") is None:
         raise PeerInstallFailed("node and npm are needed (scripts/setup.sh installs them: make setup)")
     want = _stamp()
     stamp = peer_dir / STAMP
     if stamp.is_file() and stamp.read_text() == want and hive_gateway_bin(peer_dir).exists():
         progress(f"peer: pinned packages present in {peer_dir}")
-        return peer_dir
+        return peer_dir, False
     peer_dir.mkdir(parents=True, exist_ok=True)
     for name in PINNED:
         shutil.copyfile(HERE / name, peer_dir / name)
@@ -73,7 +76,7 @@ async def install(log_dir: Path, progress: Callable[[str], None], peer_dir: Path
     if not hive_gateway_bin(peer_dir).exists():
         raise PeerInstallFailed(f"npm ci finished but {hive_gateway_bin(peer_dir)} is missing")
     stamp.write_text(want)
-    return peer_dir
+    return peer_dir, True
 
 
 async def compose(peer_dir: Path, log_dir: Path, progress: Callable[[str], None]) -> Path:

@@ -50,6 +50,8 @@ class Report:
     returned: dict[str, dict[str, int]]
     rows: dict[Cell, dict[str, Row]]
     bursts: list[BurstResult]
+    install_s: float | None = None
+    """Seconds ``npm ci`` of the peer took; None when the pinned packages were already installed."""
     peer_log_errors: dict[str, int] = field(default_factory=dict)
     """Causes of the peer's failed fields in the timed runs, from Hive Gateway's log (it masks them)."""
 
@@ -66,6 +68,12 @@ def _node_version() -> str:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def _install_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "`npm ci` of the peer skipped: the pinned packages were installed"
+    return f"`npm ci` of the peer included: {seconds:.0f} s"
 
 
 def _pair(ours: float, peer: float, digits: int = 1) -> str:
@@ -180,7 +188,7 @@ def render(report: Report) -> str:
     parts = [
         TITLE,
         f"Run {report.started:%Y-%m-%d %H:%M} UTC with `{report.command}` (`make bench-peer`) in "
-        f"{report.elapsed_s / 60:.1f} min, install and composition included; "
+        f"{report.elapsed_s / 60:.1f} min ({_install_text(report.install_s)}, composition included); "
         f"{platform.node() or 'this machine'}, Node.js {_node_version()}. "
         "Load average (1, 5, 15 min) before: "
         f"{', '.join(f'{v:.2f}' for v in report.load_before)}; after: "

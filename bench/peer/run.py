@@ -322,7 +322,9 @@ async def run(plan: Plan, work_dir: Path, output: Path, command: str) -> Report:
         context = Context(FULL, client, work_dir)
         load = Loader(work_dir)
         context.progress(f"logs and load specs in {work_dir}")
-        peer_dir = await install(work_dir, context.progress)
+        install_started = time.monotonic()
+        peer_dir, installed = await install(work_dir, context.progress)
+        install_s = time.monotonic() - install_started if installed else None
         supergraph = await compose(peer_dir, work_dir, context.progress)
         collected = Collected()
         where = Where(peer_dir, supergraph, work_dir, client)
@@ -352,6 +354,7 @@ async def run(plan: Plan, work_dir: Path, output: Path, command: str) -> Report:
         returned=collected.returned,
         rows=rows,
         bursts=collected.bursts,
+        install_s=install_s,
         peer_log_errors=dict(error_causes(peer_log.read_text(errors="replace"))),
     )
 

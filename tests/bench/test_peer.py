@@ -156,6 +156,9 @@ def test_render_writes_the_section_with_tables_and_verdicts() -> None:
     )
     text = render(report)
     assert text.startswith(TITLE + "\n")
+    assert "in 5.0 min (`npm ci` of the peer skipped: the pinned packages were installed, composition" in text
+    fresh = render(Report(**{**report.__dict__, "install_s": 126.4}))
+    assert "in 5.0 min (`npm ci` of the peer included: 126 s, composition included)" in fresh
     assert "### Upstream latency 0 ms" in text and "### Upstream latency 50 ms" in text
     assert "| first page, Constant Contact | 1 | 5.0 / 8.0 | **0.62** |" in text
     assert "| lookup of 50 addresses | 50 / 60 |" in text
