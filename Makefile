@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test test-speed-layer-off lint typecheck check schema bench bench-scale bench-instructions bench-emulators
+.PHONY: setup demo test test-speed-layer-off lint typecheck check schema bench bench-scale bench-instructions bench-emulators bench-peer
 
 setup:
 	bash scripts/setup.sh
@@ -46,3 +46,9 @@ bench-instructions: setup
 bench-emulators: setup
 	$(PY) -m bench.emulator_speed
 	$(PY) -m bench.emulator_seed --contacts 1000000
+
+# Against Hive Gateway + GraphQL Mesh on the same emulators (issue 16): writes bench/peer/RESULTS.md.
+# Needs only the Python step of setup; the peer itself is installed from npm by the benchmark.
+bench-peer:
+	bash scripts/setup.sh python
+	$(PY) -m bench.peer
