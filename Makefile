@@ -47,7 +47,7 @@ bench-emulators: setup
 	$(PY) -m bench.emulator_speed
 	$(PY) -m bench.emulator_seed --contacts 1000000
 
-# Against Hive Gateway + GraphQL Mesh on the same emulators (issue 16): writes bench/peer/RESULTS.md.
+# Against Hive Gateway + GraphQL Mesh on the same emulators (issue 16): its section of BENCHMARKS.md.
 # Needs only the Python step of setup; the peer itself is installed from npm by the benchmark.
 bench-peer:
 	bash scripts/setup.sh python

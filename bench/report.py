@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bench.harness import SectionResult, table
 from bench.machine import machine, versions
 from bench.profiles import Profile
 
-__all__ = ["SECTION_TITLES", "render_report"]
+__all__ = ["KEPT_MARKER", "SECTION_TITLES", "render_report", "write_kept_section"]
+
+# Sections measured by other commands (bench.scale, bench.peer, A/B runs) sit below this line in
+# BENCHMARKS.md; a new run of bench.run rewrites everything above it and keeps them.
+KEPT_MARKER = "<!-- Sections below are measured by other commands; bench.run keeps them. -->"
 
 SECTION_TITLES = (
     "1. Upstream amplification",
@@ -75,3 +81,22 @@ def render_report(
     ]
     body = [f"## {s.title}\n\n{s.body}" for s in sections]
     return "\n\n".join(header + body) + "\n"
+
+
+def write_kept_section(section: str, output: str, title: str) -> None:
+    """Put ``section`` (starting with the heading ``title``) below ``KEPT_MARKER`` in ``output``, in
+    place of an older one of that title; ``output`` ``-`` prints it instead."""
+    if output == "-":
+        sys.stdout.write(section + "\n")
+        return
+    path = Path(output)
+    text = path.read_text() if path.exists() else ""
+    if KEPT_MARKER not in text:
+        text = text.rstrip("\n") + f"\n\n{KEPT_MARKER}\n"
+    start = text.find(title)
+    if start >= 0:
+        end = text.find("\n## ", start + len(title))
+        text = text[:start] + section.rstrip("\n") + "\n" + (text[end:] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
+    path.write_text(text)

@@ -44,7 +44,7 @@ from bench.harness import ROOT, Context, SectionResult
 from bench.otlp_sink import otlp_sink
 from bench.profiles import FAST_DAILY_QUOTA, FAST_RATE, FULL, QUICK, Profile
 from bench.queries import LIST_PAGE, PROVIDERS
-from bench.report import SECTION_TITLES, render_report
+from bench.report import KEPT_MARKER, SECTION_TITLES, render_report
 from bench.sections import amplification, overhead, ratelimit, size, throughput
 from bench.sections import profile as profiling_section
 from bench.servers import Stack, start_stack
@@ -196,11 +196,6 @@ async def run_benchmarks(profile: Profile, work_dir: Path) -> list[SectionResult
     ordered = [results[key] for key in order]
     assert tuple(s.title for s in ordered) == SECTION_TITLES
     return ordered
-
-
-# Sections measured by other commands (bench.matcher, A/B runs) sit below this line in BENCHMARKS.md;
-# a new run of the report rewrites everything above it and keeps them.
-KEPT_MARKER = "<!-- Sections below are measured by other commands; bench.run keeps them. -->"
 
 
 def kept_sections(path: Path) -> str:

@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import json
 import math
-import os
 import shlex
 import sys
 import tempfile
@@ -45,8 +44,8 @@ import httpx
 from bench.harness import fmt, table
 from bench.machine import machine
 from bench.procfs import memory_kib, reset_peak_memory
-from bench.run import KEPT_MARKER
-from bench.servers import CC_TOKEN, GR_KEY, Stack, graphql, start_stack
+from bench.report import write_kept_section
+from bench.servers import CC_TOKEN, GR_KEY, Stack, graphql, run_gateway_sync, start_stack
 from bench.stats import percentile
 
 __all__ = ["main"]
@@ -83,34 +82,6 @@ class SizeResult:
     indexed: int = 0
 
 
-def _environment(settings: dict[str, Any]) -> dict[str, str]:
-    environment = dict(os.environ)
-    for key, value in settings.items():
-        if value is None:
-            continue
-        environment[key.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
-    return environment
-
-
-async def _sync_once(settings: dict[str, Any], log: Path) -> tuple[float, float]:
-    """``gateway sync --once`` in its own process: (seconds, peak RSS in MiB)."""
-    started = time.perf_counter()
-    with open(log, "ab") as output:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway.cli", "sync", "--once", "--progress-seconds", "10",
-            stdout=output, stderr=output, cwd=ROOT, env=_environment(settings),
-        )  # fmt: skip
-        peak = 0
-        while process.returncode is None:
-            with contextlib.suppress(OSError, KeyError):
-                peak = max(peak, memory_kib(process.pid)["peak"])
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(process.wait(), 0.2)
-    if process.returncode != 0:
-        raise RuntimeError(f"gateway sync --once failed ({process.returncode}); see {log}")
-    return time.perf_counter() - started, peak / 1024
-
-
 async def _requests(stack: Stack) -> dict[str, int]:
     cc, gr = await stack.counts()
     return {"cc": int(cc["http_requests"]), "gr": int(gr["http_requests"])}
@@ -120,7 +91,7 @@ async def _delete_more(client: httpx.AsyncClient, stack: Stack, count: int) -> N
     """``count`` new deletions at each provider, through the emulators' own APIs."""
     cc_auth = {"authorization": f"Bearer {CC_TOKEN}"}
     ids: list[str] = []
-    url: str | None = f"{stack.cc.url}/v3/contacts?status=active&limit={CC_PAGE}"
+    url: str | None = f"{stack.cc.url}/v3/contacts?limit={CC_PAGE}"  # every status but deleted
     while url is not None and len(ids) < count:
         page = (await client.get(url, headers=cc_auth)).json()
         ids += [contact["contact_id"] for contact in page["contacts"]]
@@ -230,13 +201,13 @@ async def measure(deleted: int, backend: str, repeats: int, work_dir: Path, prog
             await stack.reset_counts()
             progress(f"{deleted:,}: backfill")
             log = work_dir / f"sync-{deleted}.log"
-            result.backfill_seconds, result.backfill_peak_mib = await _sync_once(settings, log)
+            result.backfill_seconds, result.backfill_peak_mib = await run_gateway_sync(settings, log)
             result.backfill_requests = await _requests(stack)
 
             progress(f"{deleted:,}: 1,000 new deletions at each provider, then a delta")
             await _delete_more(client, stack, 1000)
             await stack.reset_counts()
-            result.delta_seconds, _ = await _sync_once(settings, log)
+            result.delta_seconds, _ = await run_gateway_sync(settings, log)
             result.delta_requests = await _requests(stack)
 
             progress(f"{deleted:,}: pages from the index")
@@ -379,23 +350,6 @@ def render(
     )
 
 
-def write(section: str, output: str) -> None:
-    if output == "-":
-        sys.stdout.write(section + "\n")
-        return
-    path = Path(output)
-    text = path.read_text() if path.exists() else ""
-    if KEPT_MARKER not in text:
-        text = text.rstrip("\n") + f"\n\n{KEPT_MARKER}\n"
-    start = text.find(TITLE)
-    if start >= 0:
-        end = text.find("\n## ", start + len(TITLE))
-        text = text[:start] + section + "\n" + (text[end:] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -414,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress(f"logs in {work_dir}")
     results = [asyncio.run(measure(size, args.backend, args.repeats, work_dir, progress)) for size in sizes]
     section = render(results, backend=args.backend, command=command, started=started, repeats=args.repeats)
-    write(section, args.output)
+    write_kept_section(section, args.output, TITLE)
     progress(json.dumps({r.deleted: {name: _p(v, 0.5) for name, v in r.pages.items()} for r in results}))
     return 0
 

@@ -31,7 +31,9 @@ __all__ = [
     "GraphQLFailed",
     "Server",
     "Stack",
+    "gateway_environment",
     "graphql",
+    "run_gateway_sync",
     "start_server",
     "start_stack",
 ]
@@ -259,6 +261,37 @@ async def issue_key(settings: dict[str, Any]) -> str:
     finally:
         await database.aclose()
     return issued.credential
+
+
+def gateway_environment(settings: dict[str, Any]) -> dict[str, str]:
+    """The gateway's settings as the environment a ``gateway`` command (``gateway sync``) reads."""
+    environment = dict(os.environ)
+    for key, value in settings.items():
+        if value is not None:
+            environment[key.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
+    return environment
+
+
+async def run_gateway_sync(settings: dict[str, Any], log: Path) -> tuple[float, float]:
+    """``gateway sync --once`` as its own process against the gateway's database (pages then come from
+    the index): (seconds, the process's peak RSS in MiB, polled from ``/proc``)."""
+    from bench.procfs import memory_kib
+
+    started = time.perf_counter()
+    with open(log, "ab") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "gateway.cli", "sync", "--once", "--progress-seconds", "10",
+            stdout=output, stderr=output, cwd=ROOT, env=gateway_environment(settings),
+        )  # fmt: skip
+        peak = 0
+        while process.returncode is None:
+            with contextlib.suppress(OSError, KeyError):
+                peak = max(peak, memory_kib(process.pid)["peak"])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), 0.2)
+    if process.returncode != 0:
+        raise RuntimeError(f"gateway sync --once exited {process.returncode}; see {log}")
+    return time.perf_counter() - started, peak / 1024
 
 
 class GraphQLFailed(RuntimeError):

@@ -3,7 +3,7 @@
 ``python -m bench.peer`` (``make bench-peer``) installs the peer from the npm registry at pinned
 versions, composes its supergraph from Constant Contact's official Swagger file and hand-described
 GetResponse JSON-RPC operations, runs the same workloads on both sides against the same emulators, and
-writes the Markdown section to ``bench/peer/RESULTS.md``.
+writes the Markdown section into BENCHMARKS.md (below the kept-sections marker).
 
 Modules: ``install`` (npm ci, mesh-compose), ``hive`` (the Hive Gateway process), ``workloads`` (each
 side's query per workload, and what differs), ``measure`` (pooling, derived numbers, the targets),

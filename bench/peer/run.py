@@ -14,7 +14,8 @@ Order of a run:
 3. the *limited* stack: the same, with Constant Contact's documented 4 requests/s (emulator bucket of 4;
    our gateway's limiter at its default 4/s), and bursts of concurrent distinct requests on each side,
    counting the 429s the emulator answered;
-4. the Markdown section, written to ``bench/peer/RESULTS.md`` (``--output``).
+4. the Markdown section, written into BENCHMARKS.md below ``bench.run``'s kept-sections marker, in
+   place of an older one (``--output``: another file, or ``-`` for stdout).
 
 Only one stack runs at a time; the load generator is a process of its own (``bench.load``).
 """
@@ -53,12 +54,14 @@ from bench.peer.workloads import (
     workloads,
 )
 from bench.profiles import FAST_DAILY_QUOTA, FAST_RATE, FULL
-from bench.servers import CC_TOKEN, GR_KEY, Server, Stack, graphql, start_stack
+from bench.report import write_kept_section
+from bench.servers import CC_TOKEN, GR_KEY, Server, Stack, graphql, run_gateway_sync, start_stack
 
 __all__ = ["main", "run"]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-DEFAULT_OUTPUT = ROOT / "bench" / "peer" / "RESULTS.md"
+DEFAULT_OUTPUT = ROOT / "BENCHMARKS.md"
+TITLE = "## Against Hive Gateway (issue 16)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,28 +104,6 @@ class Collected:
     bursts: list[BurstResult] = field(default_factory=list)
 
 
-def _environment(settings: dict[str, Any]) -> dict[str, str]:
-    """The gateway's settings as the environment ``gateway sync`` reads (as bench.scale does)."""
-    environment = dict(os.environ)
-    for key, value in settings.items():
-        if value is not None:
-            environment[key.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
-    return environment
-
-
-async def sync_once(settings: dict[str, Any], log: Path) -> None:
-    """``gateway sync --once`` as its own process against the gateway's database: pages then come from
-    the index."""
-    with open(log, "ab") as output:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway.cli", "sync", "--once",
-            stdout=output, stderr=output, cwd=ROOT, env=_environment(settings),
-        )  # fmt: skip
-        code = await process.wait()
-    if code != 0:
-        raise RuntimeError(f"gateway sync --once exited {code}; see {log}")
-
-
 @dataclass(frozen=True, slots=True)
 class Where:
     """What every stack of a run shares: the installed peer, its supergraph, the logs, the client."""
@@ -150,7 +131,7 @@ async def pair(name: str, plan: Plan, where: Where, *, fast: bool) -> AsyncItera
         name, cc_settings=cc, gr_settings=emulator, gateway_overrides=overrides, log_dir=work_dir,
         client=client, gateway_args=(),
     ) as stack:  # fmt: skip
-        await sync_once(stack.gateway_settings, work_dir / f"{name}-sync.log")
+        await run_gateway_sync(stack.gateway_settings, work_dir / f"{name}-sync.log")
         hive = await start_hive(
             f"{name}-hive", peer_dir=where.peer_dir, supergraph=where.supergraph, cc_url=stack.cc.url,
             gr_url=stack.gr.url, log_dir=work_dir, client=client,
@@ -381,9 +362,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     work_dir = Path(tempfile.mkdtemp(prefix="bench-peer-"))
     report = asyncio.run(run(plan, work_dir, Path(args.output), command))
     section = render(report)
-    if args.output == "-":
-        sys.stdout.write(section)
-    else:
-        Path(args.output).write_text(section)
-        print(f"[bench-peer] wrote {args.output} (logs in {work_dir})", file=sys.stderr)
+    write_kept_section(section, args.output, TITLE)
+    print(f"[bench-peer] wrote {args.output} (logs in {work_dir})", file=sys.stderr)
     return 0
