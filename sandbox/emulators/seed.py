@@ -18,14 +18,31 @@ are even while a provider's own are odd, so no two people of one account can hav
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import random
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
 from faker import Faker
 
-__all__ = ["OVERLAP_FRACTION", "Person", "name_pools", "people_for"]
+__all__ = ["OVERLAP_FRACTION", "Person", "gc_paused", "name_pools", "people_for"]
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No garbage collection while a large account is built: its millions of new objects would set
+    off full collections that find nothing to free."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
 
 OVERLAP_FRACTION = 5  # one in five
 _LOCALES = ("en_US", "de_DE", "fr_FR", "es_ES", "pl_PL", "pt_BR", "it_IT", "sv_SE", "tr_TR", "ja_JP")

@@ -25,13 +25,12 @@ collector while it builds (nothing it builds is garbage).
 
 from __future__ import annotations
 
-import gc
 import random
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from emulators.seed import Person, people_for
+from emulators.seed import Person, gc_paused, people_for
 
 from .ids import UuidMinter
 from .model import PERMISSIONS, Contact, ContactList, EmailAddress
@@ -88,13 +87,8 @@ _CONFIRM_STATUS = {"pending_confirmation": "pending", "explicit": "confirmed"}
 
 
 def seed_account(settings: ConstantContactEmulatorSettings) -> AccountData:
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _seed_account(settings)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _seed_account(settings: ConstantContactEmulatorSettings) -> AccountData:

@@ -26,14 +26,13 @@ store serializes a removal when a read first returns it) and pauses the cyclic g
 
 from __future__ import annotations
 
-import gc
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from emulators.seed import Person, people_for
+from emulators.seed import Person, gc_paused, people_for
 
 from .ids import IdMinter
 from .model import GENERAL_REASONS, ORIGINS, SPECIFIC_REASONS, Account, Campaign, Contact, Deletion, Message
@@ -72,13 +71,8 @@ _SEED_END_S = int(SEED_END.timestamp())
 
 
 def seed_account(settings: GetResponseEmulatorSettings) -> AccountData:
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _seed_account(settings)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _seed_account(settings: GetResponseEmulatorSettings) -> AccountData:
