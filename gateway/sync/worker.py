@@ -105,6 +105,8 @@ class SyncWorker:
                         await self.run_pass()
                 except GatewayError as error:  # the database itself (leadership, state) failed
                     logger.error("sync pass failed: %s (%s)", error.message, error.code)
+                except Exception:  # a bug must not end the loop: every later pass would be lost too
+                    logger.exception("sync pass failed unexpectedly")
                 await self._sleep(self.interval)
         finally:
             if self.leading:
