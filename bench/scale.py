@@ -366,9 +366,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[scale {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
     progress(f"logs in {work_dir}")
-    results = [asyncio.run(measure(size, args.backend, args.repeats, work_dir, progress)) for size in sizes]
-    section = render(results, backend=args.backend, command=command, started=started, repeats=args.repeats)
-    write_kept_section(section, args.output, TITLE)
+    results: list[SizeResult] = []
+    for size in sizes:
+        results.append(asyncio.run(measure(size, args.backend, args.repeats, work_dir, progress)))
+        # Written after every size: a run stopped at a large size keeps what the smaller ones measured.
+        section = render(
+            results, backend=args.backend, command=command, started=started, repeats=args.repeats
+        )
+        write_kept_section(section, args.output, TITLE)
     progress(json.dumps({r.deleted: {name: _p(v, 0.5) for name, v in r.pages.items()} for r in results}))
     return 0
 

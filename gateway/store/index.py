@@ -633,7 +633,9 @@ class DatabaseIndex:
                 # New rows are written visible; the recomputation below corrects any that are not.
                 delta = inserted - visible_removed
                 touched = {values.email.lower() for values in deleted.values()}
-                if provider is Provider.GETRESPONSE:
+                # A full read lists only the newest deletion of each address and campaign (and its end
+                # drops the rows it did not see): the older ones can only linger after a delta.
+                if provider is Provider.GETRESPONSE and full_run is None:
                     dropped, visible_dropped = await _drop_older_deletions(
                         connection, deleted.values(), self._chunk
                     )
