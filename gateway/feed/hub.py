@@ -48,6 +48,8 @@ class _Subscriber:
         self.pending: deque[ContactEvent] = deque()
         self.overflowed = False
         self.closed = False
+        self.live = False
+        """Caught up: served from the buffer (where falling behind ends it)."""
         self.wake = asyncio.Event()
 
     def offer(self, events: list[ContactEvent]) -> None:
@@ -102,10 +104,13 @@ class FeedHub:
         """The newest position the poller has read (None before its first read)."""
         return self._position
 
-    def subscriber_count(self, owner: str | None = None) -> int:
-        if owner is None:
-            return len(self._subscribers)
-        return sum(1 for subscriber in self._subscribers if subscriber.owner == owner)
+    def subscriber_count(self, owner: str | None = None, *, live: bool = False) -> int:
+        """Subscriptions of ``owner`` (None: everyone's); ``live``: only those caught up."""
+        return sum(
+            1
+            for subscriber in self._subscribers
+            if (owner is None or subscriber.owner == owner) and (subscriber.live or not live)
+        )
 
     def start(self) -> None:
         """Start the poller (in the running loop); :meth:`aclose` stops it."""
@@ -145,7 +150,8 @@ class FeedHub:
         subscriber = _Subscriber(owner, chosen, self.queue_size)
         self._subscribers.add(subscriber)
         try:
-            last = after if after is not None else await self._log.last_position()
+            # From now on: from the poller's position, since everything after it reaches the buffer.
+            last = after if after is not None else (self._position or 0)
             while True:
                 page = await self._log.after(last, limit=self.batch_size, filter=chosen)
                 for event in page:
@@ -158,6 +164,7 @@ class FeedHub:
                     subscriber.overflowed = False
                     continue
                 break
+            subscriber.live = True
             while True:
                 if subscriber.closed:
                     raise FeedClosed("The gateway is shutting down; subscribe again with after.")

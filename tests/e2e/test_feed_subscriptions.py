@@ -34,7 +34,7 @@ async def _active(index: IndexStack) -> tuple[list[str], list[str]]:
 
 
 def _is(event: dict[str, Any], provider: str, contact_id: str) -> bool:
-    return event["provider"] == provider and event["contactId"] == contact_id
+    return bool(event["provider"] == provider and event["contactId"] == contact_id)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

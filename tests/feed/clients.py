@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 __all__ = [
     "EVENT_FIELDS",
@@ -76,8 +77,10 @@ async def open_ws(
 ) -> ClientConnection:
     """A connection after its ``connection_init`` (the ack not yet read)."""
     connection = await connect(
-        _ws_url(base_url), subprotocols=["graphql-transport-ws"], additional_headers=headers or {}
-    )  # type: ignore[list-item]  # websockets types subprotocols as its Subprotocol NewType
+        _ws_url(base_url),
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        additional_headers=headers or {},
+    )
     await connection.send(json.dumps({"type": "connection_init", "payload": init or {}}))
     return connection
 
