@@ -182,14 +182,13 @@ def create_app(
         documents=documents,
         deadline_seconds=settings.request_deadline_seconds,
     )
+    events = _event_streams(settings, schema, authenticator, feed_context, documents)
+    socket = _subscription_socket(settings, schema, authenticator, feed_context, documents)
     routes = [
         # the endpoint answers other methods with its own GraphQL-shaped 405; Accept: text/event-stream
         # is GraphQL over SSE (subscriptions), a WebSocket upgrade is graphql-transport-ws
-        Route(
-            "/graphql",
-            EventStreamSwitch(endpoint, _event_streams(settings, schema, authenticator, feed_context)),
-        ),
-        WebSocketRoute("/graphql", _subscription_socket(settings, schema, authenticator, feed_context)),
+        Route("/graphql", EventStreamSwitch(endpoint, events)),
+        WebSocketRoute("/graphql", socket),
         getresponse_callback_route(lambda: holder_callback["callback"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -218,12 +217,14 @@ def _event_streams(
     schema: GatewaySchema,
     authenticator: Authenticator | None,
     context: Callable[[Caller], FeedContext],
+    documents: DocumentResolver,
 ) -> SubscriptionEvents:
     return SubscriptionEvents(
         schema,
         authenticate=authenticator or _local,
         context_getter=context,
         max_body_bytes=settings.max_body_bytes,
+        documents=documents,
     )
 
 
@@ -232,11 +233,13 @@ def _subscription_socket(
     schema: GatewaySchema,
     authenticator: Authenticator | None,
     context: Callable[[Caller], FeedContext],
+    documents: DocumentResolver,
 ) -> SubscriptionSocket:
     return SubscriptionSocket(
         schema,
         authenticate=authenticator or _local,
         context_getter=context,
+        documents=documents,
         connection_init_wait_seconds=settings.feed_connection_init_seconds,
         max_subscriptions_per_connection=settings.feed_max_subscriptions_per_principal,
         allowed_origins=settings.cors_allow_origins,

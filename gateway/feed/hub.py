@@ -98,6 +98,7 @@ class FeedHub:
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._stopping = asyncio.Event()
 
     @property
     def position(self) -> int | None:
@@ -117,11 +118,24 @@ class FeedHub:
         if self._task is None:
             self._task = asyncio.create_task(self._poll_forever(), name="feed-poller")
 
-    async def aclose(self) -> None:
+    async def aclose(self, *, drain_seconds: float = 5.0) -> None:
+        """End every subscription (``FeedClosed``) and stop the poller.
+
+        Nothing is cancelled in the middle of a database read (a driver whose reply lands after its
+        loop has closed fails noisily): the poller stops between reads, and this waits up to
+        ``drain_seconds`` for the subscriptions to unregister before cancelling what remains.
+        """
         self._closed = True
+        self._stopping.set()
         for subscriber in list(self._subscribers):
             subscriber.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain_seconds
+        while self._subscribers and loop.time() < deadline:
+            await asyncio.sleep(0.01)
         if self._task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), max(0.0, deadline - loop.time()))
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -153,6 +167,8 @@ class FeedHub:
             # From now on: from the poller's position, since everything after it reaches the buffer.
             last = after if after is not None else (self._position or 0)
             while True:
+                if subscriber.closed:
+                    raise FeedClosed("The gateway is shutting down; subscribe again with after.")
                 page = await self._log.after(last, limit=self.batch_size, filter=chosen)
                 for event in page:
                     yield event
@@ -186,7 +202,7 @@ class FeedHub:
             self._subscribers.discard(subscriber)
 
     async def _poll_forever(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             full = False
             try:
                 full = await self._poll()
@@ -196,7 +212,8 @@ class FeedHub:
             except Exception:
                 logger.exception("the feed's poller failed a read")
             if not full:
-                await asyncio.sleep(self.poll_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
 
     async def _poll(self) -> bool:
         """One read; True when it was a full page (read again at once)."""

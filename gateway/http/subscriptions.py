@@ -18,12 +18,13 @@ result) per event and ends with ``event: complete``.  It authenticates like any 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, cast
 
 import orjson
 import strawberry
+from graphql import GraphQLError
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -32,6 +33,8 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorMessage, SubscribeMessage
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
@@ -41,6 +44,7 @@ from gateway.core.principals import Scope as Permission
 from gateway.schema.errors import shape_errors
 from gateway.schema.subscriptions import FeedContext
 
+from .documents import DocumentResolver
 from .endpoint import Authenticate
 from .params import GraphQLParams, params_from_body, params_from_query_string, read_json_body
 from .rejections import RequestRejected
@@ -80,7 +84,9 @@ class EventStreamSwitch:  # an ASGI app named for what it does, like a function
 
 def _credential_request(scope: Scope, authorization: str | None) -> Request:
     """An HTTP request carrying only ``authorization``, for the authenticator (which reads headers)."""
-    headers = [] if authorization is None else [(b"authorization", authorization.encode("latin-1"))]
+    # A header value is latin-1; anything else cannot be a credential, and is refused as one.
+    value = None if authorization is None else authorization.encode("latin-1", errors="replace")
+    headers = [] if value is None else [(b"authorization", value)]
     return Request(
         {
             "type": "http",
@@ -94,8 +100,43 @@ def _credential_request(scope: Scope, authorization: str | None) -> Request:
     )
 
 
+class _TransportHandler(BaseGraphQLTransportWSHandler[FeedContext, None]):
+    """Strawberry's protocol handler; a ``subscribe`` first passes the gateway's document rules
+    (persisted queries, trusted documents), as a request to the GraphQL endpoint would."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        view = cast("SubscriptionSocket", self.view)
+        payload = message["payload"]
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            try:
+                query = await view.documents.document(_params(payload))
+            except RequestRejected as rejection:
+                error = GraphQLError(rejection.message, extensions={"code": rejection.code})
+                await self.send_message(
+                    ErrorMessage(id=message["id"], type="error", payload=[error.formatted])
+                )
+                return
+            payload["query"] = query
+        await super().handle_subscribe(message)
+
+
+def _params(payload: Mapping[str, Any]) -> GraphQLParams:
+    query, variables = payload.get("query"), payload.get("variables")
+    operation_name, extensions = payload.get("operationName"), payload.get("extensions")
+    if not isinstance(query, str | None) or not isinstance(operation_name, str | None):
+        raise RequestRejected(400, "BAD_REQUEST", "query and operationName are strings.")
+    return GraphQLParams(
+        query=query,
+        operation_name=operation_name,
+        variables=variables if isinstance(variables, dict) else None,
+        extensions=extensions if isinstance(extensions, dict) else None,
+    )
+
+
 class SubscriptionSocket(GraphQL[FeedContext, None]):
     """Strawberry's ASGI view, for ``graphql-transport-ws`` WebSockets only (``WebSocketRoute``)."""
+
+    graphql_transport_ws_handler_class = _TransportHandler
 
     def __init__(
         self,
@@ -105,6 +146,7 @@ class SubscriptionSocket(GraphQL[FeedContext, None]):
         context_getter: FeedContextGetter,
         connection_init_wait_seconds: float,
         max_subscriptions_per_connection: int,
+        documents: DocumentResolver,
         allowed_origins: Sequence[str] = (),
     ) -> None:
         super().__init__(
@@ -118,6 +160,7 @@ class SubscriptionSocket(GraphQL[FeedContext, None]):
         )
         self._authenticate = authenticate
         self._context_getter = context_getter
+        self.documents = documents
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> FeedContext:
         ids = request_ids(request.scope)
@@ -157,8 +200,10 @@ class SubscriptionEvents:
         authenticate: Authenticate,
         context_getter: FeedContextGetter,
         max_body_bytes: int,
+        documents: DocumentResolver,
     ) -> None:
         self.schema = schema
+        self.documents = documents
         self._authenticate = authenticate
         self._context_getter = context_getter
         self.max_body_bytes = max_body_bytes
@@ -175,12 +220,11 @@ class SubscriptionEvents:
                 raise RequestRejected(405, "METHOD_NOT_ALLOWED", "Use GET or POST.", {"Allow": "GET, POST"})
             principal = await self._authenticate(request)
             params = await self._params(request)
-            if params.query is None:
-                raise RequestRejected(400, "BAD_REQUEST", "Send the subscription's query text.")
+            query = await self.documents.document(params)
         except RequestRejected as rejection:
             return rejection_response(rejection, None)
         context = self._context_getter(Caller(principal, ids.request_id, ids.correlation_id))
-        stream = self._events(params, context)
+        stream = self._events(query, params, context)
         return StreamingResponse(
             stream,
             media_type=EVENT_STREAM,
@@ -192,9 +236,9 @@ class SubscriptionEvents:
             return params_from_body(await read_json_body(request, self.max_body_bytes))
         return params_from_query_string(request.query_params)
 
-    async def _events(self, params: GraphQLParams, context: FeedContext) -> AsyncIterator[bytes]:
+    async def _events(self, query: str, params: GraphQLParams, context: FeedContext) -> AsyncIterator[bytes]:
         results = await self.schema.stream(
-            params.query,
+            query,
             variable_values=params.variables,
             context_value=context,
             operation_name=params.operation_name,

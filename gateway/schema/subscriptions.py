@@ -7,7 +7,7 @@ layer for each WebSocket connection or SSE request).
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, MutableMapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -135,7 +135,7 @@ class FeedContext(GatewayContext):
     feed: FeedHub | None = None
     connection_params: dict[str, Any] = field(default_factory=dict)
     """The ``connection_init`` payload of a WebSocket (Strawberry's handler sets it)."""
-    upgrade_scope: Any = None
+    upgrade_scope: MutableMapping[str, Any] | None = None
     """A WebSocket's ASGI scope (its upgrade request's headers: a credential sent there)."""
 
     @classmethod

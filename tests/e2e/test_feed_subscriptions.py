@@ -9,14 +9,16 @@ shown by a later, known event arriving next (never by waiting for silence).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway.core.persisted_documents import document_hash
 from gateway.core.principals import Scope
 
-from ..feed.clients import close_code, open_ws, sse_subscription, ws_subscription
+from ..feed.clients import SUBSCRIPTION, close_code, open_ws, sse_subscription, ws_subscription
 from .conftest import StackFactory
 from .index_support import IndexStack, cc_delete, gr_delete, index_stack
 
@@ -162,3 +164,30 @@ async def test_a_principal_holds_at_most_its_limit_of_subscriptions(
             # Another principal is not affected.
             async with sse_subscription(_base(index), other, {"after": "0"}) as third:
                 assert _is(await third.event(), "CONSTANT_CONTACT", cc[0])
+
+
+async def test_a_trusted_documents_manifest_binds_subscriptions_too(
+    make_stack: StackFactory, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({document_hash(SUBSCRIPTION): SUBSCRIPTION}))
+    async with index_stack(make_stack, "sqlite", tmp_path, trusted_documents=manifest, **FAST) as index:
+        await index.sync()
+        cc, _ = await _active(index)
+        key = await index.stack.key(Scope.CONTACTS_READ)
+        other = SUBSCRIPTION.replace("campaignId", "")
+        async with ws_subscription(_base(index), key, {"after": "0"}, query=other) as untrusted:
+            message = await untrusted.message()
+            assert message["type"] == "error", message
+            assert message["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_ALLOWED"
+        async with sse_subscription(_base(index), key, {"after": "0"}, query=other) as refused:
+            kind, body = await refused.message()
+            assert kind == "http" and body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_ALLOWED"
+        async with (
+            ws_subscription(_base(index), key, {"after": "0"}) as ws,
+            sse_subscription(_base(index), key, {"after": "0"}) as sse,
+        ):
+            await cc_delete(index.stack, cc[0])
+            await index.sync()
+            assert _is(await ws.event(), "CONSTANT_CONTACT", cc[0])
+            assert _is(await sse.event(), "CONSTANT_CONTACT", cc[0])

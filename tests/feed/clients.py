@@ -100,6 +100,7 @@ async def ws_subscription(
     variables: dict[str, Any] | None = None,
     *,
     in_header: bool = False,
+    query: str = SUBSCRIPTION,
 ) -> AsyncIterator[WsSubscription]:
     """Subscribed (and acknowledged); the credential in ``connection_init`` or the upgrade's header."""
     bearer = f"Bearer {credential}"
@@ -116,7 +117,7 @@ async def ws_subscription(
                 {
                     "id": "feed",
                     "type": "subscribe",
-                    "payload": {"query": SUBSCRIPTION, "variables": variables or {}},
+                    "payload": {"query": query, "variables": variables or {}},
                 }
             )
         )
@@ -160,7 +161,11 @@ class SseSubscription:
 
 @contextlib.asynccontextmanager
 async def sse_subscription(
-    base_url: str, credential: str | None, variables: dict[str, Any] | None = None
+    base_url: str,
+    credential: str | None,
+    variables: dict[str, Any] | None = None,
+    *,
+    query: str = SUBSCRIPTION,
 ) -> AsyncIterator[SseSubscription]:
     """Subscribed over SSE (POST ``/graphql``, ``Accept: text/event-stream``); the response read in
     the background until the block ends."""
@@ -172,7 +177,7 @@ async def sse_subscription(
     async with httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(WAIT, read=None)) as client:
 
         async def run() -> None:
-            body = {"query": SUBSCRIPTION, "variables": variables or {}}
+            body = {"query": query, "variables": variables or {}}
             async with client.stream("POST", "/graphql", json=body, headers=headers) as response:
                 started.set()
                 if response.status_code != 200:
