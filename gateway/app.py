@@ -225,6 +225,7 @@ def _event_streams(
         context_getter=context,
         max_body_bytes=settings.max_body_bytes,
         documents=documents,
+        keepalive_seconds=settings.feed_keepalive_seconds,
     )
 
 

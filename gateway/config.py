@@ -402,6 +402,9 @@ class Settings(BaseSettings):
         ge=1,
         description="Live subscriptions one principal may hold on one replica (SUBSCRIPTION_LIMIT_EXCEEDED).",
     )
+    feed_keepalive_seconds: float = Field(
+        default=15.0, gt=0, description="A quiet SSE subscription sends a comment this often."
+    )
     feed_connection_init_seconds: float = Field(
         default=10.0, gt=0, description="How long a WebSocket may wait before its connection_init (4408)."
     )

@@ -11,12 +11,15 @@ acknowledgement with ``4401``.  Only ``graphql-transport-ws`` is offered (not th
 SSE: Strawberry serves subscriptions over HTTP as multipart responses only, so the graphql-sse
 "distinct connections" mode is written here (:class:`SubscriptionEvents`): a GET or POST to
 ``/graphql`` with ``Accept: text/event-stream`` streams ``event: next`` (``data:`` one execution
-result) per event and ends with ``event: complete``.  It authenticates like any GraphQL request
+result) per event and ends with ``event: complete``; a quiet stream carries a ``: keep-alive``
+comment every ``FEED_KEEPALIVE_SECONDS``.  It authenticates like any GraphQL request
 (401 before anything streams).  A client resumes by subscribing again with ``after``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import timedelta
@@ -201,9 +204,11 @@ class SubscriptionEvents:
         context_getter: FeedContextGetter,
         max_body_bytes: int,
         documents: DocumentResolver,
+        keepalive_seconds: float,
     ) -> None:
         self.schema = schema
         self.documents = documents
+        self.keepalive_seconds = keepalive_seconds
         self._authenticate = authenticate
         self._context_getter = context_getter
         self.max_body_bytes = max_body_bytes
@@ -244,14 +249,38 @@ class SubscriptionEvents:
             operation_name=params.operation_name,
             allowed_operation_types=_SSE_OPERATIONS,
         )
+        # The results are read by a task of their own so that a quiet stream still sends a comment
+        # every keepalive_seconds (proxies close connections that stay silent).  One message at a
+        # time waits in between: a slow reader holds the stream back, as the hub's buffer expects.
+        ready: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=1)
+
+        async def pump() -> None:
+            try:
+                async for result in results:
+                    if not isinstance(result, ExecutionResult):
+                        continue  # incremental delivery (@defer/@stream) is not offered
+                    if result.errors:
+                        result.errors = shape_errors(result.errors, context)
+                    body, _ = result_body(result)
+                    await ready.put(_event("next", body))
+            finally:
+                await results.aclose()
+                await ready.put(None)
+
+        reader = asyncio.create_task(pump())
         try:
-            async for result in results:
-                if not isinstance(result, ExecutionResult):
-                    continue  # incremental delivery (@defer/@stream) is not offered
-                if result.errors:
-                    result.errors = shape_errors(result.errors, context)
-                body, _ = result_body(result)
-                yield _event("next", body)
+            while True:
+                try:
+                    message = await asyncio.wait_for(ready.get(), self.keepalive_seconds)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                if message is None:
+                    break
+                yield message
+            await reader  # a failure of the reader is raised here, not lost
+            yield _event("complete", None)
         finally:
-            await results.aclose()
-        yield _event("complete", None)
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader

@@ -9,6 +9,7 @@ shown by a later, known event arriving next (never by waiting for silence).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -190,4 +191,22 @@ async def test_a_trusted_documents_manifest_binds_subscriptions_too(
             await cc_delete(index.stack, cc[0])
             await index.sync()
             assert _is(await ws.event(), "CONSTANT_CONTACT", cc[0])
+            assert _is(await sse.event(), "CONSTANT_CONTACT", cc[0])
+
+
+async def test_a_quiet_sse_stream_keeps_alive_and_still_delivers(
+    make_stack: StackFactory, tmp_path: Path
+) -> None:
+    async with index_stack(make_stack, "sqlite", tmp_path, feed_keepalive_seconds=0.05, **FAST) as index:
+        await index.sync()
+        cc, _ = await _active(index)
+        key = await index.stack.key(Scope.CONTACTS_READ)
+        async with sse_subscription(_base(index), key, {"after": "0"}) as sse:
+            for _ in range(600):  # bounded: a failure, not a measurement
+                if sse.comments >= 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert sse.comments >= 2
+            await cc_delete(index.stack, cc[0])
+            await index.sync()
             assert _is(await sse.event(), "CONSTANT_CONTACT", cc[0])

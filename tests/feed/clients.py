@@ -132,12 +132,16 @@ class SseSubscription:
     def __init__(self) -> None:
         self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.status: int | None = None
+        self.comments = 0
+        """Comment lines received (the gateway's keep-alives)."""
 
     async def read(self, response: httpx.Response) -> None:
         self.status = response.status_code
         kind, data = "", ""
         async for line in response.aiter_lines():
-            if line.startswith("event:"):
+            if line.startswith(":"):
+                self.comments += 1
+            elif line.startswith("event:"):
                 kind = line.partition(":")[2].strip()
             elif line.startswith("data:"):
                 data += line.partition(":")[2].strip()
