@@ -51,13 +51,17 @@ class GatewaySchema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
+        # A subscription has no single answer: it is served by ``stream`` (graphql-transport-ws, SSE),
+        # so here it is refused as not allowed (InvalidOperationTypeError) rather than run to a null.
+        allowed = set(allowed_operation_types or (OperationType.QUERY, OperationType.MUTATION))
+        allowed.discard(OperationType.SUBSCRIPTION)
         result = await super().execute(
             query,
             variable_values,
             context_value,
             root_value,
             operation_name,
-            allowed_operation_types,
+            allowed,
             operation_extensions,
         )
         if result.errors or getattr(context_value, "partial_errors", None):

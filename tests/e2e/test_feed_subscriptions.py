@@ -210,3 +210,15 @@ async def test_a_quiet_sse_stream_keeps_alive_and_still_delivers(
             await cc_delete(index.stack, cc[0])
             await index.sync()
             assert _is(await sse.event(), "CONSTANT_CONTACT", cc[0])
+
+
+async def test_a_subscription_sent_for_one_json_answer_is_refused_plainly(
+    make_stack: StackFactory, tmp_path: Path
+) -> None:
+    async with index_stack(make_stack, "sqlite", tmp_path) as index:
+        response = await index.stack.gateway.post(
+            "/graphql", json={"query": SUBSCRIPTION}, headers={"accept": "application/json"}
+        )
+        body = response.json()
+        assert body["errors"][0]["extensions"]["code"] == "OPERATION_NOT_SUPPORTED", body
+        assert "subscriptions are not allowed" in body["errors"][0]["message"]
