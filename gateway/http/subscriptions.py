@@ -71,7 +71,7 @@ _SSE_OPERATIONS = frozenset({OperationType.QUERY, OperationType.SUBSCRIPTION})
 EVENT_STREAM = "text/event-stream"
 
 
-class EventStreamSwitch:  # an ASGI app named for what it does, like a function
+class EventStreamSwitch:
     """``/graphql`` over HTTP: requests asking for ``text/event-stream`` go to ``events`` (SSE), the
     rest to ``endpoint`` (the GraphQL endpoint, unchanged).  A class, not a function: Starlette's
     ``Route`` treats a function as a GET-only request handler."""
@@ -109,7 +109,10 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[FeedContext, None]):
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         view = cast("SubscriptionSocket", self.view)
-        payload = message["payload"]
+        payload = message.get("payload")
+        if not isinstance(payload, dict):
+            await self.handle_invalid_message("A subscribe message needs a payload object")
+            return
         if self.connection_acknowledged and message["id"] not in self.operations:
             try:
                 query = await view.documents.document(_params(payload))

@@ -222,3 +222,14 @@ async def test_a_subscription_sent_for_one_json_answer_is_refused_plainly(
         body = response.json()
         assert body["errors"][0]["extensions"]["code"] == "OPERATION_NOT_SUPPORTED", body
         assert "subscriptions are not allowed" in body["errors"][0]["message"]
+
+
+async def test_a_malformed_subscribe_closes_the_socket_with_4400(
+    make_stack: StackFactory, tmp_path: Path
+) -> None:
+    async with index_stack(make_stack, "sqlite", tmp_path) as index:
+        key = await index.stack.key(Scope.CONTACTS_READ)
+        connection = await open_ws(_base(index), init={"authorization": f"Bearer {key}"})
+        assert json.loads(await connection.recv())["type"] == "connection_ack"
+        await connection.send(json.dumps({"id": "x", "type": "subscribe", "payload": "not an object"}))
+        assert await close_code(connection) == 4400
