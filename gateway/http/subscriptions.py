@@ -69,6 +69,7 @@ FeedContextGetter = Callable[[Caller], FeedContext]
 _NOBODY = Principal(PrincipalKind.KEY, "", "not yet authenticated", frozenset())
 _SSE_OPERATIONS = frozenset({OperationType.QUERY, OperationType.SUBSCRIPTION})
 EVENT_STREAM = "text/event-stream"
+_KEEPALIVE = b": keep-alive\n\n"
 
 
 class EventStreamSwitch:
@@ -252,9 +253,9 @@ class SubscriptionEvents:
             operation_name=params.operation_name,
             allowed_operation_types=_SSE_OPERATIONS,
         )
-        # The results are read by a task of their own so that a quiet stream still sends a comment
-        # every keepalive_seconds (proxies close connections that stay silent).  One message at a
-        # time waits in between: a slow reader holds the stream back, as the hub's buffer expects.
+        # The results are read by a task of their own, and a ticker adds a comment every
+        # keepalive_seconds (proxies close connections that stay silent).  One message at a time
+        # waits in between: a slow reader holds the stream back, as the hub's buffer expects.
         ready: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=1)
 
         async def pump() -> None:
@@ -270,20 +271,20 @@ class SubscriptionEvents:
                 await results.aclose()
                 await ready.put(None)
 
-        reader = asyncio.create_task(pump())
-        try:
+        async def tick() -> None:
             while True:
-                try:
-                    message = await asyncio.wait_for(ready.get(), self.keepalive_seconds)
-                except TimeoutError:
-                    yield b": keep-alive\n\n"
-                    continue
-                if message is None:
-                    break
+                await asyncio.sleep(self.keepalive_seconds)
+                await ready.put(_KEEPALIVE)
+
+        reader = asyncio.create_task(pump())
+        ticker = asyncio.create_task(tick())
+        try:
+            while (message := await ready.get()) is not None:
                 yield message
             await reader  # a failure of the reader is raised here, not lost
             yield _event("complete", None)
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            for task in (ticker, reader):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
