@@ -62,6 +62,8 @@ class Results:
     fanout_seconds: float
     latencies_ms: dict[str, list[float]]
     backend: str
+    load: str = ""
+    """The machine's load averages (1, 5, 15 min) when the run ended: other work shares the cores."""
 
 
 async def _sse(
@@ -247,7 +249,8 @@ def report(results: Results, command: str) -> str:
         "",
         f"Command: `{command}`. Machine: "
         + ", ".join(f"{key} {value}" for key, value in machine().items())
-        + ". The gateway, both emulators (separate processes) and the clients (this process) share it.",
+        + ". The gateway, both emulators (separate processes) and the clients (this process) share it"
+        + (f"; load average at the end of the run: {results.load}." if results.load else "."),
         "",
         f"**Fan-out.** {results.subscribers} SSE subscribers; {results.events} events appended to the "
         f"outbox ({results.backend}) in batches of {APPEND_BATCH}; every subscriber received every event in "
@@ -286,7 +289,15 @@ async def run(args: argparse.Namespace) -> Results:
         ):
             latencies = await deletion_to_event(stack, args.samples)
             seconds = await fanout(stack, args.subscribers, args.events)
-    return Results(args.subscribers, args.events, seconds, latencies, args.backend)
+    return Results(args.subscribers, args.events, seconds, latencies, args.backend, _load())
+
+
+def _load() -> str:
+    try:
+        with open("/proc/loadavg") as loadavg:
+            return " ".join(loadavg.read().split()[:3])
+    except OSError:
+        return ""
 
 
 def main(argv: list[str] | None = None) -> int:
