@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import orjson
@@ -25,20 +25,23 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from .bootstrap import build_services, build_sync_worker, open_database
 from .config import Settings
 from .core.persisted_documents import load_manifest
-from .core.principals import Caller, Scope
+from .core.principals import Caller, Principal, Scope
 from .core.readiness import assess
 from .core.services import Services
+from .feed import FeedHub, UnsubscribeCallback
 from .http import GraphiQL, GraphQLEndpoint, graphiql_routes
 from .http.authentication import Authenticator, scope_guard
+from .http.callbacks import getresponse_callback_route
 from .http.documents import DocumentResolver
 from .http.metrics_endpoint import MetricsGuard, metrics_route
 from .http.observation import ObservationMiddleware
 from .http.request_id import CORRELATION_ID_HEADER, REQUEST_ID_HEADER, RequestIdMiddleware
+from .http.subscriptions import EventStreamSwitch, SubscriptionEvents, SubscriptionSocket
 from .observability.audit import CountedAuditTrail
 from .observability.graphql_extension import operation_observer
 from .observability.metrics import GatewayMetrics
@@ -46,7 +49,9 @@ from .observability.tracing import Tracing, tracing_from_settings
 from .observability.upstream import ObservedUpstream
 from .schema.context import GatewayContext
 from .schema.schema import GatewaySchema, build_schema
+from .schema.subscriptions import FeedContext
 from .store import Database
+from .store.outbox import DatabaseEventLog
 from .sync import ProviderSync
 from .sync.progress import ProgressLines
 
@@ -94,6 +99,13 @@ def create_app(
     async def context_getter(request: Request, caller: Caller) -> GatewayContext:
         return GatewayContext.create(services(), caller)
 
+    # The deletion feed (issue 17): one outbox poller per process, and GetResponse's callback.
+    holder_feed: dict[str, FeedHub] = {}
+    holder_callback: dict[str, UnsubscribeCallback] = {}
+
+    def feed_context(caller: Caller) -> FeedContext:
+        return FeedContext.for_caller(services(), caller, holder_feed.get("feed"))
+
     async def healthz(request: Request) -> Response:
         return _json({"status": "ok"})
 
@@ -124,10 +136,18 @@ def create_app(
             if metrics is not None:
                 holder["services"].audit = CountedAuditTrail(holder["services"].audit, metrics)
             sync = _in_process_sync(settings, holder["services"], database, metrics)
+            feed = holder_feed["feed"] = _feed(settings, database)
+            holder_callback["callback"] = UnsubscribeCallback(
+                DatabaseEventLog(database),
+                settings.getresponse_callback_secret.get_secret_value()
+                if settings.getresponse_callback_secret is not None
+                else None,
+            )
             try:
                 with _metrics_port(settings, metrics), _tracing_flushed(tracing):
                     yield
             finally:
+                await feed.aclose()
                 if sync is not None:
                     sync.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -152,8 +172,9 @@ def create_app(
         max_document_bytes=settings.max_body_bytes,
         max_query_tokens=settings.max_query_tokens,
     )
+    schema = schema or build_schema(settings, extensions=[operation_observer(tracing)])
     endpoint = GraphQLEndpoint(
-        schema or build_schema(settings, extensions=[operation_observer(tracing)]),
+        schema,
         context_getter=context_getter,
         max_body_bytes=settings.max_body_bytes,
         authenticate=authenticator,
@@ -161,8 +182,14 @@ def create_app(
         documents=documents,
         deadline_seconds=settings.request_deadline_seconds,
     )
+    events = _event_streams(settings, schema, authenticator, feed_context, documents)
+    socket = _subscription_socket(settings, schema, authenticator, feed_context, documents)
     routes = [
-        Route("/graphql", endpoint),  # the endpoint answers other methods with its own GraphQL-shaped 405
+        # the endpoint answers other methods with its own GraphQL-shaped 405; Accept: text/event-stream
+        # is GraphQL over SSE (subscriptions), a WebSocket upgrade is graphql-transport-ws
+        Route("/graphql", EventStreamSwitch(endpoint, events)),
+        WebSocketRoute("/graphql", socket),
+        getresponse_callback_route(lambda: holder_callback["callback"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *graphiql_routes(graphiql),
@@ -170,6 +197,58 @@ def create_app(
     if metrics is not None and settings.metrics in ("open", "scope"):
         routes.append(metrics_route(metrics, metrics_guard if settings.metrics == "scope" else None))
     return Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings, metrics, tracing))
+
+
+def _feed(settings: Settings, database: Database) -> FeedHub:
+    """This process's feed poller, started (``FEED_*`` settings)."""
+    feed = FeedHub(
+        DatabaseEventLog(database),
+        poll_seconds=settings.feed_poll_seconds,
+        batch_size=settings.feed_batch_size,
+        queue_size=settings.feed_subscriber_queue_size,
+        max_per_principal=settings.feed_max_subscriptions_per_principal,
+    )
+    feed.start()
+    return feed
+
+
+def _event_streams(
+    settings: Settings,
+    schema: GatewaySchema,
+    authenticator: Authenticator | None,
+    context: Callable[[Caller], FeedContext],
+    documents: DocumentResolver,
+) -> SubscriptionEvents:
+    return SubscriptionEvents(
+        schema,
+        authenticate=authenticator or _local,
+        context_getter=context,
+        max_body_bytes=settings.max_body_bytes,
+        documents=documents,
+        keepalive_seconds=settings.feed_keepalive_seconds,
+    )
+
+
+def _subscription_socket(
+    settings: Settings,
+    schema: GatewaySchema,
+    authenticator: Authenticator | None,
+    context: Callable[[Caller], FeedContext],
+    documents: DocumentResolver,
+) -> SubscriptionSocket:
+    return SubscriptionSocket(
+        schema,
+        authenticate=authenticator or _local,
+        context_getter=context,
+        documents=documents,
+        connection_init_wait_seconds=settings.feed_connection_init_seconds,
+        max_subscriptions_per_connection=settings.feed_max_subscriptions_per_principal,
+        allowed_origins=settings.cors_allow_origins,
+    )
+
+
+async def _local(request: Request) -> Principal:
+    return Principal.local()
 
 
 def _in_process_sync(

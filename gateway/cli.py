@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 import uvicorn
 
 from .admin import add_audit_commands, add_database_commands, add_key_commands, prepare_database
+from .callbacks_command import add_callbacks_command
 from .runtime import tune_garbage_collector
 from .sync_command import add_sync_command
 
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_database_commands(commands)
     add_key_commands(commands)
     add_audit_commands(commands)
+    add_callbacks_command(commands)
     return parser
 
 

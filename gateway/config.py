@@ -386,6 +386,34 @@ class Settings(BaseSettings):
         description="Freeze start-up objects and collect garbage less often (gateway/runtime.py).",
     )
 
+    # The deletion feed's subscriptions and GetResponse's callback (README, "Deletion feed: subscriptions")
+    feed_poll_seconds: float = Field(
+        default=0.5, gt=0, description="Time between two reads of the outbox by each replica's feed poller."
+    )
+    feed_batch_size: int = Field(default=500, ge=1, description="Events per read of the outbox.")
+    feed_subscriber_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Events buffered per live subscriber; one further behind is closed (SUBSCRIBER_TOO_SLOW) "
+        "and resumes with after.",
+    )
+    feed_max_subscriptions_per_principal: int = Field(
+        default=10,
+        ge=1,
+        description="Live subscriptions one principal may hold on one replica (SUBSCRIPTION_LIMIT_EXCEEDED).",
+    )
+    feed_keepalive_seconds: float = Field(
+        default=15.0, gt=0, description="A quiet SSE subscription sends a comment this often."
+    )
+    feed_connection_init_seconds: float = Field(
+        default=10.0, gt=0, description="How long a WebSocket may wait before its connection_init (4408)."
+    )
+    getresponse_callback_secret: SecretStr | None = Field(
+        default=None,
+        description="The shared secret in the callback URL registered at GetResponse (gateway callbacks "
+        "register); unset: /callbacks/getresponse refuses every call.",
+    )
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.input_earliest_day > self.input_latest_day:

@@ -36,6 +36,18 @@ FORBIDDEN = {
         "gateway.bootstrap",
         "gateway.app",
     ),
+    # The deletion feed's delivery (issue 17) drives core's event log only; the edge and the
+    # composition root plug in the store's outbox.
+    "gateway.feed": (
+        "gateway.schema",
+        "gateway.http",
+        "gateway.providers",
+        "gateway.store",
+        "gateway.sync",
+        "gateway.observability",
+        "gateway.bootstrap",
+        "gateway.app",
+    ),
     # Observability is a leaf the edge and the composition root plug in: it meets the providers'
     # observer protocol structurally and reads core's services, nothing above or beside them.
     "gateway.observability": (

@@ -10,6 +10,7 @@ import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -22,6 +23,7 @@ from .fast import speed_layer
 from .mutations import Mutation
 from .queries import Query
 from .query_shape import query_shape_rule
+from .subscriptions import SCALARS, Subscription
 from .types import ConstantContactDeletedContact, GetResponseDeletedContact
 
 __all__ = ["GatewaySchema", "build_schema", "validation_rules"]
@@ -49,13 +51,17 @@ class GatewaySchema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
+        # A subscription has no single answer: it is served by ``stream`` (graphql-transport-ws, SSE),
+        # so here it is refused as not allowed (InvalidOperationTypeError) rather than run to a null.
+        allowed = set(allowed_operation_types or (OperationType.QUERY, OperationType.MUTATION))
+        allowed.discard(OperationType.SUBSCRIPTION)
         result = await super().execute(
             query,
             variable_values,
             context_value,
             root_value,
             operation_name,
-            allowed_operation_types,
+            allowed,
             operation_extensions,
         )
         if result.errors or getattr(context_value, "partial_errors", None):
@@ -145,9 +151,11 @@ def build_schema(
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[ConstantContactDeletedContact, GetResponseDeletedContact],
         extensions=[*own, cost_limit, *extensions],
         execution_context_class=executor,
+        config=StrawberryConfig(scalar_map=SCALARS),
     )
     schema.suggestions = settings.introspection
     return schema

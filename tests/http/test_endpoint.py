@@ -91,8 +91,9 @@ REQUEST_ERRORS = [
         id="unknown-operation",
     ),
     pytest.param(
-        {"query": "subscription { deletedContacts { totalCount } }"},
-        "GRAPHQL_VALIDATION_FAILED",
+        # Subscriptions are served over graphql-transport-ws and SSE (gateway.http.subscriptions).
+        {"query": "subscription { contactEvents { position } }"},
+        "OPERATION_NOT_SUPPORTED",
         id="subscription",
     ),
 ]
