@@ -247,4 +247,4 @@ def test_codegen_maps_every_custom_scalar() -> None:
         if is_scalar_type(kind) and not is_specified_scalar_type(kind)
     }
     assert set(mapped) == custom
-    assert mapped == {"Date": "string", "DateTime": "string", "JSON": "unknown"}
+    assert mapped == {"Date": "string", "DateTime": "string", "EventPosition": "string", "JSON": "unknown"}
