@@ -424,7 +424,10 @@ def build_webhook_dispatcher(
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.webhook_timeout_seconds),
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=settings.webhook_concurrency),
+        limits=httpx.Limits(
+            max_connections=settings.webhook_concurrency,
+            max_keepalive_connections=settings.webhook_concurrency,
+        ),
         trust_env=False,  # a proxy from the environment would connect to the host, not the checked address
     )
     dispatcher = WebhookDispatcher(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Integer, String, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.core.feed import EventFilter, EventKind
@@ -29,7 +29,7 @@ from gateway.webhooks.model import (
 )
 
 from .database import Database
-from .models import WebhookDeliveryRow, WebhookRow
+from .models import UTCDateTime, WebhookDeliveryRow, WebhookRow
 
 __all__ = ["DatabaseWebhookStore"]
 
@@ -260,23 +260,35 @@ class DatabaseWebhookStore:
     async def record(self, outcomes: Sequence[DeliveryOutcome]) -> None:
         if not outcomes:
             return
+        # One statement executed for many rows (executemany), not a round trip per delivery.
+        statement = (
+            update(_D)
+            .where(_D.id == bindparam("b_id"), _D.state == DeliveryState.PENDING.value)
+            .values(
+                state=bindparam("b_state"),
+                attempts=_D.attempts + 1,
+                last_attempt_at=bindparam("b_at", type_=UTCDateTime()),
+                last_status=bindparam("b_status", type_=Integer()),
+                last_error=bindparam("b_error", type_=String()),
+                next_attempt_at=bindparam("b_next", type_=UTCDateTime()),
+                delivered_at=bindparam("b_delivered", type_=UTCDateTime()),
+            )
+        )
+        rows = [
+            {
+                "b_id": o.delivery_id,
+                "b_state": o.state.value,
+                "b_at": o.attempted_at,
+                "b_status": o.status,
+                "b_error": o.error[:500] if o.error is not None else None,
+                "b_next": o.next_attempt_at,
+                "b_delivered": o.attempted_at if o.state is DeliveryState.DELIVERED else None,
+            }
+            for o in outcomes
+        ]
         with self._database.unavailable_as_error():
             async with self._database.begin() as connection:
-                for o in outcomes:
-                    delivered = o.state is DeliveryState.DELIVERED
-                    await connection.execute(
-                        update(_D)
-                        .where(_D.id == o.delivery_id, _D.state == DeliveryState.PENDING.value)
-                        .values(
-                            state=o.state.value,
-                            attempts=_D.attempts + 1,
-                            last_attempt_at=o.attempted_at,
-                            last_status=o.status,
-                            last_error=o.error[:500] if o.error is not None else None,
-                            next_attempt_at=o.next_attempt_at,
-                            delivered_at=o.attempted_at if delivered else None,
-                        )
-                    )
+                await connection.execute(statement, rows)
 
     async def disable(self, webhook_id: str, *, reason: str, now: datetime) -> None:
         with self._database.unavailable_as_error():

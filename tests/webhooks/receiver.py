@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from starlette.applications import Starlette
@@ -26,8 +27,8 @@ class Received:
     body: bytes
 
     @property
-    def json(self) -> dict[str, object]:
-        parsed: dict[str, object] = orjson.loads(self.body)
+    def json(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = orjson.loads(self.body)
         return parsed
 
 
