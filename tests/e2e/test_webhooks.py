@@ -8,6 +8,7 @@ backoff.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -15,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from standardwebhooks.webhooks import Webhook as Verifier
 
 from gateway.bootstrap import build_services, build_webhook_dispatcher, open_database
 from gateway.config import Settings
 from gateway.webhooks import RetryPolicy, WebhookDispatcher
 
+from ..databases import fresh_database_url
 from ..webhooks.receiver import receiver
 from .conftest import Stack, StackFactory
 from .index_support import IndexStack, cc_delete, gr_delete, index_stack
@@ -277,6 +280,44 @@ async def test_scopes_and_ownership(make_stack: StackFactory, tmp_path: Path) ->
                 "WEBHOOK_NOT_FOUND"
             ]
             assert codes(await graphql(stack, REMOVE, {"id": hook_id}, reader)) == ["FORBIDDEN"]
+            for position in ("-1", "x1", ""):
+                bad = await graphql(stack, REPLAY, {"id": hook_id, "from": position}, alice)
+                assert codes(bad) == ["BAD_USER_INPUT"], bad
             removed = await graphql(stack, REMOVE, {"id": hook_id}, alice)
             assert removed["data"]["removeWebhook"] == hook_id
             assert (await graphql(stack, LIST, {}, alice))["data"]["webhooks"] == []
+
+
+async def test_the_running_gateway_delivers_from_its_sync_leader(
+    make_stack: StackFactory, tmp_path: Path
+) -> None:
+    """No dispatcher run by the test: the gateway's own in-process sync leads and delivers."""
+    async with (
+        fresh_database_url("sqlite", tmp_path) as url,
+        make_stack(
+            index=True,
+            sync_in_process=True,
+            sync_interval_seconds=0.5,
+            webhook_poll_seconds=0.2,
+            webhook_allow_private_targets=True,
+            database_url=SecretStr(url),
+        ) as stack,
+    ):
+        with receiver() as target:
+            registered = await register(stack, target.url, providers=["CONSTANT_CONTACT"])
+            # A deletion the backfill finds makes no event: delete once the backfill is done.
+            deadline = asyncio.get_running_loop().time() + 60
+            while asyncio.get_running_loop().time() < deadline:
+                ready = await stack.graphql(
+                    "{ deletedContacts(first: 1, consistency: INDEXED) { totalCount } }"
+                )
+                if "INDEX_NOT_READY" not in codes(ready):
+                    break
+                await asyncio.sleep(0.1)
+            [cc_id], _ = await active_contacts(stack, 1)
+            await cc_delete(stack, cc_id)
+            deadline = asyncio.get_running_loop().time() + 60
+            while not target.received and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.1)
+            assert [r.json["contactId"] for r in target.received] == [cc_id]
+            Verifier(registered["secret"]).verify(target.received[0].body, target.received[0].headers)
