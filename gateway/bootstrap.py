@@ -10,7 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
@@ -444,6 +444,7 @@ def build_webhook_dispatcher(
         ),
         batch=settings.webhook_batch,
         concurrency=settings.webhook_concurrency,
+        delivered_retention=timedelta(days=settings.webhook_delivered_retention_days),
         clock=clock,
     )
     return dispatcher, client.aclose

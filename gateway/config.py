@@ -412,6 +412,9 @@ class Settings(BaseSettings):
     webhook_max_per_principal: int = Field(
         default=20, ge=1, description="Webhooks one principal may register."
     )
+    webhook_delivered_retention_days: float = Field(
+        default=7.0, gt=0, description="How long delivered deliveries are kept (dead letters stay)."
+    )
     webhook_dead_letters_shown: int = Field(
         default=50, ge=0, description="Dead-lettered deliveries listed per webhook (newest first)."
     )

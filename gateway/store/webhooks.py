@@ -290,6 +290,14 @@ class DatabaseWebhookStore:
             async with self._database.begin() as connection:
                 await connection.execute(statement, rows)
 
+    async def prune_delivered(self, before: datetime) -> int:
+        with self._database.unavailable_as_error():
+            async with self._database.begin() as connection:
+                result = await connection.execute(
+                    delete(_D).where(_D.state == DeliveryState.DELIVERED.value, _D.delivered_at < before)
+                )
+        return int(result.rowcount)
+
     async def disable(self, webhook_id: str, *, reason: str, now: datetime) -> None:
         with self._database.unavailable_as_error():
             async with self._database.begin() as connection:

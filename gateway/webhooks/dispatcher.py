@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from gateway.core.feed import ContactEventLog
 from gateway.core.model import Provider
@@ -37,6 +37,7 @@ __all__ = ["DispatchReport", "WebhookDispatcher"]
 logger = logging.getLogger("gateway.webhooks")
 
 GONE = 410
+_PRUNE_EVERY = timedelta(hours=1)
 
 
 def _utc_now() -> datetime:
@@ -66,6 +67,7 @@ class WebhookDispatcher:
         *,
         batch: int,
         concurrency: int,
+        delivered_retention: timedelta = timedelta(days=7),
         clock: Callable[[], datetime] | None = None,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -81,6 +83,8 @@ class WebhookDispatcher:
         self._concurrency = concurrency
         self._clock = clock or _utc_now
         self._wall_clock = wall_clock
+        self._delivered_retention = delivered_retention
+        self._pruned_at: datetime | None = None
 
     async def queue_new(self) -> int:
         """Queue the events after each enabled webhook's cursor; how many deliveries."""
@@ -160,8 +164,17 @@ class WebhookDispatcher:
             full=len(due) >= self._batch,
         )
 
+    async def prune(self) -> int:
+        """Forget deliveries delivered longer ago than the retention (at most once an hour)."""
+        now = self._clock()
+        if self._pruned_at is not None and now - self._pruned_at < _PRUNE_EVERY:
+            return 0
+        self._pruned_at = now
+        return await self._store.prune_delivered(now - self._delivered_retention)
+
     async def run_once(self) -> DispatchReport:
-        """Queue what is new, then attempt what is due."""
+        """Queue what is new, then attempt what is due (and now and then forget old deliveries)."""
+        await self.prune()
         queued = await self.queue_new()
         report = await self.deliver_due()
         return DispatchReport(

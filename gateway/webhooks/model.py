@@ -162,6 +162,11 @@ class WebhookStore(Protocol):
 
     async def record(self, outcomes: Sequence[DeliveryOutcome]) -> None: ...
 
+    async def prune_delivered(self, before: datetime) -> int:
+        """Delete the deliveries delivered before ``before`` (dead letters stay until replayed or
+        removed with their webhook); how many."""
+        ...
+
     async def disable(self, webhook_id: str, *, reason: str, now: datetime) -> None:
         """Stop delivering to a webhook; its pending deliveries are dead-lettered with ``reason``."""
         ...

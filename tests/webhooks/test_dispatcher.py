@@ -207,3 +207,19 @@ async def test_a_replay_wins_over_a_stale_queueing(parts: Parts, target: Receive
     )
     assert stale is False
     assert (await parts.dispatcher.run_once()).delivered == 2
+
+
+async def test_delivered_deliveries_are_forgotten_after_the_retention(parts: Parts, target: Receiver) -> None:
+    await parts.registry.register(ALICE, target.url, EventFilter())
+    await parts.log.append([event("g1")])
+    target.script(503)
+    await parts.dispatcher.run_once()  # g1 fails once
+    await parts.log.append([event("g2")])
+    parts.clock.advance(60)
+    assert (await parts.dispatcher.run_once()).delivered == 2
+    parts.clock.advance(7 * 86_400 + 3_600)
+    await parts.log.append([event("g3")])
+    target.script(503)
+    await parts.dispatcher.run_once()  # prunes g1 and g2; g3 fails and waits
+    [summary] = await parts.registry.list(ALICE)
+    assert (summary.counts.delivered, summary.counts.pending) == (0, 1)
