@@ -118,7 +118,7 @@ async def _measure(url: str, urls: list[str], events: int, settings: Settings) -
                 log,
                 {},
                 policy,
-                HttpSender(client),
+                HttpSender(client, total_timeout=settings.webhook_timeout_seconds),
                 RetryPolicy(window_seconds=3600, base_seconds=1, max_seconds=1),
                 batch=settings.webhook_batch,
                 concurrency=settings.webhook_concurrency,

@@ -435,7 +435,7 @@ def build_webhook_dispatcher(
         DatabaseEventLog(database),
         services.ports,
         webhook_target_policy(settings),
-        HttpSender(client),
+        HttpSender(client, total_timeout=settings.webhook_timeout_seconds),
         retry
         or WebhookRetryPolicy(
             window_seconds=settings.webhook_retry_seconds,

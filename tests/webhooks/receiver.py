@@ -3,6 +3,7 @@ answers with the statuses a test scripts (then 200)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,8 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     """Answers to give, in order; 200 once they run out."""
     received: list[Received] = field(default_factory=list)
+    delay_seconds: float = 0.0
+    """How long to wait before answering."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def script(self, *statuses: int) -> None:
@@ -51,6 +54,8 @@ class Receiver:
     def app(self) -> Starlette:
         async def hook(request: Request) -> Response:
             body = await request.body()
+            if self.delay_seconds:
+                await asyncio.sleep(self.delay_seconds)
             with self.lock:
                 self.received.append(Received(request.url.path, dict(request.headers), body))
                 status = self.statuses.pop(0) if self.statuses else 200

@@ -83,7 +83,7 @@ class Parts:
             self.log,
             {},
             policy,
-            HttpSender(client),
+            HttpSender(client, total_timeout=1.0),
             RetryPolicy(window_seconds=600, base_seconds=10, max_seconds=60, jitter=lambda: 1.0),
             batch=50,
             concurrency=4,
@@ -223,3 +223,15 @@ async def test_delivered_deliveries_are_forgotten_after_the_retention(parts: Par
     await parts.dispatcher.run_once()  # prunes g1 and g2; g3 fails and waits
     [summary] = await parts.registry.list(ALICE)
     assert (summary.counts.delivered, summary.counts.pending) == (0, 1)
+
+
+async def test_a_receiver_too_slow_to_answer_times_out_and_is_retried(parts: Parts, target: Receiver) -> None:
+    await parts.registry.register(ALICE, target.url, EventFilter())
+    [written] = await parts.log.append([event("g1")])
+    target.delay_seconds = 3.0  # past the sender's whole-attempt timeout
+    report = await parts.dispatcher.run_once()
+    assert (report.delivered, report.retried) == (0, 1)
+    target.delay_seconds = 0.0
+    parts.clock.advance(60)
+    assert (await parts.dispatcher.run_once()).delivered == 1
+    assert target.ids()[-1] == written.event_id
