@@ -421,6 +421,8 @@ def build_webhook_dispatcher(
     ``clock`` and ``retry`` replace the real ones (tests move time past a backoff)."""
     if services.index is None:
         return None
+    if settings.webhook_allow_private_targets:
+        logger.warning("webhooks: WEBHOOK_ALLOW_PRIVATE_TARGETS=true: http and private addresses allowed")
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.webhook_timeout_seconds),
         follow_redirects=False,
