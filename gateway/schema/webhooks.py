@@ -208,7 +208,7 @@ class WebhookMutations:
 
     @strawberry.mutation(
         description="Deliver again every matching event after a position (delivered and dead-lettered "
-        "ones too, with their ids unchanged).",
+        "ones too, with their ids unchanged); a webhook disabled by a 410 answer is enabled again.",
         extensions=requires(Scope.WEBHOOKS_MANAGE),
     )
     async def replay_webhook(

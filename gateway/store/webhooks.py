@@ -226,6 +226,9 @@ class DatabaseWebhookStore:
                 await connection.execute(
                     update(_W).where(_W.id == webhook_id, _W.cursor > position).values(cursor=position)
                 )
+                await connection.execute(
+                    update(_W).where(_W.id == webhook_id).values(disabled_at=None, disabled_reason=None)
+                )
 
     async def due(self, now: datetime, *, limit: int) -> list[DueDelivery]:
         statement = (

@@ -153,7 +153,8 @@ class WebhookStore(Protocol):
         ...
 
     async def rewind(self, webhook_id: str, position: int) -> None:
-        """Move the cursor back to ``position`` (never forward): the events after it are queued again."""
+        """Move the cursor back to ``position`` (never forward): the events after it are queued again.
+        A disabled webhook is enabled again (its owner asked for deliveries)."""
         ...
 
     async def due(self, now: datetime, *, limit: int) -> list[DueDelivery]:

@@ -99,7 +99,8 @@ class WebhookRegistry:
 
     async def replay(self, principal: Principal, webhook_id: str, from_position: int) -> WebhookSummary:
         """Deliver again every matching event after ``from_position`` (delivered and dead-lettered
-        ones included: each is queued again, with the same ``webhook-id`` and a new retry window)."""
+        ones included: each is queued again, with the same ``webhook-id`` and a new retry window).
+        A webhook disabled by a 410 answer is enabled again."""
         if from_position < 0:
             raise UserInputError("fromPosition may not be negative")
         await self._own(principal, webhook_id)

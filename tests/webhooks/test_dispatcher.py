@@ -137,6 +137,10 @@ async def test_410_gone_disables_the_webhook(parts: Parts, target: Receiver) -> 
     assert (await parts.dispatcher.run_once()).queued == 0
     assert len(target.received) == 2
     assert registered.webhook.id == summary.webhook.id
+    # Its owner replays: enabled again, and what it missed is delivered.
+    replayed = await parts.registry.replay(ALICE, registered.webhook.id, 0)
+    assert replayed.webhook.enabled
+    assert (await parts.dispatcher.run_once()).delivered == 3
 
 
 async def test_a_target_that_turns_private_is_not_called(database: Database, target: Receiver) -> None:
