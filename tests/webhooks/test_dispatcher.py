@@ -1,5 +1,6 @@
-"""The dispatcher and the registry over a real database (SQLite) and a real receiver (uvicorn):
-queueing once per webhook, the filter, 410 Gone, a target that turns private, replay, ownership."""
+"""The dispatcher and the registry over a real database (SQLite and PostgreSQL) and a real receiver
+(uvicorn): queueing once per webhook, the filter, 410 Gone, a target that turns private, timeouts,
+dead letters and replay, ownership, retention."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from gateway.webhooks import (
     WebhookRegistry,
 )
 
+from ..databases import fresh_database_url
 from .receiver import Receiver, receiver
 
 ALICE = Principal(PrincipalKind.KEY, "k-alice", "alice", frozenset({"webhooks:manage"}))
@@ -43,12 +45,13 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    opened = Database(f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}")
-    await ensure_schema(opened, migrate=True)
-    yield opened
-    await opened.aclose()
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    async with fresh_database_url(request.param, tmp_path) as url:
+        opened = Database(url)
+        await ensure_schema(opened, migrate=True)
+        yield opened
+        await opened.aclose()
 
 
 @pytest.fixture
