@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
-from .bootstrap import build_services, build_sync_worker, open_database
+from .bootstrap import build_services, build_sync_worker, open_database, run_sync_with_webhooks
 from .config import Settings
 from .core.persisted_documents import load_manifest
 from .core.principals import Caller, Principal, Scope
@@ -269,7 +269,12 @@ def _in_process_sync(
             else None
         ),
     )
-    return asyncio.create_task(worker.run_forever(), name="index-sync") if worker is not None else None
+    if worker is None:
+        return None
+    # The webhook dispatcher runs beside the loop, while this process leads the sync.
+    return asyncio.create_task(
+        run_sync_with_webhooks(settings, services, database, worker), name="index-sync"
+    )
 
 
 def _kind(sync: ProviderSync) -> str:

@@ -4,11 +4,13 @@ sync worker over the providers' sync sources)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
@@ -62,11 +64,24 @@ from .store import (
     leadership,
 )
 from .store.key_cache import CachedKeyVerifier
+from .store.outbox import DatabaseEventLog
 from .store.revocations import revocation_counter
+from .store.webhooks import DatabaseWebhookStore
 from .sync import ProviderSync, SyncProgress, SyncReport, SyncWorker
 from .sync.write_through import WriteThrough
+from .webhooks import HttpSender, TargetPolicy, WebhookDispatcher, WebhookRegistry
+from .webhooks import RetryPolicy as WebhookRetryPolicy
 
-__all__ = ["build_services", "build_sync_worker", "credential_verifiers", "input_limits", "open_database"]
+__all__ = [
+    "build_services",
+    "build_sync_worker",
+    "build_webhook_dispatcher",
+    "credential_verifiers",
+    "input_limits",
+    "open_database",
+    "run_sync_with_webhooks",
+    "webhook_registry",
+]
 
 logger = logging.getLogger("gateway.store")
 
@@ -337,6 +352,7 @@ def build_services(
             if index is not None
             else None
         ),
+        webhooks=webhook_registry(settings, database) if index is not None else None,
     )
 
 
@@ -372,3 +388,86 @@ def build_sync_worker(
         on_report=on_report,
         on_failure=on_failure,
     )
+
+
+# -- webhooks of the deletion feed (gateway.webhooks) ---------------------------------------------------
+
+
+def webhook_target_policy(settings: Settings) -> TargetPolicy:
+    return TargetPolicy(allow_private=settings.webhook_allow_private_targets)
+
+
+def webhook_registry(settings: Settings, database: Database) -> WebhookRegistry:
+    """Register, list, remove and replay webhooks (GraphQL's), over the outbox and the database."""
+    return WebhookRegistry(
+        DatabaseWebhookStore(database),
+        DatabaseEventLog(database),
+        webhook_target_policy(settings),
+        max_per_principal=settings.webhook_max_per_principal,
+        max_url_length=2000,
+        dead_letters_shown=settings.webhook_dead_letters_shown,
+    )
+
+
+def build_webhook_dispatcher(
+    settings: Settings,
+    services: Services,
+    database: Database,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    retry: WebhookRetryPolicy | None = None,
+) -> tuple[WebhookDispatcher, Callable[[], Awaitable[None]]] | None:
+    """The sync leader's dispatcher and what closes its HTTP client (None without the index).
+    ``clock`` and ``retry`` replace the real ones (tests move time past a backoff)."""
+    if services.index is None:
+        return None
+    if settings.webhook_allow_private_targets:
+        logger.warning("webhooks: WEBHOOK_ALLOW_PRIVATE_TARGETS=true: http and private addresses allowed")
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.webhook_timeout_seconds),
+        follow_redirects=False,
+        limits=httpx.Limits(
+            max_connections=settings.webhook_concurrency,
+            max_keepalive_connections=settings.webhook_concurrency,
+        ),
+        trust_env=False,  # a proxy from the environment would connect to the host, not the checked address
+    )
+    dispatcher = WebhookDispatcher(
+        DatabaseWebhookStore(database),
+        DatabaseEventLog(database),
+        services.ports,
+        webhook_target_policy(settings),
+        HttpSender(client, total_timeout=settings.webhook_timeout_seconds),
+        retry
+        or WebhookRetryPolicy(
+            window_seconds=settings.webhook_retry_seconds,
+            base_seconds=settings.webhook_backoff_base_seconds,
+            max_seconds=settings.webhook_backoff_max_seconds,
+        ),
+        batch=settings.webhook_batch,
+        concurrency=settings.webhook_concurrency,
+        delivered_retention=timedelta(days=settings.webhook_delivered_retention_days),
+        clock=clock,
+    )
+    return dispatcher, client.aclose
+
+
+async def run_sync_with_webhooks(
+    settings: Settings, services: Services, database: Database, worker: SyncWorker
+) -> None:
+    """The sync loop and, beside it, the webhook dispatcher, which works only while this process
+    leads the sync (``worker.leading``): one dispatcher among the replicas.  Ends when cancelled."""
+    built = build_webhook_dispatcher(settings, services, database)
+    if built is None:
+        await worker.run_forever()
+        return
+    dispatcher, close = built
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(worker.run_forever(), name="index-sync-loop")
+            tasks.create_task(
+                dispatcher.run_forever(lambda: worker.leading, interval=settings.webhook_poll_seconds),
+                name="webhook-dispatcher",
+            )
+    finally:
+        await close()

@@ -414,6 +414,39 @@ class Settings(BaseSettings):
         "register); unset: /callbacks/getresponse refuses every call.",
     )
 
+    # Webhooks of the deletion feed (README, "Webhooks")
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Allow http and non-public target addresses (loopback, private, link-local): tests "
+        "and receivers inside a trusted network only.",
+    )
+    webhook_poll_seconds: float = Field(
+        default=5.0, gt=0, description="How often the dispatcher looks for new events and due retries."
+    )
+    webhook_retry_seconds: float = Field(
+        default=86_400.0, gt=0, description="How long a delivery is retried before it is dead-lettered."
+    )
+    webhook_backoff_base_seconds: float = Field(
+        default=10.0, gt=0, description="The first retry's backoff cap; it doubles with each failure."
+    )
+    webhook_backoff_max_seconds: float = Field(
+        default=3_600.0, gt=0, description="The largest backoff cap (each wait is a random share of it)."
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="One delivery attempt's timeout.")
+    webhook_batch: int = Field(
+        default=200, ge=1, description="Events read and deliveries attempted per dispatcher pass and step."
+    )
+    webhook_concurrency: int = Field(default=16, ge=1, description="Deliveries in flight at once.")
+    webhook_max_per_principal: int = Field(
+        default=20, ge=1, description="Webhooks one principal may register."
+    )
+    webhook_delivered_retention_days: float = Field(
+        default=7.0, gt=0, description="How long delivered deliveries are kept (dead letters stay)."
+    )
+    webhook_dead_letters_shown: int = Field(
+        default=50, ge=0, description="Dead-lettered deliveries listed per webhook (newest first)."
+    )
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.input_earliest_day > self.input_latest_day:

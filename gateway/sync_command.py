@@ -37,7 +37,7 @@ def _summary(report: SyncReport) -> str:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from .bootstrap import build_services, build_sync_worker, open_database
+    from .bootstrap import build_services, build_sync_worker, open_database, run_sync_with_webhooks
 
     database = await open_database(settings)
     failures: list[str] = []
@@ -65,7 +65,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"gateway sync: {why}", file=sys.stderr)
                 return 2
             if not args.once:
-                await worker.run_forever()
+                await run_sync_with_webhooks(settings, services, database, worker)  # webhooks while leading
                 return 0
             deadline = time.monotonic() + args.wait
             while await worker.run_once() is None:

@@ -48,6 +48,18 @@ FORBIDDEN = {
         "gateway.bootstrap",
         "gateway.app",
     ),
+    # Webhooks drive core's ports (the outbox, the adapters' records) and a store port of their own,
+    # which the store implements; the composition root plugs both in.
+    "gateway.webhooks": (
+        "gateway.schema",
+        "gateway.http",
+        "gateway.providers",
+        "gateway.store",
+        "gateway.sync",
+        "gateway.observability",
+        "gateway.bootstrap",
+        "gateway.app",
+    ),
     # Observability is a leaf the edge and the composition root plug in: it meets the providers'
     # observer protocol structurally and reads core's services, nothing above or beside them.
     "gateway.observability": (

@@ -23,6 +23,7 @@ class Scope(enum.StrEnum):
     CONSENT_OVERRIDE = "consent:override"
     AUDIT_READ = "audit:read"
     METRICS_READ = "metrics:read"
+    WEBHOOKS_MANAGE = "webhooks:manage"
 
 
 class PrincipalKind(enum.Enum):

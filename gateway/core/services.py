@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .actions import ContactActions
 from .audit_memory import MemoryAuditTrail
@@ -21,6 +22,9 @@ from .ports import CampaignCatalogPort, ContactListsPort, DeletedContactsPort
 from .shared_listings import SharedListings
 from .snapshots import SnapshotStore
 from .store_ports import AuditTrail, CredentialVerifier, PrincipalIdempotencyStore
+
+if TYPE_CHECKING:  # the webhooks package builds on core; only its type is named here
+    from gateway.webhooks.registry import WebhookRegistry
 
 __all__ = ["Services"]
 
@@ -63,6 +67,8 @@ class Services:
     """What the sync reads of each configured provider (its write-through too)."""
     index_written: Callable[[set[Provider], datetime], Awaitable[None]] | None = None
     """Writes what a mutation changed at these providers since a moment into the index (write-through)."""
+    webhooks: WebhookRegistry | None = None
+    """Webhooks of the deletion feed (None without the index, whose sync finds the events)."""
 
     @cached_property
     def actions(self) -> ContactActions:

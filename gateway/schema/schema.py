@@ -11,6 +11,7 @@ from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -25,6 +26,7 @@ from .queries import Query
 from .query_shape import query_shape_rule
 from .subscriptions import SCALARS, Subscription
 from .types import ConstantContactDeletedContact, GetResponseDeletedContact
+from .webhooks import WebhookMutations, WebhookQueries
 
 __all__ = ["GatewaySchema", "build_schema", "validation_rules"]
 
@@ -149,8 +151,8 @@ def build_schema(
     # One subclass per schema carries its prices: Strawberry builds one extension per request.
     cost_limit = type("SchemaCostLimit", (CostLimit,), {"costs": query_costs(settings)})
     schema = GatewaySchema(
-        query=Query,
-        mutation=Mutation,
+        query=merge_types("Query", (Query, WebhookQueries)),
+        mutation=merge_types("Mutation", (Mutation, WebhookMutations)),
         subscription=Subscription,
         types=[ConstantContactDeletedContact, GetResponseDeletedContact],
         extensions=[*own, cost_limit, *extensions],

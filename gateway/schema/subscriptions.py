@@ -55,14 +55,15 @@ ContactEventSource = strawberry.enum(
 
 def _parse_position(value: object) -> int:
     # Accepted as a decimal string or an Int: positions outgrow 32 bits, so they are sent as strings.
+    # A typed error (not ValueError): a bad literal is the caller's mistake, answered BAD_USER_INPUT.
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError("a position is a decimal string")
+        raise UserInputError("a position is a decimal string")
     try:
         position = int(value)
     except ValueError:
-        raise ValueError("a position is a decimal string") from None
+        raise UserInputError("a position is a decimal string") from None
     if position < 0:
-        raise ValueError("a position is not negative")
+        raise UserInputError("a position is not negative")
     return position
 
 

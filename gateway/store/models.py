@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -41,6 +42,8 @@ __all__ = [
     "SyncLease",
     "SyncStateRow",
     "UTCDateTime",
+    "WebhookDeliveryRow",
+    "WebhookRow",
 ]
 
 # Constraint names are spelled out so that every database gets the same ones and a later migration
@@ -302,3 +305,56 @@ class ContactEventRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     entry: Mapped[str | None] = mapped_column(Text)
     """The snapshot entry of a DELETED contact, as JSON text."""
+
+
+class WebhookRow(Base):
+    """A webhook of the deletion feed (``gateway.webhooks``), owned by the principal that registered it.
+
+    ``secret`` is kept as given (it signs every delivery, so it cannot be hashed); ``cursor`` is the
+    position of the last outbox event queued for it.  ``providers`` and ``kinds`` are its filter,
+    comma-separated values (empty: all).
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(400), index=True)
+    owner_name: Mapped[str] = mapped_column(String(400))
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(100))
+    providers: Mapped[str] = mapped_column(String(200))
+    kinds: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cursor: Mapped[int] = mapped_column(BigInteger)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class WebhookDeliveryRow(Base):
+    """One event queued for one webhook: pending, delivered or dead (dead-lettered).
+
+    ``body`` is the JSON sent, fixed when queued so that every attempt signs the same bytes;
+    ``first_attempt_at`` starts the retry window (a replay starts a new one).
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "position"),
+        Index("ix_webhook_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    webhook_id: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    first_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

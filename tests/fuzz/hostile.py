@@ -163,6 +163,8 @@ def scalar_nodes() -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
         "ID": _ids().map(lambda value: graphql.StringValueNode(value=value)),
         "Date": dates().map(lambda value: graphql.StringValueNode(value=value)),
         "DateTime": dates().map(lambda value: graphql.StringValueNode(value=value)),
+        # Deletion-feed positions are decimal strings: hostile text tries everything else.
+        "EventPosition": hostile_text().map(lambda value: graphql.StringValueNode(value=value)),
     }
 
 
