@@ -15,7 +15,7 @@ in-process at a short interval), and this process as the clients:
 
 The clients share this machine (and, for SSE parsing, this process) with the gateway, so the numbers
 are a lower bound of what the gateway alone would do.  The report is a Markdown section written to
-``--output`` (default ``bench/FEED_RESULTS.md``) or printed with ``--output -``.  ``--backend``: the
+``--output`` (default: its section of BENCHMARKS.md) or printed with ``--output -``.  ``--backend``: the
 gateway's database, PostgreSQL (default; a fresh database on the machine's server) or SQLite (one
 writer at a time: the appends here and the sync's writes contend for it).
 """
@@ -41,6 +41,7 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from bench.machine import machine
+from bench.report import write_kept_section
 from bench.servers import CC_TOKEN, GR_KEY, Stack, start_stack
 from bench.stats import summarize
 
@@ -305,17 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subscribers", type=int, default=100)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--samples", type=int, default=30)
-    parser.add_argument("--output", default="bench/FEED_RESULTS.md")
+    parser.add_argument("--output", default="BENCHMARKS.md", help="a file (its section replaced), or -")
     parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
     args = parser.parse_args(argv)
     results = asyncio.run(run(args))
     command = "python -m bench.feed " + shlex.join(argv if argv is not None else sys.argv[1:])
     text = report(results, command.strip())
-    if args.output == "-":
-        print(text)
-    else:
-        Path(args.output).write_text(text)
-        print(text)
+    write_kept_section(text, args.output, "## Deletion feed (issue 17): subscriptions")
     return 0
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from bench.machine import machine
+from bench.report import write_kept_section
 from gateway.config import Settings
 from gateway.core.feed import ContactEvent, EventFilter, EventKind, EventSource
 from gateway.core.model import Provider
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--receivers", type=int, default=10)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (postgresql+asyncpg://...)")
-    parser.add_argument("--output", type=Path, default=Path(__file__).with_name("WEBHOOK_RESULTS.md"))
+    parser.add_argument("--output", default="BENCHMARKS.md", help="a file (its section replaced), or -")
     args = parser.parse_args(argv)
     given = list(argv if argv is not None else sys.argv[1:])
     command = shlex.join(["python", "-m", "bench.webhooks", *given])
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     text = "\n".join(lines)
-    args.output.write_text(text)
+    write_kept_section(text, args.output, "## Deletion feed (issue 17): webhooks")
     print(text)
     return 0
 

@@ -391,6 +391,12 @@ class Settings(BaseSettings):
         default=0.5, gt=0, description="Time between two reads of the outbox by each replica's feed poller."
     )
     feed_batch_size: int = Field(default=500, ge=1, description="Events per read of the outbox.")
+    feed_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long the outbox keeps events (the sync leader prunes older ones); a subscription "
+        "resuming after a pruned position is refused (FEED_POSITION_EXPIRED).",
+    )
     feed_subscriber_queue_size: int = Field(
         default=1000,
         ge=1,

@@ -88,6 +88,11 @@ class ContactEventLog(Protocol):
         """The position of the newest event (0 when there is none)."""
         ...
 
+    async def first_position(self) -> int:
+        """The position of the oldest event still kept (0 when there is none): a reader resuming
+        after an older position has missed what retention pruned."""
+        ...
+
     async def append(self, events: Sequence[ContactEvent]) -> list[ContactEvent]:
         """Write events that do not come with an index change (a GetResponse callback); the events as
         written (position, id).  Index changes write theirs with the rows (the store's ``apply``)."""

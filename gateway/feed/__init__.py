@@ -7,13 +7,14 @@ subscriptions``) and the GetResponse callback endpoint (``gateway.http.callbacks
 from __future__ import annotations
 
 from .callback import CallbackRefused, UnsubscribeCallback, unsubscribe_event
-from .errors import FeedClosed, SubscriberTooSlow, SubscriptionLimitExceeded
+from .errors import FeedClosed, FeedPositionExpired, SubscriberTooSlow, SubscriptionLimitExceeded
 from .hub import FeedHub
 
 __all__ = [
     "CallbackRefused",
     "FeedClosed",
     "FeedHub",
+    "FeedPositionExpired",
     "SubscriberTooSlow",
     "SubscriptionLimitExceeded",
     "UnsubscribeCallback",

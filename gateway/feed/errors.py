@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.errors import GatewayError
 
-__all__ = ["FeedClosed", "SubscriberTooSlow", "SubscriptionLimitExceeded"]
+__all__ = ["FeedClosed", "FeedPositionExpired", "SubscriberTooSlow", "SubscriptionLimitExceeded"]
 
 
 class SubscriptionLimitExceeded(GatewayError):
@@ -24,3 +24,10 @@ class FeedClosed(GatewayError):
     """The replica is shutting down; resume on another with ``after``."""
 
     code = "FEED_CLOSED"
+
+
+class FeedPositionExpired(GatewayError):
+    """``after`` is older than the oldest event kept (``FEED_RETENTION_DAYS``): the events between were
+    pruned, so resuming there would miss them without a word."""
+
+    code = "FEED_POSITION_EXPIRED"

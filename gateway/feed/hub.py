@@ -31,7 +31,7 @@ from collections.abc import AsyncGenerator
 from gateway.core.feed import ContactEvent, ContactEventLog, EventFilter
 from gateway.errors import GatewayError
 
-from .errors import FeedClosed, SubscriberTooSlow, SubscriptionLimitExceeded
+from .errors import FeedClosed, FeedPositionExpired, SubscriberTooSlow, SubscriptionLimitExceeded
 
 __all__ = ["FeedHub"]
 
@@ -151,6 +151,13 @@ class FeedHub:
         when the subscriber falls too far behind, :class:`FeedClosed` when the replica shuts down.
         """
         chosen = event_filter or EventFilter()
+        if after is not None:
+            oldest = await self._log.first_position()
+            if oldest > after + 1:
+                raise FeedPositionExpired(
+                    f"Events after position {after} are no longer kept (the oldest is {oldest}); "
+                    "subscribe without after, or after a newer position."
+                )
         # Registration needs the poller's first position (see the module's docstring): before it, the
         # poller could start past events a catch-up had not reached yet.
         await self._ready.wait()

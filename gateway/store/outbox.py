@@ -156,6 +156,12 @@ class DatabaseEventLog:
                 found = await connection.scalar(select(func.max(_E.position)))
         return int(found or 0)
 
+    async def first_position(self) -> int:
+        with self._database.unavailable_as_error():
+            async with self._database.connect() as connection:
+                found = await connection.scalar(select(func.min(_E.position)))
+        return int(found or 0)
+
     async def append(self, events: Sequence[ContactEvent]) -> list[ContactEvent]:
         with self._database.unavailable_as_error():
             async with self._database.begin() as connection:

@@ -49,13 +49,16 @@ class SyncWorker:
         on_report: Callable[[SyncReport], None] | None = None,
         on_failure: Callable[[ProviderSync, GatewayError], None] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        housekeeping: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``housekeeping`` runs after each pass, by the leader only (the feed's retention)."""
         self.syncs = list(syncs)
         self.leadership = leadership
         self.interval = interval
         self._on_report = on_report
         self._on_failure = on_failure
         self._sleep = sleep
+        self._housekeeping = housekeeping
         self.leading = False
         self.passes = 0
 
@@ -87,6 +90,11 @@ class SyncWorker:
         """One sync of every provider (the caller leads); the reports of those that succeeded."""
         answers = await asyncio.gather(*(self._run(sync) for sync in self.syncs))
         self.passes += 1
+        if self._housekeeping is not None:
+            try:
+                await self._housekeeping()
+            except GatewayError as error:  # housekeeping only: the next pass tries again
+                logger.warning("sync housekeeping failed: %s (%s)", error.message, error.code)
         return [report for reports in answers for report in reports]
 
     async def run_once(self) -> list[SyncReport] | None:

@@ -7,14 +7,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from gateway.core.feed import ContactEvent, EventFilter, EventKind, EventSource
 from gateway.core.model import Provider
-from gateway.feed import FeedClosed, FeedHub, SubscriberTooSlow, SubscriptionLimitExceeded
+from gateway.feed import (
+    FeedClosed,
+    FeedHub,
+    FeedPositionExpired,
+    SubscriberTooSlow,
+    SubscriptionLimitExceeded,
+)
 from gateway.store import Database, ensure_schema
 from gateway.store.outbox import DatabaseEventLog
 
@@ -123,3 +129,15 @@ async def test_per_principal_limit_and_shutdown(log: DatabaseEventLog) -> None:
         for waiting in pending:
             with pytest.raises(FeedClosed):
                 await asyncio.wait_for(waiting, WAIT)
+
+
+async def test_resuming_after_a_pruned_position_is_refused(log: DatabaseEventLog) -> None:
+    written = await log.append([event(n) for n in range(3)])
+    assert await log.prune(datetime.now(UTC) + timedelta(seconds=1)) == 3
+    [later] = await log.append([event(9)])
+    assert await log.first_position() == later.position
+    async with running(log) as hub:
+        with pytest.raises(FeedPositionExpired):
+            await take(hub.events("p", after=written[0].position), 1)
+        # After the newest pruned position nothing was lost: that resumes.
+        assert await take(hub.events("p", after=written[-1].position), 1) == ["c9"]
