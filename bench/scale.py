@@ -323,7 +323,7 @@ def render(
             table(
                 [
                     "deleted per provider",
-                    "indexed",
+                    "indexed (both providers, after the delta)",
                     "CC GETs",
                     "CC at 4/s",
                     "GR requests",
