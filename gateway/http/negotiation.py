@@ -22,7 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["MediaType", "accepts_html", "negotiate"]
+__all__ = ["EVENT_STREAM", "MediaType", "accepts_html", "negotiate", "prefers_event_stream"]
+
+EVENT_STREAM = "text/event-stream"
 
 
 class MediaType(StrEnum):
@@ -105,3 +107,26 @@ def negotiate(accept: str | None) -> MediaType | None:
 def accepts_html(accept: str | None) -> bool:
     """True when ``text/html`` is named explicitly with a non-zero q (browsers do; API clients don't)."""
     return any(r.type == "text" and r.subtype == "html" and r.q > 0 for r in _parse(accept or ""))
+
+
+def prefers_event_stream(accept: str | None) -> bool:
+    """Whether the client wants GraphQL over Server-Sent Events rather than a JSON answer: it names
+    ``text/event-stream`` with a q above every JSON type's, or as high and listed before them.
+
+    Clients that can take several answers list them all (urql sends the JSON types first, then
+    ``text/event-stream`` and ``multipart/mixed``, for every query): they get JSON.  An SSE client sends
+    ``text/event-stream`` alone, or first."""
+    ranges = _parse(accept or "")
+    stream = [i for i, r in enumerate(ranges) if r.type == "text" and r.subtype == "event-stream" and r.q > 0]
+    if not stream:
+        return False
+    stream_q = max(ranges[i].q for i in stream)
+    json_q = max(_quality(ranges, MediaType.GRAPHQL_RESPONSE_JSON)[0], _quality(ranges, MediaType.JSON)[0])
+    if stream_q != json_q:
+        return stream_q > json_q
+    first_json = min(
+        (i for i, r in enumerate(ranges) if r.specificity(MediaType.JSON) is not None
+         or r.specificity(MediaType.GRAPHQL_RESPONSE_JSON) is not None),
+        default=len(ranges),
+    )  # fmt: skip
+    return stream[0] < first_json

@@ -49,6 +49,7 @@ from gateway.schema.subscriptions import FeedContext
 
 from .documents import DocumentResolver
 from .endpoint import Authenticate
+from .negotiation import EVENT_STREAM, prefers_event_stream
 from .params import GraphQLParams, params_from_body, params_from_query_string, read_json_body
 from .rejections import RequestRejected
 from .request_id import request_ids
@@ -68,7 +69,6 @@ FeedContextGetter = Callable[[Caller], FeedContext]
 
 _NOBODY = Principal(PrincipalKind.KEY, "", "not yet authenticated", frozenset())
 _SSE_OPERATIONS = frozenset({OperationType.QUERY, OperationType.SUBSCRIPTION})
-EVENT_STREAM = "text/event-stream"
 _KEEPALIVE = b": keep-alive\n\n"
 
 
@@ -82,7 +82,7 @@ class EventStreamSwitch:
         self.events = events
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        wanted = EVENT_STREAM in Headers(scope=scope).get("accept", "")
+        wanted = prefers_event_stream(Headers(scope=scope).get("accept"))
         await (self.events if wanted else self.endpoint)(scope, receive, send)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.http.negotiation import MediaType, accepts_html, negotiate
+from gateway.http.negotiation import MediaType, accepts_html, negotiate, prefers_event_stream
 from gateway.http.request_id import correlation_id_from, new_request_id
 
 NEW, LEGACY = MediaType.GRAPHQL_RESPONSE_JSON, MediaType.JSON
@@ -80,3 +80,25 @@ def test_request_ids_that_are_not_kept(incoming: str | None) -> None:
     generated = new_request_id()
     assert len(generated) == 32 and int(generated, 16) >= 0
     assert new_request_id() != generated  # fresh every time
+
+
+@pytest.mark.parametrize(
+    ("accept", "stream"),
+    [
+        ("text/event-stream", True),
+        ("text/event-stream, application/json", True),
+        ("application/json;q=0.5, text/event-stream", True),
+        # urql asks for every answer it can read, JSON first, on every query: JSON it is.
+        (
+            "application/graphql-response+json, application/graphql+json, application/json, "
+            "text/event-stream, multipart/mixed",
+            False,
+        ),
+        ("application/json", False),
+        ("*/*", False),
+        ("text/event-stream;q=0, application/json", False),
+        (None, False),
+    ],
+)
+def test_event_streams_go_to_clients_that_prefer_them(accept: str | None, stream: bool) -> None:
+    assert prefers_event_stream(accept) is stream
