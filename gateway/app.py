@@ -244,6 +244,7 @@ def _subscription_socket(
         connection_init_wait_seconds=settings.feed_connection_init_seconds,
         max_subscriptions_per_connection=settings.feed_max_subscriptions_per_principal,
         allowed_origins=settings.cors_allow_origins,
+        max_connections_per_principal=settings.feed_max_connections_per_principal,
     )
 
 

@@ -408,6 +408,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Live subscriptions one principal may hold on one replica (SUBSCRIPTION_LIMIT_EXCEEDED).",
     )
+    feed_max_connections_per_principal: int = Field(
+        default=10,
+        ge=1,
+        description="Open subscription WebSockets one principal may hold on one replica; one more is "
+        "refused at connection_init (4403).",
+    )
     feed_keepalive_seconds: float = Field(
         default=15.0, gt=0, description="A quiet SSE subscription sends a comment this often."
     )

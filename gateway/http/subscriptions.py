@@ -19,6 +19,7 @@ comment every ``FEED_KEEPALIVE_SECONDS``.  It authenticates like any GraphQL req
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -108,6 +109,13 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[FeedContext, None]):
     """Strawberry's protocol handler; a ``subscribe`` first passes the gateway's document rules
     (persisted queries, trusted documents), as a request to the GraphQL endpoint would."""
 
+    async def handle(self) -> None:
+        try:
+            await super().handle()
+        finally:
+            # The connection is over however it ended: its principal may open another.
+            cast("SubscriptionSocket", self.view).connection_closed(self.context)
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         view = cast("SubscriptionSocket", self.view)
         payload = message.get("payload")
@@ -155,7 +163,10 @@ class SubscriptionSocket(GraphQL[FeedContext, None]):
         max_subscriptions_per_connection: int,
         documents: DocumentResolver,
         allowed_origins: Sequence[str] = (),
+        max_connections_per_principal: int | None = None,
     ) -> None:
+        """``max_connections_per_principal``: open connections one principal may hold on this
+        replica (None: no limit); one more is refused at ``connection_init`` (4403)."""
         super().__init__(
             schema,
             graphql_ide=None,
@@ -168,6 +179,8 @@ class SubscriptionSocket(GraphQL[FeedContext, None]):
         self._authenticate = authenticate
         self._context_getter = context_getter
         self.documents = documents
+        self._max_connections = max_connections_per_principal
+        self._connections: collections.Counter[str] = collections.Counter()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> FeedContext:
         ids = request_ids(request.scope)
@@ -188,8 +201,22 @@ class SubscriptionSocket(GraphQL[FeedContext, None]):
         if not principal.allows(Permission.CONTACTS_READ):
             logger.info("refused a subscription connection: no %s scope", Permission.CONTACTS_READ.value)
             raise ConnectionRejectionError
+        owner = f"{principal.kind.value}:{principal.id}"
+        if self._max_connections is not None and self._connections[owner] >= self._max_connections:
+            logger.info("refused a subscription connection: %d already open", self._max_connections)
+            raise ConnectionRejectionError
+        # Counted with no await since the check: two connections cannot both pass it.
+        self._connections[owner] += 1
+        context.connection_owner = owner
         context.caller = Caller(principal, context.caller.request_id, context.caller.correlation_id)
         return cast(UnsetType, UNSET)  # UNSET is typed Any: acknowledged without a payload
+
+    def connection_closed(self, context: FeedContext) -> None:
+        owner, context.connection_owner = context.connection_owner, None
+        if owner is not None:
+            self._connections[owner] -= 1
+            if self._connections[owner] <= 0:
+                del self._connections[owner]
 
 
 def _event(kind: str, payload: dict[str, Any] | None) -> bytes:

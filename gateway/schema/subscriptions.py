@@ -138,6 +138,8 @@ class FeedContext(GatewayContext):
     """The ``connection_init`` payload of a WebSocket (Strawberry's handler sets it)."""
     upgrade_scope: MutableMapping[str, Any] | None = None
     """A WebSocket's ASGI scope (its upgrade request's headers: a credential sent there)."""
+    connection_owner: str | None = None
+    """The principal a WebSocket connection is counted against, once it was accepted."""
 
     @classmethod
     def for_caller(cls, services: Services, caller: Caller, feed: FeedHub | None) -> FeedContext:

@@ -233,3 +233,26 @@ async def test_a_malformed_subscribe_closes_the_socket_with_4400(
         assert json.loads(await connection.recv())["type"] == "connection_ack"
         await connection.send(json.dumps({"id": "x", "type": "subscribe", "payload": "not an object"}))
         assert await close_code(connection) == 4400
+
+
+async def test_a_principal_holds_at_most_its_limit_of_websocket_connections(
+    make_stack: StackFactory, tmp_path: Path
+) -> None:
+    limits = {**FAST, "feed_max_connections_per_principal": 2}
+    async with index_stack(make_stack, "sqlite", tmp_path, **limits) as index:
+        key = await index.stack.key(Scope.CONTACTS_READ)
+        other = await index.stack.key(Scope.CONTACTS_READ)
+        init = {"authorization": f"Bearer {key}"}
+        first, second = await open_ws(_base(index), init=init), await open_ws(_base(index), init=init)
+        for connection in (first, second):
+            assert json.loads(await connection.recv())["type"] == "connection_ack"
+        third = await open_ws(_base(index), init=init)
+        assert await close_code(third) == 4403  # one more than the limit
+        elsewhere = await open_ws(_base(index), init={"authorization": f"Bearer {other}"})
+        assert json.loads(await elsewhere.recv())["type"] == "connection_ack"  # another principal's
+        await first.close()
+        await asyncio.sleep(0.2)  # the server sees the close
+        again = await open_ws(_base(index), init=init)
+        assert json.loads(await again.recv())["type"] == "connection_ack"  # a closed one frees its place
+        for connection in (second, elsewhere, again):
+            await connection.close()
