@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Settings
+from .core.answer_cache import AnswerCache
 from .core.audit import retention_cutoff
 from .core.batch_watch import BatchWatch
 from .core.budgets import (
@@ -327,6 +328,11 @@ def build_services(
         if settings.index
         else None
     )
+    answers = (
+        AnswerCache(index, ports, max_bytes=settings.answer_cache_max_bytes)
+        if index is not None and settings.answer_cache and settings.answer_cache_max_bytes > 0
+        else None
+    )
     return Services(
         ports=ports,
         snapshots=_snapshot_store(settings),
@@ -343,6 +349,7 @@ def build_services(
         limits=input_limits(settings),
         getresponse=getresponse,
         constant_contact=constant_contact,
+        answers=answers,
         batch_watch=batch_watch,
         persisted_documents=_persisted_documents(settings, database),
         index=index,
@@ -382,7 +389,12 @@ def build_sync_worker(
     events = DatabaseEventLog(database)
     retention = timedelta(days=settings.feed_retention_days)
 
-    async def prune_events() -> None:
+    access = services.index
+
+    async def after_pass() -> None:
+        # A leader serving requests too (SYNC_IN_PROCESS) answers from what the pass wrote at once,
+        # reused answers included; other replicas reread the sync states within their TTL.
+        access.forget_states()
         # The feed's retention, by the sync leader after each pass: a range DELETE on recorded_at's
         # index, which finds nothing to do most of the time.
         await events.prune(datetime.now(UTC) - retention)
@@ -395,7 +407,7 @@ def build_sync_worker(
         interval=settings.sync_interval_seconds,
         on_report=on_report,
         on_failure=on_failure,
-        housekeeping=prune_events,
+        housekeeping=after_pass,
     )
 
 

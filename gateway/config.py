@@ -172,6 +172,17 @@ class Settings(BaseSettings):
         ge=100,
         description="Backfill: GetResponse's deletions are read in deleted_on ranges of about this many.",
     )
+    answer_cache: bool = Field(
+        default=True,
+        description="Reuse an answer the index gave while the index is unchanged (queries of index-only "
+        "fields, nothing clock-dependent; each replica its own). false: every query runs.",
+    )
+    answer_cache_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Most bytes (encoded JSON) of reused answers one replica holds; the least recently "
+        "used go first.",
+    )
     index_state_ttl_seconds: float = Field(
         default=1.0,
         ge=0,

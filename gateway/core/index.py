@@ -168,6 +168,8 @@ class SyncState:
     contacts: int = 0
     """Deleted contacts of this provider in the index (not superseded)."""
     last_error: str | None = None
+    revision: int = 0
+    """Counted up by every write to the provider's rows: the same revision, the same rows."""
 
     @property
     def ready(self) -> bool:

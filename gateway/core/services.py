@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .actions import ContactActions
+from .answer_cache import AnswerCache
 from .audit_memory import MemoryAuditTrail
 from .batch_watch import BatchWatch
 from .budgets import PrincipalBudgets
@@ -69,6 +70,8 @@ class Services:
     """Writes what a mutation changed at these providers since a moment into the index (write-through)."""
     webhooks: WebhookRegistry | None = None
     """Webhooks of the deletion feed (None without the index, whose sync finds the events)."""
+    answers: AnswerCache | None = None
+    """Answers the index gave, reused while it is unchanged (None: every query runs)."""
 
     @cached_property
     def actions(self) -> ContactActions:

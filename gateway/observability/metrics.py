@@ -24,7 +24,9 @@ Read when scraped, from the live services (nothing to keep in step):
 - ``gateway_upstream_daily_budget_remaining{provider}`` / ``..._limit{provider}``: Constant Contact's quota;
 - ``gateway_paging_snapshot_entries``: entries held by the in-memory snapshot store;
 - ``gateway_index_contacts{provider}`` and ``gateway_index_lag_seconds{provider}``: the index's deleted
-  contacts and how long ago each provider was last synced, as this replica last read its sync state.
+  contacts and how long ago each provider was last synced, as this replica last read its sync state;
+- ``gateway_answer_cache_lookups_total{outcome}`` (hit, miss) and ``gateway_answer_cache_bytes``: the
+  reuse of answers the index gave (``ANSWER_CACHE``).
 
 Label values are bounded: operation names are the first ``operation_name_limit`` distinct names
 seen (later ones count as ``other``; a nameless operation is ``anonymous``), methods are the
@@ -42,7 +44,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from gateway.core.audit import AuditEvent
@@ -259,7 +261,19 @@ class _ServicesCollector(Collector):
             "Seconds since the provider's part of the index was last synced.",
             labels=["provider"],
         )
+        answers = CounterMetricFamily(
+            "gateway_answer_cache_lookups",
+            "Queries that could reuse an answer the index gave (ANSWER_CACHE), by outcome: hit or miss.",
+            labels=["outcome"],
+        )
+        answer_bytes = GaugeMetricFamily(
+            "gateway_answer_cache_bytes", "Encoded bytes of the answers this replica holds for reuse."
+        )
         services = self._services()
+        if services is not None and services.answers is not None:
+            answers.add_metric(["hit"], float(services.answers.hits))
+            answers.add_metric(["miss"], float(services.answers.misses))
+            answer_bytes.add_metric([], float(services.answers.held_bytes))
         if services is not None and services.index is not None:
             now = time.time()
             for provider, sync_state in services.index.last_states.items():
@@ -284,3 +298,5 @@ class _ServicesCollector(Collector):
         yield snapshot_entries
         yield index_contacts
         yield index_lag
+        yield answers
+        yield answer_bytes

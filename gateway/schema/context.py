@@ -25,6 +25,10 @@ class GatewayContext:
     """Errors to report next to data (a provider failed; the others answered)."""
     query_cost: int | None = None
     """The request's cost (``cost.CostLimit``), once computed."""
+    answered_live: bool = False
+    """A resolver read the providers rather than the index: the answer is not kept for reuse."""
+    answer_reused: bool = False
+    """The answer is one kept earlier (``answer_cache.AnswerCacheExtension``); nothing was resolved."""
 
     @property
     def request_id(self) -> str:

@@ -268,6 +268,8 @@ class Query:
             consistency,
             present=contact_type,
         )
+        if not isinstance(page, IndexedPage):
+            info.context.answered_live = True
         _report_source_errors(info.context, info, page.sources)
         return DeletedContactConnection.from_page(page)
 

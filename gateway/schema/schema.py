@@ -18,6 +18,7 @@ from strawberry.types.graphql import OperationType
 from gateway.config import Settings
 from gateway.core.costs import QueryCosts
 
+from .answer_cache import AnswerCacheExtension
 from .cost import CostLimit
 from .errors import shape_errors, without_suggestions
 from .fast import speed_layer
@@ -155,7 +156,8 @@ def build_schema(
         mutation=merge_types("Mutation", (Mutation, WebhookMutations)),
         subscription=Subscription,
         types=[ConstantContactDeletedContact, GetResponseDeletedContact],
-        extensions=[*own, cost_limit, *extensions],
+        # The answer cache after the cost limit: a reused answer is charged and reports its cost too.
+        extensions=[*own, cost_limit, AnswerCacheExtension, *extensions],
         execution_context_class=executor,
         config=StrawberryConfig(scalar_map=SCALARS),
     )

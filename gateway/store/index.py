@@ -444,9 +444,12 @@ async def _recount(connection: AsyncConnection, provider: Provider) -> None:
         .where(_D.provider == provider.value, _D.superseded == false())
         .scalar_subquery()
     )
-    statement = _insert(connection, SyncStateRow).values(provider=provider.value, contacts=counted)
+    statement = _insert(connection, SyncStateRow).values(
+        provider=provider.value, contacts=counted, revision=1
+    )
     statement = statement.on_conflict_do_update(
-        index_elements=[SyncStateRow.provider], set_={"contacts": statement.excluded.contacts}
+        index_elements=[SyncStateRow.provider],
+        set_={"contacts": statement.excluded.contacts, "revision": SyncStateRow.revision + 1},
     )
     await connection.execute(statement)
 
@@ -455,10 +458,12 @@ async def _claim(connection: AsyncConnection, provider: Provider) -> None:
     """Write first: SQLite takes its write lock at a transaction's first write (waiting out the busy
     timeout), where a transaction that read first could be refused at once.  On PostgreSQL this
     locks the provider's state row, so writes of one provider queue up."""
+    # The revision counts up here, in the write's own transaction: readers that see the new revision
+    # see the new rows too (a replica's reused answers are keyed by it: gateway.core.answer_cache).
     await connection.execute(
         update(SyncStateRow)
         .where(SyncStateRow.provider == provider.value)
-        .values(contacts=SyncStateRow.contacts)
+        .values(revision=SyncStateRow.revision + 1)
     )
     await _equality_lookups(connection)
 
@@ -581,6 +586,7 @@ class DatabaseIndex:
                 synced_at=row.synced_at,
                 contacts=row.contacts,
                 last_error=row.last_error,
+                revision=row.revision,
             )
             for row in rows
             if row.provider in _PROVIDERS

@@ -265,6 +265,9 @@ class SyncStateRow(Base):
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     contacts: Mapped[int] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    """Counted up in the transaction of every write to the provider's rows (``gateway.store.index``):
+    an unchanged revision means unchanged rows, which is what lets a replica reuse an answer."""
 
 
 class SyncLease(Base):

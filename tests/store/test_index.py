@@ -441,8 +441,9 @@ async def test_state_round_trip(database: Database) -> None:
     await index.apply(GR, SyncBatch(deleted=[contact(GR, "g", "g@x.io", campaign_id="c1")]))
     later = SyncState(GR, watermark=moment + timedelta(hours=1), reconciled_at=moment)
     await index.save_state(later)
+    # The write counted the revision up (migration 0008); saving a state leaves it alone.
     assert (await index.states())[GR] == SyncState(
-        GR, moment + timedelta(hours=1), None, moment, None, 1, None
+        GR, moment + timedelta(hours=1), None, moment, None, 1, None, revision=1
     )
 
 
