@@ -13,6 +13,9 @@ from typing import Any
 from bench.stats import summarize
 
 __all__ = [
+    "PLAIN",
+    "SIDES",
+    "TIMED_SIDES",
     "Cell",
     "Measurement",
     "Row",
@@ -24,6 +27,10 @@ __all__ = [
 ]
 
 SIDES = ("ours", "peer")
+"""The two sides the issue compares (ours with its defaults, reused answers included)."""
+PLAIN = "plain"
+"""Ours again, a second process on the same database with ``ANSWER_CACHE=false``: every query runs."""
+TIMED_SIDES = ("ours", PLAIN, "peer")
 
 
 def upstream_requests(counts: Iterable[Mapping[str, Any]]) -> int:

@@ -43,7 +43,16 @@ from bench.harness import Context, LoadResult
 from bench.peer.hive import start_hive
 from bench.peer.hivelog import error_causes
 from bench.peer.install import compose, install
-from bench.peer.measure import SIDES, Cell, Measurement, Row, throttled, upstream_requests
+from bench.peer.measure import (
+    PLAIN,
+    SIDES,
+    TIMED_SIDES,
+    Cell,
+    Measurement,
+    Row,
+    throttled,
+    upstream_requests,
+)
 from bench.peer.report import BurstResult, Report, render
 from bench.peer.workloads import (
     LATER_PAGE_OFFSET,
@@ -55,7 +64,16 @@ from bench.peer.workloads import (
 )
 from bench.profiles import FAST_DAILY_QUOTA, FAST_RATE, FULL
 from bench.report import write_kept_section
-from bench.servers import CC_TOKEN, GR_KEY, Server, Stack, graphql, run_gateway_sync, start_stack
+from bench.servers import (
+    CC_TOKEN,
+    GR_KEY,
+    Server,
+    Stack,
+    graphql,
+    run_gateway_sync,
+    start_server,
+    start_stack,
+)
 
 __all__ = ["main", "run"]
 
@@ -86,14 +104,20 @@ class Pair:
 
     stack: Stack
     hive: Server
+    plain: Server
+    """Our gateway again on the same database, with ``ANSWER_CACHE=false``."""
 
     def url(self, side: str) -> str:
+        if side == PLAIN:
+            return self.plain.url + "/graphql"
         return self.stack.graphql_url if side == "ours" else self.hive.url + "/graphql"
 
     def headers(self, side: str) -> dict[str, str]:
-        return self.stack.headers if side == "ours" else {}
+        return self.stack.headers if side in ("ours", PLAIN) else {}
 
     def pid(self, side: str) -> int:
+        if side == PLAIN:
+            return self.plain.pid
         return self.stack.gateway.pid if side == "ours" else self.hive.pid
 
 
@@ -132,12 +156,17 @@ async def pair(name: str, plan: Plan, where: Where, *, fast: bool) -> AsyncItera
         client=client, gateway_args=(),
     ) as stack:  # fmt: skip
         await run_gateway_sync(stack.gateway_settings, work_dir / f"{name}-sync.log")
+        plain_settings = {**stack.gateway_settings, "answer_cache": False}
+        plain = await start_server(
+            f"{name}-plain", "gateway", plain_settings, log_dir=work_dir, client=client
+        )
+        stack.extra.append(plain)
         hive = await start_hive(
             f"{name}-hive", peer_dir=where.peer_dir, supergraph=where.supergraph, cc_url=stack.cc.url,
             gr_url=stack.gr.url, log_dir=work_dir, client=client,
         )  # fmt: skip
         try:
-            yield Pair(stack, hive)
+            yield Pair(stack, hive, plain)
         finally:
             await hive.stop()
 
@@ -248,7 +277,9 @@ async def measure_fast(
         await both.stack.set_latency(latency)
         context.progress(f"upstream latency {latency:g} ms: warm-up of every cell on both sides")
         warm_runs = [
-            _run(both, side, w, c, max(4, 2 * c), f"{w.key}|{c}|{side}") for w, c in cells for side in SIDES
+            _run(both, side, w, c, max(4, 2 * c), f"{w.key}|{c}|{side}")
+            for w, c in cells
+            for side in TIMED_SIDES
         ]
         sizes: dict[str, int] = {}
         for raw in await load(warm_runs, {}):
@@ -258,10 +289,12 @@ async def measure_fast(
             sizes[raw["label"]] = min(plan.max_requests, max(4 * concurrency, 8, wanted))
         for round_number in range(plan.rounds):
             context.progress(f"upstream latency {latency:g} ms: round {round_number + 1} of {plan.rounds}")
-            order = SIDES if round_number % 2 == 0 else SIDES[::-1]
+            # Who goes first turns with each round.
+            turn = round_number % len(TIMED_SIDES)
+            order = TIMED_SIDES[turn:] + TIMED_SIDES[:turn]
             for workload, concurrency in cells:
                 cell = Cell(workload.key, concurrency, latency)
-                sides = into.measurements.setdefault(cell, {side: Measurement() for side in SIDES})
+                sides = into.measurements.setdefault(cell, {side: Measurement() for side in TIMED_SIDES})
                 for side in order:
                     label = f"{workload.key}|{concurrency}|{side}"
                     run = _run(both, side, workload, concurrency, sizes[label], label)

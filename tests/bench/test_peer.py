@@ -131,7 +131,7 @@ def test_targets_report_every_miss_and_count_our_429s_in_bursts() -> None:
 def test_render_writes_the_section_with_tables_and_verdicts() -> None:
     loads = workloads(INPUTS)
     rows = {
-        Cell(w.key, c, latency): {"ours": _row(5.0), "peer": _row(8.0, upstream=1.0)}
+        Cell(w.key, c, latency): {"ours": _row(5.0), "plain": _row(9.0), "peer": _row(8.0, upstream=1.0)}
         for w in loads
         for c in (1, 16)
         for latency in (0.0, 50.0)
@@ -169,6 +169,9 @@ def test_render_writes_the_section_with_tables_and_verdicts() -> None:
     assert "- peer, lookup of 50 addresses, c=16, 0 ms: 2 failed; the first as the client saw it: `{" in text
     assert "failed fields by subgraph and cause: 7x `GetResponse: socket hang up`" in text
     assert "- ours," not in text
+    # Ours without reused answers, its own table: reused / computed, then computed over the peer.
+    assert "### Ours without reused answers (`ANSWER_CACHE=false`)" in text
+    assert "| first page, Constant Contact | 1 | 0 | 5.0 / 9.0 | **1.12** |" in text
 
 
 def test_hive_log_errors_are_counted_by_subgraph_and_cause() -> None:
