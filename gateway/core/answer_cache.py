@@ -4,9 +4,9 @@ Most reads ask again what was just asked: a support page's first page, a dashboa
 frontend refreshing.  With the index in place such an answer depends only on the index's rows and
 sync states, so it can be reused as long as those are unchanged:
 
-- an answer is stored under an :class:`IndexVersion`: every configured provider's ``revision`` (the
-  store counts it up in the transaction of every write to that provider's rows) and ``synced_at``
-  (answers show when each provider was last synced);
+- an answer is stored under an :class:`IndexVersion`: every configured provider's sync state, whose
+  ``revision`` the store counts up in the transaction of every write to that provider's rows (and
+  whose other fields answers show: when each provider was last synced, the last sync's failure);
 - it is reused only under the same version, as :class:`IndexAccess` knows it: a replica rereads the
   sync states at most every ``INDEX_STATE_TTL_SECONDS`` and at once after its own writes (a
   mutation's write-through).  So a replica answers its own changes at once, and a sync's or another
@@ -30,12 +30,12 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
 
 from .deleted_pages import IndexAccess
+from .index import SyncState
 from .model import Provider
 
 __all__ = ["AnswerCache", "AnswerKey", "IndexVersion", "answer_key"]
@@ -48,8 +48,8 @@ AnswerKey = bytes
 class IndexVersion:
     """The index's rows and sync times as one comparable value."""
 
-    providers: tuple[tuple[Provider, int, datetime | None], ...]
-    """(provider, revision, synced_at) of every configured provider, in a fixed order."""
+    states: tuple[SyncState, ...]
+    """The sync state of every configured provider, in a fixed order."""
 
 
 def answer_key(
@@ -106,12 +106,12 @@ class AnswerCache:
         if not self._providers:
             return None
         states = await self._index.states()
-        parts: list[tuple[Provider, int, datetime | None]] = []
+        parts: list[SyncState] = []
         for provider in self._providers:
             state = states.get(provider)
             if state is None or not state.ready:
                 return None
-            parts.append((provider, state.revision, state.synced_at))
+            parts.append(state)
         return IndexVersion(tuple(parts))
 
     def get(self, key: AnswerKey, version: IndexVersion) -> dict[str, Any] | None:

@@ -43,6 +43,7 @@ def log_access(
         "correlation_id": record.correlation_id or "-",
         "upstream_calls": record.upstream_calls,
         "query_cost": record.query_cost if record.query_cost is not None else "-",
+        "answer_reused": record.answer_reused,
     }
     if record.trace_id is not None:
         fields["trace_id"] = record.trace_id

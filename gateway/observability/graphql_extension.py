@@ -40,6 +40,7 @@ class _OperationObserver(SchemaExtension):
         if record is not None:
             # Set by the cost limit, which runs before this extension (read by name: no schema import).
             record.query_cost = getattr(context.context, "query_cost", None)
+            record.answer_reused = bool(getattr(context.context, "answer_reused", False))
 
 
 def operation_observer(tracing: Tracing | None) -> Callable[[], SchemaExtension]:

@@ -32,6 +32,8 @@ class RequestRecord:
     """Provider calls made for this request (each JSON-RPC call of a batch counts)."""
     query_cost: int | None = None
     """What the request could cost upstream at worst (the schema's cost limit), once computed."""
+    answer_reused: bool = False
+    """Answered with an answer kept earlier (``ANSWER_CACHE``): nothing was resolved."""
     trace_id: str | None = None
 
 

@@ -9,6 +9,8 @@ what a reused answer still costs (the caller's budget)."""
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
+from gateway.config import Settings
+from gateway.observability.logs import configure_logging
 from gateway.serving import BackgroundServer
 
 from .conftest import Stack, StackFactory
@@ -219,3 +223,16 @@ async def test_a_replica_answers_its_own_writes_at_once_and_a_syncs_within_the_s
         assert body["data"]["deleteContacts"]["results"][0]["status"] == "DONE", body
         # Both the sync's deletion and the gateway's own count now.
         assert total(await stack.graphql(PAGE, variables)) == total(first) + 2
+
+
+async def test_the_access_log_says_which_answers_were_reused(
+    make_stack: StackFactory, backend: str, tmp_path: Path, captured: io.StringIO
+) -> None:
+    async with index_stack(make_stack, backend, tmp_path) as index:
+        await index.sync()
+        configure_logging(Settings(log_format="json", log_level="INFO"), stream=captured)
+        query = "query Twice { deletedContacts(first: 5) { nodes { id } } }"
+        assert await index.stack.graphql(query) == await index.stack.graphql(query)
+    lines = [json.loads(line) for line in captured.getvalue().splitlines() if line.strip()]
+    access = [line for line in lines if line["logger"] == "gateway.access" and line["operation"] == "Twice"]
+    assert [line["answer_reused"] for line in access] == [False, True]

@@ -92,14 +92,20 @@ async def test_an_answer_is_reused_only_at_the_version_it_was_computed_at(databa
     await index.save_state(SyncState(CC, backfilled_at=MOMENT, synced_at=MOMENT + timedelta(minutes=1)))
     third = await cache.version()
     assert third is not None and third != second and cache.get(key, third) is None
-    assert (cache.hits, cache.misses) == (1, 2)
+    # So does a failed sync, whose failure answers show (sources.message).
+    cache.put(key, third, {"deletedContacts": {"totalCount": 1}})
+    failed = SyncState(CC, backfilled_at=MOMENT, synced_at=MOMENT + timedelta(minutes=1), last_error="boom")
+    await index.save_state(failed)
+    fourth = await cache.version()
+    assert fourth is not None and fourth != third and cache.get(key, fourth) is None
+    assert (cache.hits, cache.misses) == (1, 3)
 
 
 async def test_the_cache_keeps_at_most_its_bytes_least_recently_used_going_first(
     database: Database,
 ) -> None:
     cache = AnswerCache(IndexAccess(DatabaseIndex(database)), [CC], max_bytes=1_000)
-    version = IndexVersion(((CC, 1, MOMENT),))
+    version = IndexVersion((SyncState(CC, backfilled_at=MOMENT, revision=1),))
     answer = {"v": "x" * 100}  # about 110 bytes encoded
     keys = [answer_key(f"q{number}", None, None, ()) for number in range(12)]
     for key in keys[:8]:
