@@ -81,6 +81,11 @@ class Workload:
     peer: dict[str, Any]
     differs: str
 
+    def body(self, side: str) -> dict[str, Any]:
+        """What ``side`` is sent: the peer its own query, every process of ours (``ours``, ``plain``)
+        ours."""
+        return self.peer if side == "peer" else self.ours
+
 
 def cursor_from_href(href: str | None) -> str | None:
     """The ``cursor`` query parameter of a Constant Contact ``_links.next.href``; None at the end."""

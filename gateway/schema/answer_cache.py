@@ -34,6 +34,7 @@ from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from gateway.core.answer_cache import answer_key
+from gateway.errors import GatewayError
 
 from .context import GatewayContext
 
@@ -114,7 +115,10 @@ class AnswerCacheExtension(SchemaExtension):
         if operation is None or not reusable_operation(document, operation):
             yield
             return
-        version = await answers.version()
+        try:
+            version = await answers.version()
+        except GatewayError:  # the store is unreachable: the query runs and reports it where it reads
+            version = None
         if version is None:
             yield
             return

@@ -61,6 +61,12 @@ def test_our_queries_are_valid_against_our_schema_and_the_peers_parse() -> None:
     assert lookup.peer["variables"]["e49"] == "person49@example.org"
 
 
+def test_each_side_is_sent_its_own_query_and_both_processes_of_ours_the_same() -> None:
+    for workload in workloads(INPUTS):
+        assert workload.body("ours") is workload.ours and workload.body("plain") is workload.ours
+        assert workload.body("peer") is workload.peer
+
+
 def test_contacts_in_answer_counts_both_sides_shapes() -> None:
     ours_page: dict[str, Any] = {"deletedContacts": {"edges": [{"node": {}}] * 3, "pageInfo": {}}}
     ours_lookup = {"deletedContactsByEmail": [{"deletedContacts": [{}, {}]}, {"deletedContacts": []}]}
