@@ -70,7 +70,7 @@ from .store.revocations import revocation_counter
 from .store.webhooks import DatabaseWebhookStore
 from .sync import ProviderSync, SyncProgress, SyncReport, SyncWorker
 from .sync.write_through import WriteThrough
-from .webhooks import HttpSender, TargetPolicy, WebhookDispatcher, WebhookRegistry
+from .webhooks import DispatchReport, HttpSender, TargetPolicy, WebhookDispatcher, WebhookRegistry
 from .webhooks import RetryPolicy as WebhookRetryPolicy
 
 __all__ = [
@@ -78,6 +78,7 @@ __all__ = [
     "build_sync_worker",
     "build_webhook_dispatcher",
     "credential_verifiers",
+    "deliver_webhooks_once",
     "input_limits",
     "open_database",
     "run_sync_with_webhooks",
@@ -471,6 +472,31 @@ def build_webhook_dispatcher(
         clock=clock,
     )
     return dispatcher, client.aclose
+
+
+async def deliver_webhooks_once(settings: Settings, services: Services, database: Database) -> DispatchReport:
+    """What ``gateway sync --once`` does for webhooks after its pass, while it still leads: queue the
+    new events and attempt every delivery due now, batch after batch (a failed attempt is scheduled
+    for a later run, as the loop would)."""
+    built = build_webhook_dispatcher(settings, services, database)
+    if built is None:
+        return DispatchReport()
+    dispatcher, close = built
+    total = DispatchReport()
+    try:
+        while True:
+            report = await dispatcher.run_once()
+            total = DispatchReport(
+                queued=total.queued + report.queued,
+                delivered=total.delivered + report.delivered,
+                retried=total.retried + report.retried,
+                dead=total.dead + report.dead,
+                disabled=total.disabled + report.disabled,
+            )
+            if not report.full:
+                return total
+    finally:
+        await close()
 
 
 async def run_sync_with_webhooks(

@@ -3,8 +3,10 @@
 ``gateway serve`` runs the same loop in-process unless ``SYNC_IN_PROCESS=false``; a deployment that
 separates them runs its replicas with that setting and one (or more: one leads) ``gateway sync``.
 Progress of a backfill goes to stderr (a line every ``--progress-seconds``); the summary of a pass,
-one line per run, to stdout.  Exit status: 0 when every provider synced, 1 when one failed (its error
-is on stderr and in its sync state), 3 when another process leads the sync and ``--once`` could not.
+one line per run, to stdout.  ``--once`` then delivers the webhooks due (new events queued, each
+delivery due attempted once; a failure waits for a later run) before it stops leading.  Exit status:
+0 when every provider synced, 1 when one failed (its error is on stderr and in its sync state), 3
+when another process leads the sync and ``--once`` could not.
 """
 
 from __future__ import annotations
@@ -37,7 +39,13 @@ def _summary(report: SyncReport) -> str:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from .bootstrap import build_services, build_sync_worker, open_database, run_sync_with_webhooks
+    from .bootstrap import (
+        build_services,
+        build_sync_worker,
+        deliver_webhooks_once,
+        open_database,
+        run_sync_with_webhooks,
+    )
 
     database = await open_database(settings)
     failures: list[str] = []
@@ -73,7 +81,17 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                     print("gateway sync: another process leads the sync", file=sys.stderr)
                     return NOT_LEADER
                 await asyncio.sleep(min(1.0, args.wait))
-            await worker.leadership.release()
+            try:
+                # Still leading: this process is the one dispatcher, as the loop's leader would be.
+                sent = await deliver_webhooks_once(settings, services, database)
+            finally:
+                await worker.leadership.release()
+            if sent.queued or sent.delivered or sent.retried or sent.dead:
+                print(
+                    f"webhooks: {sent.queued} queued, {sent.delivered} delivered, {sent.retried} to retry, "
+                    f"{sent.dead} dead-lettered",
+                    flush=True,
+                )
             return 1 if failures else 0
         finally:
             await services.aclose()

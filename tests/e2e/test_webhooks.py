@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +30,7 @@ from ..databases import fresh_database_url
 from ..webhooks.receiver import receiver
 from .conftest import Stack, StackFactory
 from .index_support import IndexStack, cc_delete, gr_delete, index_stack
+from .processes import settings_environment
 
 WEBHOOK_FIELDS = """
     id url cursor enabled filter { providers kinds }
@@ -321,3 +325,33 @@ async def test_the_running_gateway_delivers_from_its_sync_leader(
                 await asyncio.sleep(0.1)
             assert [r.json["contactId"] for r in target.received] == [cc_id]
             Verifier(registered["secret"]).verify(target.received[0].body, target.received[0].headers)
+
+
+async def test_gateway_sync_once_delivers_what_its_pass_found(
+    make_stack: StackFactory, tmp_path: Path
+) -> None:
+    """A deployment that runs ``gateway sync --once`` from a scheduler gets its webhooks delivered by
+    the same run, before it stops leading."""
+    async with webhook_stack(make_stack, "sqlite", tmp_path) as index:
+        stack = index.stack
+        with receiver() as target:
+            registered = await register(stack, target.url)
+            [cc_id], [gr_id] = await active_contacts(stack, 1)
+            await cc_delete(stack, cc_id)
+            await gr_delete(stack, gr_id)
+            environment = {**os.environ, **settings_environment(stack.settings)}
+            command = [sys.executable, "-m", "gateway.cli", "sync", "--once"]
+            done = await asyncio.to_thread(
+                subprocess.run, command, env=environment, capture_output=True, text=True, timeout=120
+            )
+            assert done.returncode == 0, done.stderr
+            assert "webhooks: 2 queued, 2 delivered, 0 to retry, 0 dead-lettered" in done.stdout
+            assert sorted(r.json["provider"] for r in target.received) == ["CONSTANT_CONTACT", "GETRESPONSE"]
+            for received in target.received:
+                Verifier(registered["secret"]).verify(received.body, received.headers)
+            # Nothing new: the next run queues and delivers nothing, and says nothing of webhooks.
+            again = await asyncio.to_thread(
+                subprocess.run, command, env=environment, capture_output=True, text=True, timeout=120
+            )
+            assert again.returncode == 0 and "webhooks:" not in again.stdout, again.stdout
+            assert len(target.received) == 2
