@@ -130,6 +130,11 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a starting replica waits for another one's migration to finish.",
     )
+    database_plain_sqlite_selects: bool = Field(
+        default=True,
+        description="SQLite: the index's reads run on plain connections (the driver opens no transaction "
+        "for a SELECT); false: on AUTOCOMMIT ones, as other reads (an isolation-level switch each way).",
+    )
     database_busy_timeout_seconds: float = Field(
         default=5.0, ge=0, description="SQLite: how long a writer waits for another's lock before failing."
     )
@@ -176,6 +181,12 @@ class Settings(BaseSettings):
         default=1.0,
         ge=0,
         description="How long a replica reuses the sync state it read (readiness and lagSeconds of pages).",
+    )
+    index_memo_contacts: int = Field(
+        default=20_000,
+        ge=0,
+        description="Contacts of index pages each process keeps decoded (by row identity and content), "
+        "so an unchanged row is not decoded again; 0: every page decodes its rows.",
     )
     # Who may call (README, "Security model")
     auth_mode: Literal["on", "off"] = Field(

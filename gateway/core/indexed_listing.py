@@ -26,12 +26,14 @@ from gateway import base64url
 from gateway.errors import IndexNotReady, InvalidCursor, ProviderNotConfigured
 
 from .filters import DeletedContactFilter
-from .index import DeletedContactIndex, SyncState
+from .index import DeletedContactIndex, IndexedContact, SyncState
 from .listing import SourceStatus
+from .memo import BoundedMemo
 from .model import DeletedContact, OrderKey, Provider
 from .ports import DeletedContactsPort
 
 __all__ = [
+    "DecodedContacts",
     "IndexedPage",
     "PageRequest",
     "decode_index_cursor",
@@ -41,6 +43,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+DecodedContacts = BoundedMemo[tuple[Provider, str], tuple[object, DeletedContact]]
+"""Contacts as ``from_snapshot_entry`` made them, by (provider, contact id), each beside its entry."""
 
 _PREFIX = "k1:"
 _PREFIX_BYTES = _PREFIX.encode()
@@ -166,6 +171,20 @@ def _source(provider: Provider, state: SyncState) -> SourceStatus:
     )
 
 
+def _decode(
+    row: IndexedContact, ports: Mapping[Provider, DeletedContactsPort], decoded: DecodedContacts
+) -> DeletedContact:
+    key = (row.provider, row.contact_id)
+    known = decoded.get(key)
+    # The index hands out the same entry object for an unchanged row while it remembers the row;
+    # otherwise an equal entry (compared in C, cheaper than decoding) is as good.
+    if known is not None and (known[0] is row.entry or known[0] == row.entry):
+        return known[1]
+    contact = ports[row.provider].from_snapshot_entry(row.entry)
+    decoded.put(key, (row.entry, contact))
+    return contact
+
+
 async def list_indexed_page(
     index: DeletedContactIndex,
     states: Mapping[Provider, SyncState],
@@ -174,9 +193,13 @@ async def list_indexed_page(
     request: PageRequest,
     *,
     present: Callable[[DeletedContact], T],
+    decoded: DecodedContacts | None = None,
 ) -> IndexedPage[T]:
     """One page of ``query`` from the index.  Raises ``IndexNotReady`` when a provider the query asks
-    has not been backfilled yet (the caller decides whether to answer live instead)."""
+    has not been backfilled yet (the caller decides whether to answer live instead).
+
+    ``decoded``: contacts decoded by earlier pages of this process, reused while their entry is the
+    same (``from_snapshot_entry`` is a function of the entry alone)."""
     for provider in query.providers:
         if provider not in ports:
             raise ProviderNotConfigured(f"{provider.name} is not configured on this gateway")
@@ -196,7 +219,10 @@ async def list_indexed_page(
     else:
         found = await index.page(scoped, limit=request.size, after=after)
         has_next, has_previous = found.more, after is not None
-    items = [present(ports[row.provider].from_snapshot_entry(row.entry)) for row in found.rows]
+    if decoded is None:
+        items = [present(ports[row.provider].from_snapshot_entry(row.entry)) for row in found.rows]
+    else:
+        items = [present(_decode(row, ports, decoded)) for row in found.rows]
     fingerprint = _fingerprint(query)
     cursors = [encode_index_cursor(row.order, query, fingerprint=fingerprint) for row in found.rows]
     return IndexedPage(

@@ -88,6 +88,7 @@ class Database:
         max_overflow: int = 10,
         pool_timeout: float = 10.0,
         pool_recycle: float = 1800.0,
+        plain_sqlite_selects: bool = True,
     ) -> None:
         self.url = make_url(url)
         self.busy_timeout = busy_timeout
@@ -105,6 +106,10 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         # Reads outside a transaction: no BEGIN and ROLLBACK round trips around a single SELECT.
         self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # SQLite: the driver opens a transaction before a write only, so a SELECT on the engine's own
+        # connection already runs outside one.  AUTOCOMMIT would add nothing but its isolation-level
+        # switch, a PRAGMA on checkout and on checkin: two more trips to aiosqlite's thread per read.
+        self._selects = self.engine if self.is_sqlite and plain_sqlite_selects else self._reader
         if self.is_sqlite:
             milliseconds = int(busy_timeout * 1000)
 
@@ -128,6 +133,7 @@ class Database:
             max_overflow=settings.database_max_overflow,
             pool_timeout=settings.database_pool_timeout_seconds,
             pool_recycle=settings.database_pool_recycle_seconds,
+            plain_sqlite_selects=settings.database_plain_sqlite_selects,
         )
 
     @property
@@ -174,6 +180,11 @@ class Database:
     def connect(self) -> AsyncConnection:
         """``async with database.connect() as connection``: a connection for reads outside a transaction."""
         return self._reader.connect()
+
+    def select_only(self) -> AsyncConnection:
+        """``async with database.select_only() as connection``: like :meth:`connect`, for SELECTs only
+        (a write through it is rolled back at its end on SQLite)."""
+        return self._selects.connect()
 
     async def check(self, timeout: float) -> str | None:
         """None when a query goes through within ``timeout`` seconds, else why not (for readiness)."""

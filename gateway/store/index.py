@@ -50,6 +50,7 @@ from sqlalchemy.sql import Executable
 from gateway.core.feed import ContactEvent, EventKind, EventSource
 from gateway.core.filters import DayRange, DeletedContactFilter, TextCondition, TextOperator
 from gateway.core.index import ApplyResult, IndexedContact, IndexPage, Membership, SyncBatch, SyncState
+from gateway.core.memo import BoundedMemo
 from gateway.core.model import ContactKey, OrderKey, Provider
 
 from .database import Database
@@ -92,6 +93,7 @@ _READ_COLUMNS = (
     _D.campaign_id,
     _D.message_id,
 )
+_PAGE_COLUMNS = (*_READ_COLUMNS, _D.digest)
 
 
 def _chunks(values: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
@@ -495,8 +497,13 @@ class DatabaseIndex:
         lookup_chunk: int = 1000,
         analyze_after_rows: int = 1000,
         analyze_growth: float = 0.5,
+        memo_contacts: int = 0,
     ) -> None:
         self._database = database
+        # Rows of pages, by identity and content digest: an unchanged row is not decoded again.
+        self._memo: BoundedMemo[tuple[str, str, str], IndexedContact] | None = (
+            BoundedMemo(memo_contacts) if memo_contacts > 0 else None
+        )
         self._chunk = lookup_chunk
         self._analyze_after_rows = analyze_after_rows
         self._analyze_growth = analyze_growth
@@ -524,13 +531,29 @@ class DatabaseIndex:
             conditions.append(key < tuple_(*_stored_key(before)))
         backward = backward or (before is not None and after is None)
         order = [c.desc() for c in _ORDER_COLUMNS] if backward else list(_ORDER_COLUMNS)
-        statement = select(*_READ_COLUMNS).where(*conditions).order_by(*order).limit(limit + 1)
+        columns = _READ_COLUMNS if self._memo is None else _PAGE_COLUMNS
+        statement = select(*columns).where(*conditions).order_by(*order).limit(limit + 1)
         rows = await self._read(statement)
         more = len(rows) > limit
         shown = rows[:limit]
         if backward:
             shown.reverse()
-        return IndexPage([_contact(row) for row in shown], more)
+        return IndexPage(self._contacts(shown), more)
+
+    def _contacts(self, rows: Sequence[Row[*tuple[Any, ...]]]) -> list[IndexedContact]:
+        memo = self._memo
+        if memo is None:
+            return [_contact(row) for row in rows]
+        contacts: list[IndexedContact] = []
+        for row in rows:
+            # The digest covers every column a contact is made of (``_row_values``).
+            key = (row.provider, row.contact_id, row.digest)
+            contact = memo.get(key)
+            if contact is None:
+                contact = _contact(row)
+                memo.put(key, contact)
+            contacts.append(contact)
+        return contacts
 
     async def count(self, query: DeletedContactFilter) -> dict[Provider, int]:
         conditions = _conditions(query)
@@ -862,5 +885,5 @@ class DatabaseIndex:
 
     async def _read(self, statement: Executable) -> list[Row[*tuple[Any, ...]]]:
         with self._database.unavailable_as_error():
-            async with self._database.connect() as connection:
+            async with self._database.select_only() as connection:
                 return list((await connection.execute(statement)).all())
