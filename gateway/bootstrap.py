@@ -324,7 +324,11 @@ def build_services(
         closers.append(budgets.aclose)
     index = (
         IndexAccess(
-            DatabaseIndex(database, memo_contacts=settings.index_memo_contacts),
+            DatabaseIndex(
+                database,
+                memo_contacts=settings.index_memo_contacts,
+                memo_statements=settings.index_memo_statements,
+            ),
             state_ttl=settings.index_state_ttl_seconds,
             memo_contacts=settings.index_memo_contacts,
         )

@@ -188,6 +188,12 @@ class Settings(BaseSettings):
         description="Contacts of index pages each process keeps decoded (by row identity and content), "
         "so an unchanged row is not decoded again; 0: every page decodes its rows.",
     )
+    index_memo_statements: int = Field(
+        default=1_000,
+        ge=0,
+        description="Page statements of the index each process keeps built, by filter and page shape "
+        "(the cursor's place is a bound parameter); 0: every page builds its statement.",
+    )
     # Who may call (README, "Security model")
     auth_mode: Literal["on", "off"] = Field(
         default="on",

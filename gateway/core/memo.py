@@ -30,5 +30,8 @@ class BoundedMemo(Generic[K, V]):
         if len(entries) > self._size:
             del entries[next(iter(entries))]
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
     def __len__(self) -> int:
         return len(self._entries)

@@ -1,6 +1,6 @@
-"""Index pages end to end with the read path's optimisations on (the decoded-contact memo, plain
-SQLite connections) and off: the same answers, the same as the providers' own, also after contacts
-change between syncs."""
+"""Index pages end to end with the read path's optimisations on (decoded-contact memo, remembered
+statements, plain SQLite connections) and off: the same answers, the same as the providers' own,
+also after contacts change between syncs."""
 
 from __future__ import annotations
 
@@ -14,8 +14,16 @@ from .index_support import CONTACT_FIELDS, cc_delete, gr_delete, index_stack, wa
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 
-FAST: dict[str, Any] = {"index_memo_contacts": 20_000, "database_plain_sqlite_selects": True}
-PLAIN: dict[str, Any] = {"index_memo_contacts": 0, "database_plain_sqlite_selects": False}
+FAST: dict[str, Any] = {
+    "index_memo_contacts": 20_000,
+    "index_memo_statements": 1_000,
+    "database_plain_sqlite_selects": True,
+}
+PLAIN: dict[str, Any] = {
+    "index_memo_contacts": 0,
+    "index_memo_statements": 0,
+    "database_plain_sqlite_selects": False,
+}
 CC_ONLY = {"providers": ["CONSTANT_CONTACT"]}
 
 

@@ -1,6 +1,7 @@
-"""The index's fast read path against its plain one, on SQLite and PostgreSQL: pages read through the
-row memo (``memo_contacts``) and through plain SQLite connections (``plain_sqlite_selects``) are the
-pages read without either, also after rows change content under the same id, move, or go."""
+"""The index's fast read path against its plain one, on SQLite and PostgreSQL: pages read through
+the row memo (``memo_contacts``), remembered statements (``memo_statements``) and plain SQLite
+connections (``plain_sqlite_selects``) are the pages read without them, also after rows change
+content under the same id, move, or go."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ async def test_memo_and_plain_selects_answer_what_the_plain_path_answers(databas
     plain_db = Database(database_url, plain_sqlite_selects=False)
     try:
         await ensure_schema(fast_db, migrate=True)
-        fast = DatabaseIndex(fast_db, memo_contacts=25)  # smaller than the population: entries go
+        # Memos smaller than what is read: entries go.
+        fast = DatabaseIndex(fast_db, memo_contacts=25, memo_statements=3)
         plain = DatabaseIndex(plain_db)
         rows = population(3, 80)
         await fill(plain, rows)
@@ -31,6 +33,12 @@ async def test_memo_and_plain_selects_answer_what_the_plain_path_answers(databas
                     expected = await walk(plain, query, size)
                     assert await walk(fast, query, size) == expected
                     assert await walk(fast, query, size) == expected  # now from the memo
+                    middle = expected[len(expected) // 2].order
+                    for bounds in ({"before": middle}, {"after": middle}, {}):
+                        for backward in (False, True):
+                            shape: dict[str, object] = {"backward": backward, **bounds}
+                            page = await fast.page(query, limit=size, **shape)  # type: ignore[arg-type]
+                            assert page == await plain.page(query, limit=size, **shape)  # type: ignore[arg-type]
 
         await same()
         # Same ids, new content: a new name and entry, a moved deletion day; one row goes.
