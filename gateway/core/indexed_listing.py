@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import orjson
 
@@ -44,8 +44,19 @@ __all__ = [
 
 T = TypeVar("T")
 
-DecodedContacts = BoundedMemo[tuple[Provider, str], tuple[object, DeletedContact]]
-"""Contacts as ``from_snapshot_entry`` made them, by (provider, contact id), each beside its entry."""
+
+@dataclass(slots=True)
+class _Decoded:
+    """A contact as ``from_snapshot_entry`` made it from ``entry``, and as ``present`` showed it."""
+
+    entry: object
+    contact: DeletedContact
+    present: Callable[[DeletedContact], object]
+    item: object
+
+
+DecodedContacts = BoundedMemo[tuple[Provider, str], _Decoded]
+"""Contacts of earlier pages by (provider, contact id), decoded and presented."""
 
 _PREFIX = "k1:"
 _PREFIX_BYTES = _PREFIX.encode()
@@ -171,18 +182,25 @@ def _source(provider: Provider, state: SyncState) -> SourceStatus:
     )
 
 
-def _decode(
-    row: IndexedContact, ports: Mapping[Provider, DeletedContactsPort], decoded: DecodedContacts
-) -> DeletedContact:
+def _presented(
+    row: IndexedContact,
+    ports: Mapping[Provider, DeletedContactsPort],
+    decoded: DecodedContacts,
+    present: Callable[[DeletedContact], T],
+) -> T:
     key = (row.provider, row.contact_id)
     known = decoded.get(key)
     # The index hands out the same entry object for an unchanged row while it remembers the row;
     # otherwise an equal entry (compared in C, cheaper than decoding) is as good.
-    if known is not None and (known[0] is row.entry or known[0] == row.entry):
-        return known[1]
+    if known is not None and (known.entry is row.entry or known.entry == row.entry):
+        if known.present is not present:
+            known.present, known.item = present, present(known.contact)
+        # ``present`` is a function of the contact alone, and its items are only read.
+        return cast(T, known.item)
     contact = ports[row.provider].from_snapshot_entry(row.entry)
-    decoded.put(key, (row.entry, contact))
-    return contact
+    item = present(contact)
+    decoded.put(key, _Decoded(row.entry, contact, present, item))
+    return item
 
 
 async def list_indexed_page(
@@ -198,8 +216,9 @@ async def list_indexed_page(
     """One page of ``query`` from the index.  Raises ``IndexNotReady`` when a provider the query asks
     has not been backfilled yet (the caller decides whether to answer live instead).
 
-    ``decoded``: contacts decoded by earlier pages of this process, reused while their entry is the
-    same (``from_snapshot_entry`` is a function of the entry alone)."""
+    ``decoded``: contacts decoded and presented by earlier pages of this process, reused while their
+    entry is the same (``from_snapshot_entry`` is a function of the entry alone, ``present`` of the
+    contact)."""
     for provider in query.providers:
         if provider not in ports:
             raise ProviderNotConfigured(f"{provider.name} is not configured on this gateway")
@@ -222,7 +241,7 @@ async def list_indexed_page(
     if decoded is None:
         items = [present(ports[row.provider].from_snapshot_entry(row.entry)) for row in found.rows]
     else:
-        items = [present(_decode(row, ports, decoded)) for row in found.rows]
+        items = [_presented(row, ports, decoded, present) for row in found.rows]
     fingerprint = _fingerprint(query)
     cursors = [encode_index_cursor(row.order, query, fingerprint=fingerprint) for row in found.rows]
     return IndexedPage(
