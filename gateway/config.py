@@ -183,10 +183,11 @@ class Settings(BaseSettings):
         description="How long a replica reuses the sync state it read (readiness and lagSeconds of pages).",
     )
     index_memo_contacts: int = Field(
-        default=20_000,
+        default=5_000,
         ge=0,
-        description="Contacts of index pages each process keeps decoded (by row identity and content), "
-        "so an unchanged row is not decoded again; 0: every page decodes its rows.",
+        description="Contacts of index pages each process keeps decoded and presented (by row identity "
+        "and content; a few KB each), so an unchanged row is not decoded again; 0: every page decodes "
+        "its rows.",
     )
     index_memo_statements: int = Field(
         default=1_000,

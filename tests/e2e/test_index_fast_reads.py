@@ -15,7 +15,7 @@ from .index_support import CONTACT_FIELDS, cc_delete, gr_delete, index_stack, wa
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 
 FAST: dict[str, Any] = {
-    "index_memo_contacts": 20_000,
+    "index_memo_contacts": 5_000,
     "index_memo_statements": 1_000,
     "database_plain_sqlite_selects": True,
 }
