@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         description="SQLite: the index's reads run on plain connections (the driver opens no transaction "
         "for a SELECT); false: on AUTOCOMMIT ones, as other reads (an isolation-level switch each way).",
     )
+    database_sqlite_select_threads: int = Field(
+        default=2,
+        ge=0,
+        description="SQLite: threads that run the index's reads whole, each on a synchronous connection "
+        "(one hand-over per read); 0: reads go through aiosqlite's thread step by step.",
+    )
     database_busy_timeout_seconds: float = Field(
         default=5.0, ge=0, description="SQLite: how long a writer waits for another's lock before failing."
     )

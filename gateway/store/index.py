@@ -944,5 +944,4 @@ class DatabaseIndex:
         self, statement: Executable, parameters: dict[str, Any] | None = None
     ) -> list[Row[*tuple[Any, ...]]]:
         with self._database.unavailable_as_error():
-            async with self._database.select_only() as connection:
-                return list((await connection.execute(statement, parameters)).all())
+            return await self._database.select(statement, parameters)

@@ -1,6 +1,6 @@
 """Index pages end to end with the read path's optimisations on (decoded-contact memo, remembered
-statements, plain SQLite connections) and off: the same answers, the same as the providers' own,
-also after contacts change between syncs."""
+statements, plain SQLite connections, SQLite reads on threads) and off: the same answers, the same
+as the providers' own, also after contacts change between syncs."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ FAST: dict[str, Any] = {
     "index_memo_contacts": 5_000,
     "index_memo_statements": 1_000,
     "database_plain_sqlite_selects": True,
+    "database_sqlite_select_threads": 2,
 }
 PLAIN: dict[str, Any] = {
     "index_memo_contacts": 0,
     "index_memo_statements": 0,
     "database_plain_sqlite_selects": False,
+    "database_sqlite_select_threads": 0,
 }
 CC_ONLY = {"providers": ["CONSTANT_CONTACT"]}
 

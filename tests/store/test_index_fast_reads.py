@@ -1,6 +1,7 @@
 """The index's fast read path against its plain one, on SQLite and PostgreSQL: pages read through
-the row memo (``memo_contacts``), remembered statements (``memo_statements``) and plain SQLite
-connections (``plain_sqlite_selects``) are the pages read without them, also after rows change
+the row memo (``memo_contacts``), remembered statements (``memo_statements``), plain SQLite
+connections (``plain_sqlite_selects``) and SQLite reads on threads (``sqlite_select_threads``) are
+the pages read without them, also after rows change
 content under the same id, move, or go."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .test_index import CC, DAY, GR, contact, fill, population, walk
 
 
 async def test_memo_and_plain_selects_answer_what_the_plain_path_answers(database_url: str) -> None:
-    fast_db = Database(database_url, plain_sqlite_selects=True)
+    fast_db = Database(database_url, plain_sqlite_selects=True, sqlite_select_threads=2)
     plain_db = Database(database_url, plain_sqlite_selects=False)
     try:
         await ensure_schema(fast_db, migrate=True)
