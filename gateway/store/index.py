@@ -528,6 +528,10 @@ class DatabaseIndex:
     It shares its caller's :class:`Database` and never closes it.  ``lookup_chunk`` values at most go
     into one ``IN`` list (well inside both databases' bound-parameter limits).
 
+    Pages may keep up to ``memo_contacts`` rows decoded (by provider, id and content digest: a changed
+    row is a new entry) and ``memo_statements`` statements built (by filter and page shape); 0 turns
+    either off.
+
     On PostgreSQL, rows inserted by this process since it last ran ``ANALYZE`` on the index's tables
     are counted; past ``analyze_after_rows`` and ``analyze_growth`` times the rows it had written
     by then, it runs it again.  A backfill grows an empty table to millions of rows within minutes,
