@@ -325,7 +325,15 @@ def build_services(
     if budgets is not None:
         closers.append(budgets.aclose)
     index = (
-        IndexAccess(DatabaseIndex(database), state_ttl=settings.index_state_ttl_seconds)
+        IndexAccess(
+            DatabaseIndex(
+                database,
+                memo_contacts=settings.index_memo_contacts,
+                memo_statements=settings.index_memo_statements,
+            ),
+            state_ttl=settings.index_state_ttl_seconds,
+            memo_contacts=settings.index_memo_contacts,
+        )
         if settings.index
         else None
     )

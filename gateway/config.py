@@ -130,6 +130,17 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a starting replica waits for another one's migration to finish.",
     )
+    database_plain_sqlite_selects: bool = Field(
+        default=True,
+        description="SQLite: the index's reads run on plain connections (the driver opens no transaction "
+        "for a SELECT); false: on AUTOCOMMIT ones, as other reads (an isolation-level switch each way).",
+    )
+    database_sqlite_select_threads: int = Field(
+        default=2,
+        ge=0,
+        description="SQLite: threads that run the index's reads whole, each on a synchronous connection "
+        "(one hand-over per read); 0: reads go through aiosqlite's thread step by step.",
+    )
     database_busy_timeout_seconds: float = Field(
         default=5.0, ge=0, description="SQLite: how long a writer waits for another's lock before failing."
     )
@@ -187,6 +198,19 @@ class Settings(BaseSettings):
         default=1.0,
         ge=0,
         description="How long a replica reuses the sync state it read (readiness and lagSeconds of pages).",
+    )
+    index_memo_contacts: int = Field(
+        default=5_000,
+        ge=0,
+        description="Contacts of index pages each process keeps decoded and presented (by row identity "
+        "and content; a few KB each), so an unchanged row is not decoded again; 0: every page decodes "
+        "its rows.",
+    )
+    index_memo_statements: int = Field(
+        default=1_000,
+        ge=0,
+        description="Page statements of the index each process keeps built, by filter and page shape "
+        "(the cursor's place is a bound parameter); 0: every page builds its statement.",
     )
     # Who may call (README, "Security model")
     auth_mode: Literal["on", "off"] = Field(

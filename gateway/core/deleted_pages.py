@@ -19,7 +19,7 @@ from gateway.errors import IndexNotReady
 
 from .filters import DeletedContactFilter
 from .index import Consistency, DeletedContactIndex, SyncState
-from .indexed_listing import IndexedPage, PageRequest, is_index_cursor, list_indexed_page
+from .indexed_listing import DecodedContacts, IndexedPage, PageRequest, is_index_cursor, list_indexed_page
 from .listing import ListingPage, list_deleted_page
 from .model import DeletedContact, Provider
 from .ports import DeletedContactsPort
@@ -34,7 +34,7 @@ T = TypeVar("T")
 class IndexAccess:
     """The index as the read path uses it: the store, and its sync states read at most once per
     ``state_ttl`` seconds (a page needs them for readiness and ``lagSeconds``; a sync changes them
-    once a minute or so)."""
+    once a minute or so), and the contacts its pages decoded (up to ``memo_contacts``; 0: none)."""
 
     def __init__(
         self,
@@ -42,8 +42,10 @@ class IndexAccess:
         *,
         state_ttl: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        memo_contacts: int = 0,
     ) -> None:
         self.index = index
+        self.decoded: DecodedContacts | None = DecodedContacts(memo_contacts) if memo_contacts > 0 else None
         self._state_ttl = state_ttl
         self._clock = clock
         self._states: dict[Provider, SyncState] = {}
@@ -105,7 +107,7 @@ async def deleted_contacts_page(
     if indexed:
         assert index is not None
         return await list_indexed_page(
-            index.index, await index.states(), ports, query, request, present=present
+            index.index, await index.states(), ports, query, request, present=present, decoded=index.decoded
         )
     page = await list_deleted_page(
         ports,

@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import orjson
 
@@ -26,12 +26,14 @@ from gateway import base64url
 from gateway.errors import IndexNotReady, InvalidCursor, ProviderNotConfigured
 
 from .filters import DeletedContactFilter
-from .index import DeletedContactIndex, SyncState
+from .index import DeletedContactIndex, IndexedContact, SyncState
 from .listing import SourceStatus
+from .memo import BoundedMemo
 from .model import DeletedContact, OrderKey, Provider
 from .ports import DeletedContactsPort
 
 __all__ = [
+    "DecodedContacts",
     "IndexedPage",
     "PageRequest",
     "decode_index_cursor",
@@ -41,6 +43,20 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class _Decoded:
+    """A contact as ``from_snapshot_entry`` made it from ``entry``, and as ``present`` showed it."""
+
+    entry: object
+    contact: DeletedContact
+    present: Callable[[DeletedContact], object]
+    item: object
+
+
+DecodedContacts = BoundedMemo[tuple[Provider, str], _Decoded]
+"""Contacts of earlier pages by (provider, contact id), decoded and presented."""
 
 _PREFIX = "k1:"
 _PREFIX_BYTES = _PREFIX.encode()
@@ -166,6 +182,27 @@ def _source(provider: Provider, state: SyncState) -> SourceStatus:
     )
 
 
+def _presented(
+    row: IndexedContact,
+    ports: Mapping[Provider, DeletedContactsPort],
+    decoded: DecodedContacts,
+    present: Callable[[DeletedContact], T],
+) -> T:
+    key = (row.provider, row.contact_id)
+    known = decoded.get(key)
+    # The index hands out the same entry object for an unchanged row while it remembers the row;
+    # otherwise an equal entry (compared in C, cheaper than decoding) is as good.
+    if known is not None and (known.entry is row.entry or known.entry == row.entry):
+        if known.present is not present:
+            known.present, known.item = present, present(known.contact)
+        # ``present`` is a function of the contact alone, and its items are only read.
+        return cast(T, known.item)
+    contact = ports[row.provider].from_snapshot_entry(row.entry)
+    item = present(contact)
+    decoded.put(key, _Decoded(row.entry, contact, present, item))
+    return item
+
+
 async def list_indexed_page(
     index: DeletedContactIndex,
     states: Mapping[Provider, SyncState],
@@ -174,9 +211,14 @@ async def list_indexed_page(
     request: PageRequest,
     *,
     present: Callable[[DeletedContact], T],
+    decoded: DecodedContacts | None = None,
 ) -> IndexedPage[T]:
     """One page of ``query`` from the index.  Raises ``IndexNotReady`` when a provider the query asks
-    has not been backfilled yet (the caller decides whether to answer live instead)."""
+    has not been backfilled yet (the caller decides whether to answer live instead).
+
+    ``decoded``: contacts decoded and presented by earlier pages of this process, reused while their
+    entry is the same (``from_snapshot_entry`` is a function of the entry alone, ``present`` of the
+    contact)."""
     for provider in query.providers:
         if provider not in ports:
             raise ProviderNotConfigured(f"{provider.name} is not configured on this gateway")
@@ -196,7 +238,10 @@ async def list_indexed_page(
     else:
         found = await index.page(scoped, limit=request.size, after=after)
         has_next, has_previous = found.more, after is not None
-    items = [present(ports[row.provider].from_snapshot_entry(row.entry)) for row in found.rows]
+    if decoded is None:
+        items = [present(ports[row.provider].from_snapshot_entry(row.entry)) for row in found.rows]
+    else:
+        items = [_presented(row, ports, decoded, present) for row in found.rows]
     fingerprint = _fingerprint(query)
     cursors = [encode_index_cursor(row.order, query, fingerprint=fingerprint) for row in found.rows]
     return IndexedPage(

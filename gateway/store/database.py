@@ -17,16 +17,18 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Engine, Row, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql import Executable
 
 from gateway.config import Settings
 from gateway.errors import DatabaseError
@@ -88,6 +90,8 @@ class Database:
         max_overflow: int = 10,
         pool_timeout: float = 10.0,
         pool_recycle: float = 1800.0,
+        plain_sqlite_selects: bool = True,
+        sqlite_select_threads: int = 0,
     ) -> None:
         self.url = make_url(url)
         self.busy_timeout = busy_timeout
@@ -105,10 +109,23 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         # Reads outside a transaction: no BEGIN and ROLLBACK round trips around a single SELECT.
         self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # SQLite: the driver opens a transaction before a write only, so a SELECT on the engine's own
+        # connection already runs outside one.  AUTOCOMMIT would add nothing but its isolation-level
+        # switch, a PRAGMA on checkout and on checkin: two more trips to aiosqlite's thread per read.
+        self._selects = self.engine if self.is_sqlite and plain_sqlite_selects else self._reader
+        # SQLite (a file): :meth:`select` runs each statement whole on a thread of its own pool, on a
+        # synchronous engine, one hand-over each way; through aiosqlite every step (cursor, execute,
+        # fetch, close, rollback) is a trip to its thread and back.
+        self._sync_engine: Engine | None = None
+        self._select_threads: ThreadPoolExecutor | None = None
+        if self.is_sqlite and sqlite_select_threads > 0 and self.url.database not in (None, "", ":memory:"):
+            self._sync_engine = create_engine(self.url.set(drivername="sqlite+pysqlite"))
+            self._select_threads = ThreadPoolExecutor(
+                sqlite_select_threads, thread_name_prefix="sqlite-select"
+            )
         if self.is_sqlite:
             milliseconds = int(busy_timeout * 1000)
 
-            @event.listens_for(self.engine.sync_engine, "connect")
             def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
                 cursor = dbapi_connection.cursor()
                 cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
@@ -119,6 +136,10 @@ class Database:
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
 
+            event.listen(self.engine.sync_engine, "connect", _on_connect)
+            if self._sync_engine is not None:
+                event.listen(self._sync_engine, "connect", _on_connect)
+
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         return cls(
@@ -128,6 +149,8 @@ class Database:
             max_overflow=settings.database_max_overflow,
             pool_timeout=settings.database_pool_timeout_seconds,
             pool_recycle=settings.database_pool_recycle_seconds,
+            plain_sqlite_selects=settings.database_plain_sqlite_selects,
+            sqlite_select_threads=settings.database_sqlite_select_threads,
         )
 
     @property
@@ -175,6 +198,27 @@ class Database:
         """``async with database.connect() as connection``: a connection for reads outside a transaction."""
         return self._reader.connect()
 
+    def select_only(self) -> AsyncConnection:
+        """``async with database.select_only() as connection``: like :meth:`connect`, for SELECTs only
+        (a write through it is rolled back at its end on SQLite)."""
+        return self._selects.connect()
+
+    async def select(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> list[Row[Any]]:
+        """The rows of one SELECT, read outside a transaction (:meth:`select_only`, or on SQLite with
+        select threads, on one of them)."""
+        if self._sync_engine is None or self._select_threads is None:
+            async with self.select_only() as connection:
+                return list((await connection.execute(statement, parameters)).all())
+        engine = self._sync_engine
+
+        def read() -> list[Row[Any]]:
+            with engine.connect() as connection:
+                return list(connection.execute(statement, parameters).all())
+
+        return await asyncio.get_running_loop().run_in_executor(self._select_threads, read)
+
     async def check(self, timeout: float) -> str | None:
         """None when a query goes through within ``timeout`` seconds, else why not (for readiness)."""
         try:
@@ -187,4 +231,7 @@ class Database:
         return None
 
     async def aclose(self) -> None:
+        if self._select_threads is not None and self._sync_engine is not None:
+            self._select_threads.shutdown(wait=False, cancel_futures=True)
+            self._sync_engine.dispose()
         await self.engine.dispose()

@@ -34,6 +34,8 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
+    bindparam,
     delete,
     exists,
     false,
@@ -50,6 +52,7 @@ from sqlalchemy.sql import Executable
 from gateway.core.feed import ContactEvent, EventKind, EventSource
 from gateway.core.filters import DayRange, DeletedContactFilter, TextCondition, TextOperator
 from gateway.core.index import ApplyResult, IndexedContact, IndexPage, Membership, SyncBatch, SyncState
+from gateway.core.memo import BoundedMemo
 from gateway.core.model import ContactKey, OrderKey, Provider
 
 from .database import Database
@@ -92,6 +95,7 @@ _READ_COLUMNS = (
     _D.campaign_id,
     _D.message_id,
 )
+_PAGE_COLUMNS = (*_READ_COLUMNS, _D.digest)
 
 
 def _chunks(values: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
@@ -480,11 +484,58 @@ async def _equality_lookups(connection: AsyncConnection) -> None:
         await connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
 
 
+_AFTER = tuple(f"after_{i}" for i in range(len(_ORDER_COLUMNS)))
+_BEFORE = tuple(f"before_{i}" for i in range(len(_ORDER_COLUMNS)))
+
+
+def _bound_keys(after: OrderKey | None, before: OrderKey | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if after is not None:
+        values.update(zip(_AFTER, _stored_key(after), strict=True))
+    if before is not None:
+        values.update(zip(_BEFORE, _stored_key(before), strict=True))
+    return values
+
+
+def _page_statement(
+    query: DeletedContactFilter,
+    columns: Sequence[Any],
+    limit: int,
+    after: OrderKey | None,
+    before: OrderKey | None,
+    backward: bool,
+    *,
+    bound: bool = False,
+) -> Select[Any] | None:
+    """The SELECT of a page (None: nothing can match).  ``bound``: the cursor's place is left to bound
+    parameters (``_bound_keys``), so that the statement serves every page of the same shape."""
+    conditions = _conditions(query, in_order=True)
+    if conditions is None:
+        return None
+    key = tuple_(*_ORDER_COLUMNS)
+
+    def place(order: OrderKey, names: tuple[str, ...]) -> Any:
+        if not bound:
+            return tuple_(*_stored_key(order))
+        return tuple_(*(bindparam(n, type_=c.type) for n, c in zip(names, _ORDER_COLUMNS, strict=True)))
+
+    if after is not None:
+        conditions.append(key > place(after, _AFTER))
+    if before is not None:
+        conditions.append(key < place(before, _BEFORE))
+    order = [c.desc() for c in _ORDER_COLUMNS] if backward else list(_ORDER_COLUMNS)
+    return select(*columns).where(*conditions).order_by(*order).limit(limit + 1)
+
+
 class DatabaseIndex:
     """A :class:`~gateway.core.index.DeletedContactIndex` on the gateway's database.
 
     It shares its caller's :class:`Database` and never closes it.  ``lookup_chunk`` values at most go
     into one ``IN`` list (well inside both databases' bound-parameter limits).
+
+    Pages may keep up to ``memo_contacts`` rows decoded (by provider, id and content digest: a changed
+    row is a new entry) and ``memo_statements`` statements built (by filter and page shape); 0 turns
+    either off.
 
     On PostgreSQL, rows inserted by this process since it last ran ``ANALYZE`` on the index's tables
     are counted; past ``analyze_after_rows`` and ``analyze_growth`` times the rows it had written
@@ -500,8 +551,19 @@ class DatabaseIndex:
         lookup_chunk: int = 1000,
         analyze_after_rows: int = 1000,
         analyze_growth: float = 0.5,
+        memo_contacts: int = 0,
+        memo_statements: int = 0,
     ) -> None:
         self._database = database
+        # Page statements by filter and shape, the cursor's place as bound parameters: a page of a
+        # query seen before neither builds its statement nor has SQLAlchemy derive its cache key.
+        self._statements: BoundedMemo[tuple[Any, ...], Select[Any] | None] | None = (
+            BoundedMemo(memo_statements) if memo_statements > 0 else None
+        )
+        # Rows of pages, by identity and content digest: an unchanged row is not decoded again.
+        self._memo: BoundedMemo[tuple[str, str, str], IndexedContact] | None = (
+            BoundedMemo(memo_contacts) if memo_contacts > 0 else None
+        )
         self._chunk = lookup_chunk
         self._analyze_after_rows = analyze_after_rows
         self._analyze_growth = analyze_growth
@@ -519,23 +581,45 @@ class DatabaseIndex:
         before: OrderKey | None = None,
         backward: bool = False,
     ) -> IndexPage:
-        conditions = _conditions(query, in_order=True)
-        if conditions is None or limit <= 0:
+        if limit <= 0:
             return IndexPage([], False)
-        key = tuple_(*_ORDER_COLUMNS)
-        if after is not None:
-            conditions.append(key > tuple_(*_stored_key(after)))
-        if before is not None:
-            conditions.append(key < tuple_(*_stored_key(before)))
         backward = backward or (before is not None and after is None)
-        order = [c.desc() for c in _ORDER_COLUMNS] if backward else list(_ORDER_COLUMNS)
-        statement = select(*_READ_COLUMNS).where(*conditions).order_by(*order).limit(limit + 1)
-        rows = await self._read(statement)
+        columns = _READ_COLUMNS if self._memo is None else _PAGE_COLUMNS
+        if self._statements is None:
+            statement = _page_statement(query, columns, limit, after, before, backward)
+            if statement is None:
+                return IndexPage([], False)
+            rows = await self._read(statement)
+        else:
+            shape = (query, columns, limit, after is not None, before is not None, backward)
+            if shape in self._statements:
+                known = self._statements.get(shape)
+            else:
+                known = _page_statement(query, columns, limit, after, before, backward, bound=True)
+                self._statements.put(shape, known)
+            if known is None:
+                return IndexPage([], False)
+            rows = await self._read(known, _bound_keys(after, before))
         more = len(rows) > limit
         shown = rows[:limit]
         if backward:
             shown.reverse()
-        return IndexPage([_contact(row) for row in shown], more)
+        return IndexPage(self._contacts(shown), more)
+
+    def _contacts(self, rows: Sequence[Row[*tuple[Any, ...]]]) -> list[IndexedContact]:
+        memo = self._memo
+        if memo is None:
+            return [_contact(row) for row in rows]
+        contacts: list[IndexedContact] = []
+        for row in rows:
+            # The digest covers every column a contact is made of (``_row_values``).
+            key = (row.provider, row.contact_id, row.digest)
+            contact = memo.get(key)
+            if contact is None:
+                contact = _contact(row)
+                memo.put(key, contact)
+            contacts.append(contact)
+        return contacts
 
     async def count(self, query: DeletedContactFilter) -> dict[Provider, int]:
         conditions = _conditions(query)
@@ -866,7 +950,8 @@ class DatabaseIndex:
                     await _adjust_count(connection, provider, -visible)
         return removed
 
-    async def _read(self, statement: Executable) -> list[Row[*tuple[Any, ...]]]:
+    async def _read(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> list[Row[*tuple[Any, ...]]]:
         with self._database.unavailable_as_error():
-            async with self._database.connect() as connection:
-                return list((await connection.execute(statement)).all())
+            return await self._database.select(statement, parameters)
