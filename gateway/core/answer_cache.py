@@ -7,11 +7,9 @@ sync states, so it can be reused as long as those are unchanged:
 - an answer is stored under an :class:`IndexVersion`: every configured provider's sync state, whose
   ``revision`` the store counts up in the transaction of every write to that provider's rows (and
   whose other fields answers show: when each provider was last synced, the last sync's failure);
-- it is reused only under the same version, as :class:`IndexAccess` knows it: a replica rereads the
-  sync states at most every ``INDEX_STATE_TTL_SECONDS`` and at once after its own writes (a
-  mutation's write-through).  So a replica answers its own changes at once, and a sync's or another
-  replica's at most that long after they committed (``0``: the states are read for every request,
-  exact and dearer);
+- it is reused only under the same version, read from the database for every request that could
+  reuse an answer (one small read of the sync states, which the rest of the request then uses): a
+  reused answer is what the index answers at that moment, whichever process or replica wrote last;
 - while any configured provider's index is still being built there is no version, and nothing is
   stored or reused (those answers come from the providers).
 
@@ -105,7 +103,7 @@ class AnswerCache:
         is reused then)."""
         if not self._providers:
             return None
-        states = await self._index.states()
+        states = await self._index.fresh_states()
         parts: list[SyncState] = []
         for provider in self._providers:
             state = states.get(provider)

@@ -61,6 +61,11 @@ class IndexAccess:
             self._read_at = now if ready else float("-inf")
         return self._states
 
+    async def fresh_states(self) -> dict[Provider, SyncState]:
+        """The states read now, kept for the rest of the request (and the next ``state_ttl``)."""
+        self._read_at = float("-inf")
+        return await self.states()
+
     @property
     def last_states(self) -> dict[Provider, SyncState]:
         """The states as last read (for metrics, which cannot wait for the database)."""

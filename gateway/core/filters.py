@@ -55,12 +55,16 @@ class TextCondition:
 
     @cached_property
     def _pattern(self) -> LikePattern:
+        # Case-insensitive as GetResponse is: pattern and text are both casefolded, so a letter whose
+        # folding is several characters (German sharp s, Turkish dotted capital I) compares as its
+        # folding does, not character by character.
+        folded = self.value.casefold()
         if self.operator in (TextOperator.CONTAINS, TextOperator.NOT_CONTAINS):
-            return LikePattern(self.value)
-        return LikePattern.literal(self.value)
+            return LikePattern(folded)
+        return LikePattern.literal(folded)
 
     def matches(self, text: str, counter: StepCounter | None = None) -> bool:
-        found = self._pattern.matches(text, counter)
+        found = self._pattern.matches(text.casefold(), counter)
         return not found if self.operator.negated else found
 
     @property

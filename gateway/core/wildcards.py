@@ -14,7 +14,8 @@ at most once and compares at most the segment's length there.  The work is there
 ``len(value)`` for a fixed pattern.  Backtracking regular expressions (``.*`` per ``%``) take time
 exponential in the number of ``%`` on a value that almost matches.
 
-Case-insensitivity is the regular-expression engine's (``re.IGNORECASE``), character by character.
+Comparison is exact: case-insensitive callers hand in casefolded pattern and text
+(``filters.TextCondition``), since folding may change a text's length.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 __all__ = ["LikePattern", "StepCounter"]
 
-_FLAGS = re.IGNORECASE | re.DOTALL
+_FLAGS = re.DOTALL
 
 
 class StepCounter:

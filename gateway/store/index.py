@@ -7,7 +7,8 @@
   PostgreSQL answer from the index; ``LIMIT limit + 1`` tells whether more rows lie beyond.
 - Every condition of ``DeletedContactFilter`` is SQL, with the semantics of ``gateway.core.filters``
   and of GetResponse's own evaluation (``sandbox/emulators/getresponse``): text conditions compare
-  pre-lowered columns with a Python-lowered value (SQLite's ``lower()`` folds ASCII only), campaign
+  casefolded columns with a casefolded value (folded in Python: SQLite's ``lower()`` folds ASCII only,
+  and GetResponse compares case-insensitively as ``str.casefold`` does), campaign
   and message ids are ORed with the name condition through the stored catalog, a message-name
   condition looks at newsletters and autoresponders only (GetResponse's default message types).
 - :meth:`DatabaseIndex.apply` writes a whole sync batch in one transaction and a handful of
@@ -139,9 +140,9 @@ def _row_values(contact: IndexedContact, written_at: datetime, seen_run: str | N
         "provider": contact.provider.value,
         "contact_id": contact.contact_id,
         "email": contact.email,
-        "email_key": contact.email.lower(),
+        "email_key": contact.email.casefold(),
         "name": contact.name,
-        "name_key": (contact.name or "").lower(),
+        "name_key": (contact.name or "").casefold(),
         "created_on": contact.created_on,
         "deleted_on": contact.deleted_on,
         "deleted_at": contact.deleted_at,
@@ -180,11 +181,11 @@ def _contact(row: Row[*tuple[Any, ...]]) -> IndexedContact:
 
 
 def _text(column: Any, condition: TextCondition) -> ColumnElement[bool]:
-    """``condition`` on a pre-lowered column.  A NULL column matches no condition, negated or not
+    """``condition`` on a casefolded column.  A NULL column matches no condition, negated or not
     (GetResponse: a message without a name matches no name condition)."""
-    value = condition.value.lower()
+    value = condition.value.casefold()
     if condition.operator in (TextOperator.EQUALS, TextOperator.NOT_EQUALS):
-        # Literal: % and _ are ordinary characters.  Equality of the lowered texts is what a LIKE
+        # Literal: % and _ are ordinary characters.  Equality of the folded texts is what a LIKE
         # with every wildcard escaped means, and it can use a plain index.
         found: ColumnElement[bool] = column == value
     else:
@@ -420,7 +421,7 @@ async def _drop_older_deletions(
     again in the same campaign (after a revival), its older deletion is no longer listed, so its row
     goes.  Of the rows of each (address, campaign) written, only the first in merge order stays.
     (rows deleted, of which visible)."""
-    pairs = sorted({(c.email.lower(), c.campaign_id) for c in written if c.campaign_id is not None})
+    pairs = sorted({(c.email.casefold(), c.campaign_id) for c in written if c.campaign_id is not None})
     removed = visible = 0
     for some in _chunks(pairs, chunk):
         result = await connection.execute(
@@ -644,7 +645,7 @@ class DatabaseIndex:
         return [found.get(key) for key in keys]
 
     async def by_email(self, emails: Sequence[str]) -> list[list[IndexedContact]]:
-        wanted = sorted({email.lower() for email in emails})
+        wanted = sorted({email.casefold() for email in emails})
         rows: dict[str, list[IndexedContact]] = {}
         with self._database.unavailable_as_error():
             async with self._database.begin() as connection:
@@ -656,8 +657,8 @@ class DatabaseIndex:
                         .order_by(*_ORDER_COLUMNS)
                     )
                     for row in await connection.execute(statement):
-                        rows.setdefault(row.email.lower(), []).append(_contact(row))
-        return [rows.get(email.lower(), []) for email in emails]
+                        rows.setdefault(row.email.casefold(), []).append(_contact(row))
+        return [rows.get(email.casefold(), []) for email in emails]
 
     async def states(self) -> dict[Provider, SyncState]:
         rows = await self._read(select(SyncStateRow.__table__))
@@ -734,7 +735,7 @@ class DatabaseIndex:
                 )
                 # New rows are written visible; the recomputation below corrects any that are not.
                 delta = inserted - visible_removed
-                touched = {values.email.lower() for values in deleted.values()}
+                touched = {values.email.casefold() for values in deleted.values()}
                 # A full read lists only the newest deletion of each address and campaign (and its end
                 # drops the rows it did not see): the older ones can only linger after a delta.
                 if provider is Provider.GETRESPONSE and full_run is None:
@@ -846,7 +847,7 @@ class DatabaseIndex:
         gone = set(deleted_ids)
         memberships = {m.contact_id: m for m in active if m.contact_id not in gone}
         ids = sorted({*memberships, *deleted_ids})
-        touched = {m.email.lower() for m in memberships.values()}
+        touched = {m.email.casefold() for m in memberships.values()}
         for chunk in _chunks(ids, self._chunk):
             result = await connection.execute(select(_M.email_key).where(_M.contact_id.in_(chunk)))
             touched.update(email_key for (email_key,) in result)
@@ -856,7 +857,7 @@ class DatabaseIndex:
             rows = [
                 {
                     "contact_id": m.contact_id,
-                    "email_key": m.email.lower(),
+                    "email_key": m.email.casefold(),
                     "campaign_id": m.campaign_id,
                     "seen_run": full_run,
                     "written_at": now,
@@ -882,12 +883,12 @@ class DatabaseIndex:
                     index_elements=[GetResponseCampaign.id],
                     set_={"name": statement.excluded.name, "name_key": statement.excluded.name_key},
                 ),
-                [{"id": i, "name": n, "name_key": n.lower()} for i, n in sorted(batch.campaigns.items())],
+                [{"id": i, "name": n, "name_key": n.casefold()} for i, n in sorted(batch.campaigns.items())],
             )
         if batch.messages:
             statement = _insert(connection, GetResponseMessage)
             rows = [
-                {"id": i, "name": n, "name_key": n.lower() if n is not None else None, "type": t}
+                {"id": i, "name": n, "name_key": n.casefold() if n is not None else None, "type": t}
                 for i, (n, t) in sorted(batch.messages.items())
             ]
             await connection.execute(

@@ -2,6 +2,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from emulators.getresponse.conditions import TextCondition as GetResponseCondition
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -132,3 +133,35 @@ def test_checks_contacts_is_false_only_when_matches_cannot_fail() -> None:
         DeletedContactFilter(deleted=DayRange(end=date(2024, 1, 1))),
     ):
         assert query.checks_contacts
+
+
+# Letters whose case folding differs from lower-casing or is several characters: sharp s, the
+# Turkish dotted capital I and dotless small i, the fi ligature, final sigma, the Kelvin sign.
+_FOLDING = st.sampled_from(
+    ["\u00df", "SS", "ss", "\u0130", "i\u0307", "I", "\u0131", "\ufb01", "FI", "\u03a3", "\u03c2", "\u03c3",
+     "\u212a", "k", "a", "%", "_"]
+)  # fmt: skip
+
+
+@given(
+    text=st.lists(_FOLDING, max_size=6).map("".join),
+    value=st.lists(_FOLDING, max_size=4).map("".join),
+    operator=st.sampled_from(list(TextOperator)),
+)
+def test_text_conditions_fold_case_as_getresponse_does(text: str, value: str, operator: TextOperator) -> None:
+    """Letters whose case folding is several characters compare as GetResponse compares them: the
+    emulator's condition is the reference (it casefolds pattern and text)."""
+    reference = GetResponseCondition.parse("name", {operator.value: value})
+    assert TextCondition(operator, value).matches(text) == reference.matches(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "expected"),
+    [
+        ("Mihin İhsanoğlu", "%mIHIN i̇%", True),
+        ("Große Straße", "%STRASSE%", True),
+        ("Ilhan", "\u0131lhan", False),
+    ],
+)
+def test_contains_folds_multi_character_letters(text: str, value: str, expected: bool) -> None:
+    assert TextCondition(TextOperator.CONTAINS, value).matches(text) is expected

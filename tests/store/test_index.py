@@ -469,3 +469,22 @@ async def test_contains_has_a_trigram_index_on_postgresql_only(database: Databas
                 "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_deleted_contacts_email_key_trgm'"
             )
             assert "gin (email_key gin_trgm_ops)" in str(found.scalar_one())
+
+
+async def test_migration_0009_casefolds_the_keys_lower_cased_before(database: Database) -> None:
+    index = DatabaseIndex(database)
+    await index.apply(CC, SyncBatch(deleted=[contact(CC, "s", "STRAßE@x.io", name="Große Straße")]))
+    await index.apply(GR, SyncBatch(deleted=[contact(GR, "t", "Tt@x.io", name="Ilhan Inan")]))
+    await migrate(database, "downgrade", "0008")
+    async with database.begin() as connection:  # as the code before 0009 wrote them
+        await connection.exec_driver_sql(
+            "UPDATE deleted_contacts SET email_key = 'straße@x.io', name_key = 'große straße' "
+            "WHERE contact_id = 's'"
+        )
+    await migrate(database, "upgrade", "head")
+    sharp = DeletedContactFilter(name=(TextCondition(TextOperator.CONTAINS, "%STRASSE%"),))
+    assert [row.contact_id for row in (await index.page(sharp, limit=5)).rows] == ["s"]
+    by_address = await index.by_email(["strasse@X.IO"])
+    assert [row.contact_id for row in by_address[0]] == ["s"]
+    plain = DeletedContactFilter(name=(TextCondition(TextOperator.EQUALS, "ILHAN INAN"),))
+    assert [row.contact_id for row in (await index.page(plain, limit=5)).rows] == ["t"]
