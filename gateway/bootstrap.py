@@ -330,6 +330,7 @@ def build_services(
                 database,
                 memo_contacts=settings.index_memo_contacts,
                 memo_statements=settings.index_memo_statements,
+                states_check=settings.index_states_change_check,
             ),
             state_ttl=settings.index_state_ttl_seconds,
             memo_contacts=settings.index_memo_contacts,

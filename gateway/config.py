@@ -199,6 +199,11 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a replica reuses the sync state it read (readiness and lagSeconds of pages).",
     )
+    index_states_change_check: bool = Field(
+        default=True,
+        description="SQLite: the sync states are read again only when the database file changed since "
+        "(PRAGMA data_version); false: read each time they are asked for.",
+    )
     index_memo_contacts: int = Field(
         default=5_000,
         ge=0,

@@ -7,8 +7,9 @@ sync states, so it can be reused as long as those are unchanged:
 - an answer is stored under an :class:`IndexVersion`: every configured provider's sync state, whose
   ``revision`` the store counts up in the transaction of every write to that provider's rows (and
   whose other fields answers show: when each provider was last synced, the last sync's failure);
-- it is reused only under the same version, read from the database for every request that could
-  reuse an answer (one small read of the sync states, which the rest of the request then uses): a
+- it is reused only under the same version, read afresh for every request that could reuse an
+  answer (the sync states, which the rest of the request then uses; on SQLite the store reads them
+  only when the file changed): a
   reused answer is what the index answers at that moment, whichever process or replica wrote last;
 - while any configured provider's index is still being built there is no version, and nothing is
   stored or reused (those answers come from the providers).

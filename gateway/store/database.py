@@ -116,6 +116,7 @@ class Database:
         # SQLite (a file): :meth:`select` runs each statement whole on a thread of its own pool, on a
         # synchronous engine, one hand-over each way; through aiosqlite every step (cursor, execute,
         # fetch, close, rollback) is a trip to its thread and back.
+        self._version_connection: sqlite3.Connection | None = None
         self._sync_engine: Engine | None = None
         self._select_threads: ThreadPoolExecutor | None = None
         if self.is_sqlite and sqlite_select_threads > 0 and self.url.database not in (None, "", ":memory:"):
@@ -219,6 +220,23 @@ class Database:
 
         return await asyncio.get_running_loop().run_in_executor(self._select_threads, read)
 
+    def sqlite_data_version(self) -> int | None:
+        """SQLite (a file): ``PRAGMA data_version`` of a connection of its own that never writes, a
+        number that changes whenever any other connection, of this process or another, commits a
+        change to the file (None on PostgreSQL, for ``:memory:``, or when the file cannot be read).
+        Read on the event loop: it looks at the WAL index in shared memory and does no I/O."""
+        if not self.is_sqlite or self.url.database in (None, "", ":memory:"):
+            return None
+        try:
+            if self._version_connection is None:
+                connection = sqlite3.connect(Path(self.url.database).expanduser())
+                connection.execute("PRAGMA query_only=1")
+                self._version_connection = connection
+            row = self._version_connection.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            return None
+        return int(row[0])
+
     async def check(self, timeout: float) -> str | None:
         """None when a query goes through within ``timeout`` seconds, else why not (for readiness)."""
         try:
@@ -231,6 +249,9 @@ class Database:
         return None
 
     async def aclose(self) -> None:
+        if self._version_connection is not None:
+            self._version_connection.close()
+            self._version_connection = None
         if self._select_threads is not None and self._sync_engine is not None:
             self._select_threads.shutdown(wait=False, cancel_futures=True)
             self._sync_engine.dispose()

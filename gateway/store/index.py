@@ -534,6 +534,9 @@ class DatabaseIndex:
     It shares its caller's :class:`Database` and never closes it.  ``lookup_chunk`` values at most go
     into one ``IN`` list (well inside both databases' bound-parameter limits).
 
+    With ``states_check`` on SQLite, :meth:`states` reads the ``sync_state`` table again only when the
+    file changed since the last read (``Database.sqlite_data_version``).
+
     Pages may keep up to ``memo_contacts`` rows decoded (by provider, id and content digest: a changed
     row is a new entry) and ``memo_statements`` statements built (by filter and page shape); 0 turns
     either off.
@@ -554,8 +557,12 @@ class DatabaseIndex:
         analyze_growth: float = 0.5,
         memo_contacts: int = 0,
         memo_statements: int = 0,
+        states_check: bool = False,
     ) -> None:
         self._database = database
+        self._states_check = states_check
+        self._states: dict[Provider, SyncState] | None = None
+        self._states_version: int | None = None
         # Page statements by filter and shape, the cursor's place as bound parameters: a page of a
         # query seen before neither builds its statement nor has SQLAlchemy derive its cache key.
         self._statements: BoundedMemo[tuple[Any, ...], Select[Any] | None] | None = (
@@ -661,6 +668,16 @@ class DatabaseIndex:
         return [rows.get(email.casefold(), []) for email in emails]
 
     async def states(self) -> dict[Provider, SyncState]:
+        # SQLite: the states last read stand while no connection committed anything since (the
+        # number is taken before the read, so a commit during it makes the next call read again).
+        version = self._database.sqlite_data_version() if self._states_check else None
+        if version is not None and version == self._states_version and self._states is not None:
+            return dict(self._states)
+        states = await self._read_states()
+        self._states, self._states_version = states, version
+        return dict(states)
+
+    async def _read_states(self) -> dict[Provider, SyncState]:
         rows = await self._read(select(SyncStateRow.__table__))
         return {
             _PROVIDERS[row.provider]: SyncState(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from gateway.core.answer_cache import AnswerCache, IndexVersion, answer_key
 from gateway.core.deleted_pages import IndexAccess
 from gateway.core.index import SyncBatch, SyncState
@@ -133,5 +135,9 @@ def test_answer_keys_tell_apart_everything_that_shapes_an_answer() -> None:
         answer_key("query Q { a }", "Q", {"a": "1", "b": [1, 2]}, ["s1", "s2"]),
     ]
     assert base not in others and len(set(others)) == len(others)
+    # Variables JSON cannot carry (a big integer a WebSocket payload may hold) have no key: the
+    # extension lets such a query run uncached, and validation judges it.
+    with pytest.raises(TypeError):
+        answer_key("q", None, {"first": 2**70}, ())
     # Parts are length-prefixed: moving a boundary changes the key.
     assert answer_key("ab", "c", None, ()) != answer_key("a", "bc", None, ())

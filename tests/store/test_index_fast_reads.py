@@ -7,10 +7,11 @@ content under the same id, move, or go."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from gateway.core.filters import DeletedContactFilter
-from gateway.core.index import SyncBatch
+from gateway.core.index import SyncBatch, SyncState
+from gateway.core.model import Provider
 from gateway.store import Database, DatabaseIndex, ensure_schema
 
 from .test_index import CC, DAY, GR, contact, fill, population, walk
@@ -63,3 +64,43 @@ async def test_memo_and_plain_selects_answer_what_the_plain_path_answers(databas
     finally:
         await fast_db.aclose()
         await plain_db.aclose()
+
+
+class _CountingIndex(DatabaseIndex):
+    """Counts its reads of the ``sync_state`` table (the database itself is real)."""
+
+    reads = 0
+
+    async def _read_states(self) -> dict[Provider, SyncState]:
+        self.reads += 1
+        return await super()._read_states()
+
+
+async def test_sync_states_are_reread_exactly_when_the_database_changed(database_url: str) -> None:
+    checked_db, writer_db, plain_db = Database(database_url), Database(database_url), Database(database_url)
+    try:
+        await ensure_schema(writer_db, migrate=True)
+        checked = _CountingIndex(checked_db, states_check=True)
+        plain = DatabaseIndex(plain_db)
+        writer = DatabaseIndex(writer_db)  # another connection, as another process or replica is
+        moment = datetime(2026, 5, 1, tzinfo=UTC)
+        assert await checked.states() == await plain.states() == {}
+        for step in range(3):
+            await writer.save_state(
+                SyncState(CC, backfilled_at=moment, synced_at=moment + timedelta(minutes=step))
+            )
+            assert await checked.states() == await plain.states()
+            await writer.apply(
+                GR, SyncBatch(deleted=[contact(GR, f"g{step}", f"g{step}@x.io", campaign_id="c1")])
+            )
+            assert await checked.states() == await plain.states()
+        reads = checked.reads
+        for _ in range(5):
+            assert await checked.states() == await plain.states()
+        if checked_db.is_sqlite:
+            assert checked.reads == reads, "nothing changed: the states should not have been read again"
+        else:  # PostgreSQL has no such number: read each time
+            assert checked.reads == reads + 5
+    finally:
+        for opened in (checked_db, writer_db, plain_db):
+            await opened.aclose()
