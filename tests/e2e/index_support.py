@@ -27,6 +27,7 @@ __all__ = [
     "gr_revive",
     "index_stack",
     "sync_once",
+    "synced_index_stack",
     "walk",
 ]
 
@@ -115,6 +116,16 @@ async def index_stack(
         make_stack(index=True, sync_in_process=False, database_url=SecretStr(url), **overrides) as stack,
     ):
         yield IndexStack(stack)
+
+
+@contextlib.asynccontextmanager
+async def synced_index_stack(
+    make_stack: StackFactory, backend: str, directory: Path, **overrides: Any
+) -> AsyncIterator[IndexStack]:
+    """:func:`index_stack` after its first sync (the backfill): pages come from the index."""
+    async with index_stack(make_stack, backend, directory, **overrides) as index:
+        await index.sync()
+        yield index
 
 
 _CC_AUTH = {"authorization": f"Bearer {CC_TOKEN}"}

@@ -25,7 +25,7 @@ from gateway.observability.logs import configure_logging
 from gateway.serving import BackgroundServer
 
 from .conftest import Stack, StackFactory
-from .index_support import cc_delete, gr_delete, index_stack, walk
+from .index_support import cc_delete, gr_delete, index_stack, synced_index_stack, walk
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 
@@ -146,9 +146,8 @@ async def test_reused_answers_equal_the_plain_gateways_through_every_change(
 async def test_what_changes_with_the_clock_or_reads_the_providers_is_never_reused(
     make_stack: StackFactory, backend: str, tmp_path: Path
 ) -> None:
-    async with index_stack(make_stack, backend, tmp_path) as index:
+    async with synced_index_stack(make_stack, backend, tmp_path) as index:
         stack = index.stack
-        await index.sync()
         not_reusable = [
             "{ deletedContacts(first: 3) { sources { provider lagSeconds } } }",
             "{ deletedContacts(first: 3) { sources { provider ageSeconds } } }",
@@ -174,9 +173,8 @@ async def test_what_changes_with_the_clock_or_reads_the_providers_is_never_reuse
 async def test_a_reused_answer_keeps_to_the_callers_scopes_and_budget(
     make_stack: StackFactory, backend: str, tmp_path: Path
 ) -> None:
-    async with index_stack(make_stack, backend, tmp_path) as index:
+    async with synced_index_stack(make_stack, backend, tmp_path) as index:
         stack = index.stack
-        await index.sync()
         raw_page = "{ deletedContacts(first: 5) { nodes { id raw } } }"
         with_raw = await stack.graphql(raw_page)  # every scope: kept for reuse
         assert "errors" not in with_raw and all(
@@ -202,9 +200,8 @@ async def test_a_reused_answer_follows_another_processs_sync_at_once_whatever_th
 ) -> None:
     # A long state TTL: readiness and lagSeconds may be that old, a reused answer never is (the sync
     # state is read afresh for each query that could reuse one).
-    async with index_stack(make_stack, backend, tmp_path, index_state_ttl_seconds=600) as index:
+    async with synced_index_stack(make_stack, backend, tmp_path, index_state_ttl_seconds=600) as index:
         stack = index.stack
-        await index.sync()
         variables = {"first": 10}
         first = await stack.graphql(PAGE, variables)
         assert await stack.graphql(PAGE, variables) == first  # reused
@@ -222,8 +219,7 @@ async def test_a_reused_answer_follows_another_processs_sync_at_once_whatever_th
 async def test_the_access_log_says_which_answers_were_reused(
     make_stack: StackFactory, backend: str, tmp_path: Path, captured: io.StringIO
 ) -> None:
-    async with index_stack(make_stack, backend, tmp_path) as index:
-        await index.sync()
+    async with synced_index_stack(make_stack, backend, tmp_path) as index:
         configure_logging(Settings(log_format="json", log_level="INFO"), stream=captured)
         query = "query Twice { deletedContacts(first: 5) { nodes { id } } }"
         assert await index.stack.graphql(query) == await index.stack.graphql(query)
