@@ -156,8 +156,11 @@ async def test_one_replica_leads_the_sync_and_another_takes_over_when_it_stops(
             if backend == "postgresql":
                 admin = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
                 try:
+                    # With a timeout the call returns once the session has ended (its locks freed),
+                    # not as soon as it was signalled: the follower must not race the exit.
                     cut = await admin.fetchval(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'"
+                        "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_locks"
+                        " WHERE locktype = 'advisory'"
                     )
                 finally:
                     await admin.close()

@@ -74,7 +74,8 @@ async def test_a_lost_leader_hands_over(database: Database, replica: Database) -
                 )
             ).scalars()
             for pid in list(pids):
-                await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                # Waits until the session has ended (its lock freed), not only until it was signalled.
+                await connection.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid})
     assert await b.try_acquire()
     assert not await a.still_held()
     assert not await a.try_acquire()
