@@ -402,8 +402,8 @@ def build_sync_worker(
     access = services.index
 
     async def after_pass() -> None:
-        # A leader serving requests too (SYNC_IN_PROCESS) answers from what the pass wrote at once,
-        # reused answers included; other replicas reread the sync states within their TTL.
+        # A leader serving requests too (SYNC_IN_PROCESS) shows the pass's sync states at once; other
+        # replicas within INDEX_STATE_TTL_SECONDS (their reused answers: at their next query).
         access.forget_states()
         # The feed's retention, by the sync leader after each pass: a range DELETE on recorded_at's
         # index, which finds nothing to do most of the time.
