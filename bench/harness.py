@@ -99,6 +99,14 @@ class Context:
     ) -> list[LoadResult]:
         """Run ``runs`` in a fresh load-generator process (``bench.load``) and return their results;
         with ``pool``, runs of the same label and concurrency come back as one (:func:`pool_runs`)."""
+        raw_results = await self.load_raw(runs, watch=watch, direct=direct)
+        return [LoadResult.from_json(raw) for raw in (pool_runs(raw_results) if pool else raw_results)]
+
+    async def load_raw(
+        self, runs: Sequence[dict[str, Any]], *, watch: dict[str, int], direct: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """:meth:`load`'s results as the load generator wrote them, latencies included (for callers
+        that pool them over rounds themselves)."""
         number = next(self._spec_numbers)
         spec_path = self.work_dir / f"load-{number}.json"
         result_path = self.work_dir / f"load-{number}.result.json"
@@ -111,8 +119,8 @@ class Context:
             code = await process.wait()
         if code != 0:
             raise RuntimeError(f"load generator failed ({code}):\n{log_path.read_text()[-3000:]}")
-        raw_results = json.loads(result_path.read_text())
-        return [LoadResult.from_json(raw) for raw in (pool_runs(raw_results) if pool else raw_results)]
+        raw_results: list[dict[str, Any]] = json.loads(result_path.read_text())
+        return raw_results
 
 
 def pool_runs(raw_results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

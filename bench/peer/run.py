@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
-import json
 import os
 import sys
 import tempfile
@@ -243,43 +241,18 @@ def _run(
     }
 
 
-class Loader:
-    """Runs specs in the load-generator process (``bench.load``) and returns its raw results, latencies
-    included (they are pooled over rounds here, which ``Context.load``'s summaries cannot be)."""
-
-    def __init__(self, work_dir: Path) -> None:
-        self.work_dir = work_dir
-        self._numbers = itertools.count(1)
-
-    async def __call__(self, runs: Sequence[dict[str, Any]], watch: dict[str, int]) -> list[dict[str, Any]]:
-        number = next(self._numbers)
-        spec_path = self.work_dir / f"load-{number}.json"
-        result_path = self.work_dir / f"load-{number}.result.json"
-        log_path = self.work_dir / f"load-{number}.log"
-        spec_path.write_text(json.dumps({"runs": list(runs), "watch": watch, "direct": {}}))
-        with open(log_path, "wb") as log:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.load", str(spec_path), str(result_path), cwd=ROOT, stderr=log
-            )
-            code = await process.wait()
-        if code != 0:
-            raise RuntimeError(f"load generator failed ({code}):\n{log_path.read_text()[-3000:]}")
-        results: list[dict[str, Any]] = json.loads(result_path.read_text())
-        return results
-
-
 async def measured(
-    load: Loader, both: Pair, run: dict[str, Any], side: str
+    context: Context, both: Pair, run: dict[str, Any], side: str
 ) -> tuple[dict[str, Any], int, int]:
     """One load run with the emulators' counters around it: (raw result, upstream requests, 429s)."""
     await both.stack.reset_counts()
-    (result,) = await load([run], {"server": both.pid(side)})
+    (result,) = await context.load_raw([run], watch={"server": both.pid(side)})
     cc, gr = await both.stack.counts()
     return result, upstream_requests([cc, gr]), throttled(cc)
 
 
 async def measure_fast(
-    context: Context, load: Loader, both: Pair, loads: list[Workload], plan: Plan, into: Collected
+    context: Context, both: Pair, loads: list[Workload], plan: Plan, into: Collected
 ) -> None:
     cells = [(w, c) for w in loads for c in plan.concurrencies]
     for latency in plan.latencies_ms:
@@ -291,7 +264,7 @@ async def measure_fast(
             for side in TIMED_SIDES
         ]
         sizes: dict[str, int] = {}
-        for raw in await load(warm_runs, {}):
+        for raw in await context.load_raw(warm_runs, watch={}):
             concurrency = int(raw["concurrency"])
             rate = raw["completed"] / raw["wall_s"] if raw["wall_s"] > 0 else 0.0
             wanted = int(plan.seconds_per_run * rate)
@@ -307,7 +280,7 @@ async def measure_fast(
                 for side in order:
                     label = f"{workload.key}|{concurrency}|{side}"
                     run = _run(both, side, workload, concurrency, sizes[label], label)
-                    raw, upstream, refused = await measured(load, both, run, side)
+                    raw, upstream, refused = await measured(context, both, run, side)
                     sides[side].add(
                         latencies_ms=raw["latencies_ms"],
                         errors=raw["errors"],
@@ -321,7 +294,7 @@ async def measure_fast(
 
 
 async def measure_bursts(
-    context: Context, load: Loader, both: Pair, loads: list[Workload], plan: Plan, into: Collected
+    context: Context, both: Pair, loads: list[Workload], plan: Plan, into: Collected
 ) -> None:
     by_key = {w.key: w for w in loads}
     for key, count in (("cc-first", plan.burst_first_pages), ("lookup", plan.burst_lookups)):
@@ -330,7 +303,7 @@ async def measure_bursts(
             await asyncio.sleep(2.0)  # the emulator's bucket (and our limiter) full again
             run = {**_run(both, side, workload, count, count, f"burst|{key}|{side}"), "distinct": True}
             context.progress(f"burst: {count} concurrent distinct '{workload.title}' on {side}")
-            raw, upstream, refused = await measured(load, both, run, side)
+            raw, upstream, refused = await measured(context, both, run, side)
             result = LoadResult.from_json(raw)
             into.bursts.append(BurstResult(workload.title, side, count, result.completed, result.errors,
                                            upstream, refused, result.latency.p50, result.latency.max,
@@ -343,7 +316,6 @@ async def run(plan: Plan, work_dir: Path, output: Path, command: str) -> Report:
     limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
     async with httpx.AsyncClient(timeout=httpx.Timeout(120.0), limits=limits) as client:
         context = Context(FULL, client, work_dir)
-        load = Loader(work_dir)
         context.progress(f"logs and load specs in {work_dir}")
         install_started = time.monotonic()
         peer_dir, installed = await install(work_dir, context.progress)
@@ -356,12 +328,12 @@ async def run(plan: Plan, work_dir: Path, output: Path, command: str) -> Report:
             inputs = await read_inputs(client, both, plan.emails)
             loads = workloads(inputs)
             collected.returned = await describe(client, both, loads)
-            await measure_fast(context, load, both, loads, plan, collected)
+            await measure_fast(context, both, loads, plan, collected)
             peer_log = both.hive.log_path
         context.progress("limited stack: Constant Contact at 4 requests/s")
         async with pair("peer-limited", plan, where, fast=False) as both:
             loads = workloads(await read_inputs(client, both, plan.emails))
-            await measure_bursts(context, load, both, loads, plan, collected)
+            await measure_bursts(context, both, loads, plan, collected)
         elapsed = time.monotonic() - context.started
     rows: dict[Cell, dict[str, Row]] = {
         cell: {side: m.row() for side, m in sides.items()} for cell, sides in collected.measurements.items()
