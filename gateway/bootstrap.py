@@ -494,15 +494,8 @@ async def deliver_webhooks_once(settings: Settings, services: Services, database
     total = DispatchReport()
     try:
         while True:
-            report = await dispatcher.run_once()
-            total = DispatchReport(
-                queued=total.queued + report.queued,
-                delivered=total.delivered + report.delivered,
-                retried=total.retried + report.retried,
-                dead=total.dead + report.dead,
-                disabled=total.disabled + report.disabled,
-            )
-            if not report.full:
+            total += await dispatcher.run_once()
+            if not total.full:
                 return total
     finally:
         await close()

@@ -63,7 +63,7 @@ class IndexAccess:
 
     async def fresh_states(self) -> dict[Provider, SyncState]:
         """The states read now, kept for the rest of the request (and the next ``state_ttl``)."""
-        self._read_at = float("-inf")
+        self.forget_states()
         return await self.states()
 
     @property

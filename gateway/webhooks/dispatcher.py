@@ -54,6 +54,17 @@ class DispatchReport:
     full: bool = False
     """A whole batch was due: more may be waiting, so the loop goes on without sleeping."""
 
+    def __add__(self, later: DispatchReport) -> DispatchReport:
+        """Both reports' counts; ``full`` is the later one's (whether more may still be waiting)."""
+        return DispatchReport(
+            queued=self.queued + later.queued,
+            delivered=self.delivered + later.delivered,
+            retried=self.retried + later.retried,
+            dead=self.dead + later.dead,
+            disabled=self.disabled + later.disabled,
+            full=later.full,
+        )
+
 
 class WebhookDispatcher:
     def __init__(
@@ -176,15 +187,7 @@ class WebhookDispatcher:
         """Queue what is new, then attempt what is due (and now and then forget old deliveries)."""
         await self.prune()
         queued = await self.queue_new()
-        report = await self.deliver_due()
-        return DispatchReport(
-            queued=queued,
-            delivered=report.delivered,
-            retried=report.retried,
-            dead=report.dead,
-            disabled=report.disabled,
-            full=report.full,
-        )
+        return DispatchReport(queued=queued) + await self.deliver_due()
 
     async def run_forever(
         self,
