@@ -137,10 +137,6 @@ class AnswerCache:
         while self._bytes > self._max_bytes:
             self._drop(next(iter(self._entries)))
 
-    def clear(self) -> None:
-        self._entries.clear()
-        self._bytes = 0
-
     def _drop(self, key: AnswerKey) -> None:
         stored = self._entries.pop(key)
         self._bytes -= stored.size
